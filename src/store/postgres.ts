@@ -1,0 +1,75 @@
+import pg from "pg";
+import { assertSchemaName, type Db, type Queryable, type QueryResult } from "./db.ts";
+
+export interface PostgresOptions {
+  connectionString: string;
+  schema?: string;
+  /** Pool size; the default suits one API process or one worker. */
+  max?: number;
+}
+
+// int8 (COUNT(*), sequences) as JS numbers, like PGlite does; our counters stay below 2^53.
+pg.types.setTypeParser(20, (text: string) => Number.parseInt(text, 10));
+
+/** Opens a pool on a PostgreSQL server. */
+export async function openPostgres(options: PostgresOptions): Promise<Db> {
+  const schema = assertSchemaName(options.schema ?? "public");
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    options: `-c search_path=${schema}`,
+  });
+  // An idle client that loses its server must not crash the process; the next query reports it.
+  pool.on("error", () => undefined);
+  if (schema !== "public") await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  else await pool.query("SELECT 1");
+  return new PostgresDb(pool, schema);
+}
+
+class PostgresDb implements Db {
+  readonly kind = "postgres" as const;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly schema: string,
+  ) {}
+
+  query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+    return run<T>(this.pool, sql, params);
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pool.query(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const result = await fn({
+        query: <R>(sql: string, params?: readonly unknown[]) => run<R>(client, sql, params ?? []),
+        exec: async (sql: string) => void (await client.query(sql)),
+      });
+      await client.query("COMMIT");
+      return result;
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+async function run<T>(
+  target: pg.Pool | pg.PoolClient,
+  sql: string,
+  params: readonly unknown[],
+): Promise<QueryResult<T>> {
+  const result = await target.query(sql, params as unknown[]);
+  return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
+}
