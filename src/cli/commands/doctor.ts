@@ -1,0 +1,67 @@
+import type { Command } from "commander";
+import { CrucibleError } from "../../core/errors.ts";
+import { probeTrainerPython } from "../../jobs/trainer-python.ts";
+import { storeConfigFromEnv } from "../../store/open.ts";
+import type { RunAction } from "../main.ts";
+import { describeLocation, withStore } from "./store.ts";
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** `crucible doctor`: checks that this machine can run Crucible, and says what to fix. */
+export function registerDoctor(program: Command, run: RunAction): void {
+  program
+    .command("doctor")
+    .description("check Node.js, the trainer's Python environment and the store")
+    .action(
+      run(async ({ out, env }) => {
+        const checks: Check[] = [];
+        const major = Number(process.versions.node.split(".")[0]);
+        checks.push({ name: "node", ok: major >= 20, detail: `${process.versions.node} (needs >= 20)` });
+
+        const python = probeTrainerPython(env);
+        checks.push({
+          name: "trainer python",
+          ok: python.ok,
+          detail: python.ok
+            ? `${python.python}: ${Object.entries(python.versions ?? {})
+                .map(([k, v]) => `${k} ${v}`)
+                .join(", ")}`
+            : `${python.python}: ${python.problem}`,
+        });
+
+        const config = storeConfigFromEnv(env);
+        try {
+          const version = await withStore(config, async (db) => {
+            const { rows } = await db.query<{ v: number }>("SELECT max(version) AS v FROM schema_migrations");
+            return rows[0]?.v ?? 0;
+          });
+          checks.push({
+            name: "store",
+            ok: true,
+            detail: `${config.kind} at ${describeLocation(config)}, schema v${version}`,
+          });
+        } catch (err) {
+          const message = err instanceof CrucibleError ? err.describe() : (err as Error).message;
+          checks.push({ name: "store", ok: false, detail: `${describeLocation(config)}: ${message}` });
+        }
+
+        const failed = checks.filter((c) => !c.ok);
+        out.result({ ok: failed.length === 0, checks }, () =>
+          checks.map((c) => `${c.ok ? "ok  " : "FAIL"}  ${c.name.padEnd(15)} ${c.detail}`).join("\n"),
+        );
+        if (failed.length > 0) {
+          throw new CrucibleError(
+            "failed_precondition",
+            `${failed.length} check(s) failed: ${failed.map((c) => c.name).join(", ")}`,
+            {
+              fix: "Fix what the failed checks say, then run `crucible doctor` again",
+            },
+          );
+        }
+      }),
+    );
+}

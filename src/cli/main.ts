@@ -1,0 +1,77 @@
+import { Command, CommanderError } from "commander";
+import { asCrucibleError, type CrucibleError, exitCode } from "../core/errors.ts";
+import { registerDoctor } from "./commands/doctor.ts";
+import { registerProtocol } from "./commands/protocol.ts";
+import { registerStore } from "./commands/store.ts";
+import { type CliIo, Output, processIo } from "./io.ts";
+
+/** What every command handler receives: its output channel and the process environment. */
+export interface CommandContext {
+  out: Output;
+  env: NodeJS.ProcessEnv;
+}
+
+export type Registrar = (program: Command, run: RunAction) => void;
+/** Wraps a command handler so errors become exit codes and --json is honoured. */
+export type RunAction = <A extends unknown[]>(
+  handler: (ctx: CommandContext, ...args: A) => Promise<void>,
+) => (...args: A) => Promise<void>;
+
+const REGISTRARS: Registrar[] = [registerStore, registerProtocol, registerDoctor];
+
+/**
+ * Runs the CLI with `argv` (without node and script) and returns the exit code: 0 success,
+ * 2 bad input, 3 policy denial, 1 anything else.
+ * @example await main(["store", "status", "--json"])
+ */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  let code = 0;
+  const program = new Command("crucible")
+    .description("Private custom language models with governance built in")
+    .option("--json", "machine-readable output on stdout (nothing else is written there)")
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    });
+
+  const run: RunAction =
+    (handler) =>
+    async (...args) => {
+      const command = args.at(-1) as Command;
+      const json = command.optsWithGlobals().json === true;
+      const out = new Output(io, json);
+      try {
+        await handler({ out, env: io.env }, ...args);
+      } catch (err) {
+        const error = asCrucibleError(err);
+        code = exitCode(error.code);
+        reportError(out, error);
+      }
+    };
+
+  for (const register of REGISTRARS) register(program, run);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return 0;
+      if (err.code === "commander.help") return 2; // no command given: help was shown on stderr
+      return 2; // commander already printed what was wrong and how to get help
+    }
+    const error = asCrucibleError(err);
+    reportError(new Output(io, argv.includes("--json")), error);
+    return exitCode(error.code);
+  }
+  return code;
+}
+
+function reportError(out: Output, error: CrucibleError): void {
+  // With --json, stdout holds exactly one document: the result if one was written, else the error.
+  if (out.json && !out.wroteResult) out.io.stdout.write(`${JSON.stringify(error.toJSON(), null, 2)}\n`);
+  out.io.stderr.write(`error: ${error.describe()}\n`);
+  if (error.code === "internal" && error.cause instanceof Error && out.io.env.CRUCIBLE_DEBUG) {
+    out.io.stderr.write(`${error.cause.stack}\n`);
+  }
+}

@@ -1,0 +1,79 @@
+import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import { CrucibleError } from "../core/errors.ts";
+import { loadSchemaFiles } from "./schemas.ts";
+
+export interface ProtocolIssue {
+  /** JSON path of the offending value, `$` for the document itself (e.g. `$.mix.sources[1].share`). */
+  path: string;
+  message: string;
+}
+
+let validators: Map<string, ValidateFunction> | undefined;
+
+function compiled(): Map<string, ValidateFunction> {
+  if (!validators) {
+    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+    validators = new Map(loadSchemaFiles().map((file) => [file.name, ajv.compile(file.schema)]));
+  }
+  return validators;
+}
+
+/** Names of the protocol documents, e.g. `job-spec`, `reward-request`. */
+export function protocolNames(): string[] {
+  return [...compiled().keys()];
+}
+
+/**
+ * Checks a document against a protocol schema and lists every problem with its JSON path.
+ * @example checkDocument("reward-response", { protocol_version: 1, results: [] }) // []
+ */
+export function checkDocument(name: string, document: unknown): ProtocolIssue[] {
+  const validate = validatorFor(name);
+  if (validate(document)) return [];
+  return (validate.errors ?? []).map(toIssue);
+}
+
+/** The compiled schema of a protocol document; an unknown name is bad input. */
+export function validatorFor(name: string): ValidateFunction {
+  const validate = compiled().get(name);
+  if (!validate) {
+    throw new CrucibleError("invalid_argument", "unknown protocol document", {
+      field: "schema",
+      value: name,
+      fix: `Use one of: ${protocolNames().join(", ")}`,
+    });
+  }
+  return validate;
+}
+
+/** Like checkDocument, but throws one error naming the first bad field and counting the rest. */
+export function assertDocument<T>(name: string, document: unknown): T {
+  const issues = checkDocument(name, document);
+  const first = issues[0];
+  if (first) {
+    const more =
+      issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? "s" : ""})` : "";
+    throw new CrucibleError("invalid_argument", `${first.message}${more}`, {
+      field: first.path,
+      fix: `Correct the ${name} document so it matches protocol/${name}.schema.json`,
+    });
+  }
+  return document as T;
+}
+
+function toIssue(error: ErrorObject): ProtocolIssue {
+  const path = `$${error.instancePath
+    .split("/")
+    .slice(1)
+    .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part.replace(/~1/g, "/").replace(/~0/g, "~")}`))
+    .join("")}`;
+  let message = error.message ?? "is invalid";
+  if (error.keyword === "additionalProperties") {
+    message = `has an unknown field ${JSON.stringify((error.params as { additionalProperty: string }).additionalProperty)}`;
+  } else if (error.keyword === "enum") {
+    message = `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}`;
+  } else if (error.keyword === "const") {
+    message = `must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}`;
+  }
+  return { path, message };
+}
