@@ -87,9 +87,3 @@ def chat_encoder(tokenizer: Any, train_on_assistant_only: bool) -> Encoder:
         return Encoded(ids, mask)
 
     return encode
-
-
-def encoder_for(tokenizer: Any, fmt: str, stage: str) -> Encoder:
-    if fmt == "text":
-        return text_encoder(tokenizer)
-    return chat_encoder(tokenizer, train_on_assistant_only=(stage == "sft"))

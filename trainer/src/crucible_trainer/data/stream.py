@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 
-from crucible_trainer.data.encode import Encoded, encoder_for
+from crucible_trainer.data.encode import Encoded, Encoder
 from crucible_trainer.data.jsonl_source import JsonlSource
 from crucible_trainer.data.mixer import DocumentSource, MixedStream, PackedSequence
 from crucible_trainer.errors import DataError
@@ -23,12 +23,19 @@ def open_sources(specs: Sequence[SourceSpec], check_digests: bool = True) -> lis
     ]
 
 
+StageEncoder = Callable[[Any, str], Encoder]
+
+
 def document_sources(
-    specs: Sequence[SourceSpec], files: Sequence[JsonlSource], tokenizer: Any, stage: str, seed: int
+    specs: Sequence[SourceSpec],
+    files: Sequence[JsonlSource],
+    tokenizer: Any,
+    stage_encoder: StageEncoder,
+    seed: int,
 ) -> list[DocumentSource]:
     out = []
     for index, (spec, file) in enumerate(zip(specs, files)):
-        encode = encoder_for(tokenizer, spec.format, stage)
+        encode = stage_encoder(tokenizer, spec.format)
 
         def fetch(i: int, file: JsonlSource = file, encode: Any = encode) -> Encoded:
             try:
@@ -47,10 +54,14 @@ def document_sources(
 
 
 def mixed_stream(
-    specs: Sequence[SourceSpec], tokenizer: Any, stage: str, seq_len: int, seed: int
+    specs: Sequence[SourceSpec],
+    tokenizer: Any,
+    stage_encoder: StageEncoder,
+    seq_len: int,
+    seed: int,
 ) -> tuple[MixedStream, list[JsonlSource]]:
     files = open_sources(specs)
-    docs = document_sources(specs, files, tokenizer, stage, seed)
+    docs = document_sources(specs, files, tokenizer, stage_encoder, seed)
     return MixedStream(docs, [s.share for s in specs], seq_len), files
 
 
