@@ -1,0 +1,116 @@
+"""Command line: `python -m crucible_trainer <command>`.
+
+Exit codes follow the Crucible CLI: 0 success, 2 bad input (message names the field and the
+fix), 1 anything else. `run` writes protocol events on stdout and logs on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+from crucible_trainer import __version__
+from crucible_trainer.errors import TrainerError
+from crucible_trainer.events import EventEmitter, claim_stdout, stream_sink
+from crucible_trainer.spec import load_spec
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m crucible_trainer",
+        description="Crucible trainer: CPT with exact data mixing, SFT, structured checkpoints.",
+    )
+    parser.add_argument("--version", action="version", version=f"crucible-trainer {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run", help="run a training job; JSONL events on stdout, logs on stderr"
+    )
+    run.add_argument("--spec", required=True, help="path to the job spec JSON file")
+
+    check = commands.add_parser(
+        "check-spec", help="validate a job spec (exit 0 if valid, 2 with every problem if not)"
+    )
+    check.add_argument("--spec", required=True, help="path to the job spec JSON file")
+
+    digest = commands.add_parser(
+        "digest", help="print the digest of a checkpoint directory or data file (for job specs)"
+    )
+    digest.add_argument("path", help="checkpoint directory or JSONL data file")
+    return parser
+
+
+def _run_id_of(path: str) -> str:
+    """The run_id of a spec file, even an invalid one, so failures can name their run."""
+    try:
+        run_id = json.loads(Path(path).read_text()).get("run_id")
+    except (OSError, ValueError, AttributeError):
+        return "unknown"
+    return run_id if isinstance(run_id, str) and run_id else "unknown"
+
+
+def _run(args: argparse.Namespace) -> int:
+    events = claim_stdout()
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s"
+    )
+    emitter = EventEmitter(_run_id_of(args.spec), stream_sink(events))
+    try:
+        spec = load_spec(args.spec)
+        from transformers.utils import logging as hf_logging
+
+        from crucible_trainer.train import run  # heavy imports only once the spec is valid
+
+        hf_logging.disable_progress_bar()
+
+        run(spec, emitter)
+        return 0
+    except TrainerError as e:
+        print(f"error: {e}", file=sys.stderr)
+        emitter.emit("failed", code=e.code, reason=str(e))
+        return e.exit_code
+    except Exception as e:
+        traceback.print_exc(file=sys.stderr)
+        oom = type(e).__name__ == "OutOfMemoryError"
+        emitter.emit(
+            "failed",
+            code="out_of_memory" if oom else "internal",
+            reason=f"{type(e).__name__}: {e}"
+            + ("; fix: lower hyperparameters.batch_size" if oom else ""),
+        )
+        return 1
+
+
+def _check_spec(args: argparse.Namespace) -> int:
+    spec = load_spec(args.spec)
+    print(f"ok: {spec.run_id} ({spec.stage}, {spec.hyper.steps} steps)", file=sys.stderr)
+    return 0
+
+
+def _digest(args: argparse.Namespace) -> int:
+    from crucible_trainer.checkpoint import directory_digest
+    from crucible_trainer.data.jsonl_source import index_jsonl
+
+    path = Path(args.path)
+    digest = directory_digest(path) if path.is_dir() else index_jsonl(path)[1]
+    print(digest)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        return _run(args)
+    try:
+        if args.command == "check-spec":
+            return _check_spec(args)
+        if args.command == "digest":
+            return _digest(args)
+    except TrainerError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    raise AssertionError(f"unhandled command {args.command}")

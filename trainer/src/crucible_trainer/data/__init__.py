@@ -1,0 +1,1 @@
+"""Streaming data: JSONL sources, tokenisation of documents, exact-share mixing and packing."""

@@ -1,0 +1,80 @@
+"""Wire spec sources to a MixedStream, and turn packed sequences into tensor batches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+from crucible_trainer.data.encode import Encoded, Encoder
+from crucible_trainer.data.jsonl_source import JsonlSource
+from crucible_trainer.data.mixer import DocumentSource, MixedStream, PackedSequence
+from crucible_trainer.errors import DataError
+from crucible_trainer.spec import SourceSpec
+
+FIELD_BY_FORMAT = {"text": "text", "chat": "messages"}
+
+
+def open_sources(specs: Sequence[SourceSpec], check_digests: bool = True) -> list[JsonlSource]:
+    return [
+        JsonlSource(s.name, s.path, s.digest if check_digests else None, FIELD_BY_FORMAT[s.format])
+        for s in specs
+    ]
+
+
+StageEncoder = Callable[[Any, str], Encoder]
+
+
+def document_sources(
+    specs: Sequence[SourceSpec],
+    files: Sequence[JsonlSource],
+    tokenizer: Any,
+    stage_encoder: StageEncoder,
+    seed: int,
+) -> list[DocumentSource]:
+    out = []
+    for index, (spec, file) in enumerate(zip(specs, files)):
+        encode = stage_encoder(tokenizer, spec.format)
+
+        def fetch(i: int, file: JsonlSource = file, encode: Any = encode) -> Encoded:
+            try:
+                doc = encode(file.record(i))
+            except DataError as e:
+                raise DataError(f"source {file.name!r}: record {i} of {file.path}: {e}") from e
+            if not doc.ids:
+                raise DataError(
+                    f"source {file.name!r}: record {i} of {file.path} encodes to no tokens; "
+                    "fix: drop empty records"
+                )
+            return doc
+
+        out.append(DocumentSource(spec.name, len(file), fetch, seed, index))
+    return out
+
+
+def mixed_stream(
+    specs: Sequence[SourceSpec],
+    tokenizer: Any,
+    stage_encoder: StageEncoder,
+    seq_len: int,
+    seed: int,
+) -> tuple[MixedStream, list[JsonlSource]]:
+    files = open_sources(specs)
+    docs = document_sources(specs, files, tokenizer, stage_encoder, seed)
+    return MixedStream(docs, [s.share for s in specs], seq_len), files
+
+
+def collate(sequences: Sequence[PackedSequence]) -> dict[str, torch.Tensor]:
+    return {
+        "input_ids": torch.tensor([s.input_ids for s in sequences], dtype=torch.long),
+        "labels": torch.tensor([s.labels for s in sequences], dtype=torch.long),
+        "position_ids": torch.tensor([s.position_ids for s in sequences], dtype=torch.long),
+    }
+
+
+def next_batch(stream: MixedStream, batch_size: int) -> tuple[dict[str, torch.Tensor], list[int]]:
+    """A batch of packed sequences and how many of its tokens came from each source."""
+    sequences = [stream.next_sequence() for _ in range(batch_size)]
+    by_source = [sum(col) for col in zip(*(s.tokens_by_source for s in sequences))]
+    return collate(sequences), by_source

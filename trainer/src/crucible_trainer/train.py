@@ -1,0 +1,365 @@
+"""The training recipe, top to bottom: setup → (resume) → loop → checkpoints → finished.
+
+Shared by the cpt and sft stages; a stage only decides how records become tokens and which tokens
+are trained on (stages/cpt.py, stages/sft.py). Everything the outside world sees goes through the
+EventEmitter; logs go to the `crucible_trainer` logger (stderr).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import platform
+import time
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import safetensors
+import safetensors.torch
+import tokenizers
+import torch
+import transformers
+
+from crucible_trainer import __version__, checkpoint, runtime
+from crucible_trainer import model as model_lib
+from crucible_trainer.data.mixer import IGNORE_INDEX, MixedStream
+from crucible_trainer.data.stream import mixed_stream, next_batch
+from crucible_trainer.errors import BaseCheckpointError, NonFiniteLossError, SpecError
+from crucible_trainer.evaluate import HeldOutSets
+from crucible_trainer.events import EventEmitter, utc_now
+from crucible_trainer.loss import summed_loss
+from crucible_trainer.schedule import lr_at
+from crucible_trainer.spec import JobSpec, canonical_digest
+from crucible_trainer.stages import cpt, sft
+
+log = logging.getLogger("crucible_trainer")
+
+STAGES = {"cpt": cpt, "sft": sft}
+TRAINER_STATE = "trainer_state.pt"
+
+
+def library_versions() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "peft": version("peft"),
+        "tokenizers": tokenizers.__version__,
+        "safetensors": safetensors.__version__,
+    }
+
+
+def training_identity(spec: JobSpec) -> str:
+    """Digest of everything that determines the trained weights; a resume must match it."""
+    resolved = spec.resolved()
+    for key in ("resume", "runtime", "output_dir", "digest", "eval", "keep_last", "run_id"):
+        resolved.pop(key)
+    return canonical_digest(resolved)
+
+
+def _optimizer(model: Any, spec: JobSpec, device: torch.device) -> torch.optim.AdamW:
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (decay if p.ndim >= 2 else no_decay).append(p)
+    h = spec.hyper
+    return torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": h.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=h.lr,
+        betas=h.betas,
+        fused=device.type == "cuda",
+    )
+
+
+def _autocast(spec: JobSpec, device: torch.device) -> Any:
+    if device.type == "cuda" and spec.runtime.precision == "bf16":
+        return lambda: torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext
+
+
+class Run:
+    """One training run. `execute()` runs it to the end and returns the `finished` event."""
+
+    def __init__(self, spec: JobSpec, emitter: EventEmitter):
+        self.spec = spec
+        self.emit = emitter.emit
+        self.output_dir = Path(spec.output_dir)
+        self.stage = STAGES[spec.stage]
+
+    # -- setup ------------------------------------------------------------------------------------
+    def _check_base(self) -> Path:
+        base = Path(self.spec.base_path)
+        actual = checkpoint.directory_digest(base)
+        if actual != self.spec.base_digest:
+            raise BaseCheckpointError(
+                f"base checkpoint {base} has digest {actual} but base.digest is "
+                f"{self.spec.base_digest}; fix: point the spec at the approved checkpoint"
+            )
+        return base
+
+    def _find_resume_point(self) -> tuple[Path, dict[str, Any]] | None:
+        for removed in checkpoint.remove_partial(self.output_dir):
+            self.emit(
+                "warning",
+                code="partial_checkpoint_removed",
+                message=f"removed partial checkpoint {removed} left by an interrupted run",
+            )
+        if not self.spec.resume:
+            existing = checkpoint.step_dirs(self.output_dir)
+            if existing:
+                raise SpecError(
+                    [
+                        f"$.output_dir: already holds checkpoints "
+                        f"(value {str(self.output_dir)!r}); "
+                        "fix: set resume to true or use an empty output_dir"
+                    ]
+                )
+            return None
+
+        def skipped(path: Path, why: str) -> None:
+            self.emit("warning", code="invalid_checkpoint_skipped", message=f"{path}: {why}")
+
+        found = checkpoint.latest_valid(self.output_dir, skipped)
+        if found is None:
+            return None
+        path, _, _ = found
+        state = torch.load(path / TRAINER_STATE, weights_only=True, map_location="cpu")
+        if state["identity"] != training_identity(self.spec):
+            raise SpecError(
+                [
+                    f"$.output_dir: checkpoint {path.name} was written by a job with different "
+                    "training settings (base, data, hyperparameters or seed); fix: use a new "
+                    "output_dir or restore the original spec"
+                ]
+            )
+        return path, state
+
+    def _build_model(self, base: Path, resume: tuple[Path, dict[str, Any]] | None) -> Any:
+        adapter = self.spec.hyper.adapter
+        # Full fine-tuning resumes from the checkpoint's weights; LoRA from the frozen base plus
+        # the adapter tensors kept in the trainer state.
+        source = resume[0] if resume is not None and adapter.kind == "full" else base
+        model = model_lib.load_model(source)
+        if adapter.kind == "lora":
+            model = model_lib.add_lora(model, adapter)
+            if resume is not None:
+                model_lib.load_adapter_state(model, resume[1]["adapter"])
+        return model
+
+    # -- checkpoints ------------------------------------------------------------------------------
+    def _save(
+        self,
+        step: int,
+        tokens: int,
+        final: bool,
+        model: Any,
+        tokenizer: Any,
+        optimizer: torch.optim.Optimizer,
+        stream: MixedStream,
+    ) -> tuple[Path, str]:
+        spec = self.spec
+        state: dict[str, Any] = {
+            "step": step,
+            "tokens": tokens,
+            "identity": training_identity(spec),
+            "sampler": stream.state(),
+            "optimizer": optimizer.state_dict(),
+            "rng": runtime.rng_state(),
+        }
+        if spec.hyper.adapter.kind == "lora":
+            state["adapter"] = model_lib.adapter_state(model)
+
+        def write(tmp: Path) -> None:
+            safetensors.torch.save_file(
+                model_lib.merged_weights(model),
+                tmp / "model.safetensors",
+                metadata={"format": "pt"},
+            )
+            model_lib.base_config(model).save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp, save_jinja_files=False)
+            if spec.hyper.adapter.kind == "lora":
+                model.save_pretrained(tmp / "adapter")
+            torch.save(state, tmp / TRAINER_STATE)
+
+        manifest = {
+            "protocol_version": 1,
+            "kind": "crucible-checkpoint",
+            "run_id": spec.run_id,
+            "stage": spec.stage,
+            "step": step,
+            "tokens": tokens,
+            "final": final,
+            "parent_digest": spec.base_digest,
+            "data_sources": [
+                {
+                    "name": s.name,
+                    "digest": s.digest,
+                    "share": s.share,
+                    "tokens_seen": count,
+                    "epochs_started": epochs,
+                }
+                for s, count, epochs in zip(spec.sources, stream.counts, stream.epochs_started())
+            ],
+            "spec_digest": spec.digest,
+            "code_version": f"crucible-trainer {__version__}",
+            "library_versions": library_versions(),
+            "config": spec.resolved(),
+            "created_at": utc_now(),
+        }
+        root = checkpoint.checkpoints_root(self.output_dir)
+        root.mkdir(parents=True, exist_ok=True)
+        path = root / checkpoint.step_dir_name(step)
+        digest = checkpoint.write_checkpoint(path, write, manifest)
+        if spec.keep_last is not None:
+            checkpoint.prune(self.output_dir, spec.keep_last, keep=path)
+        return path, digest
+
+    # -- the run ----------------------------------------------------------------------------------
+    def execute(self) -> dict[str, Any]:
+        spec, h = self.spec, self.spec.hyper
+        started_at = time.monotonic()
+        runtime.configure(spec.runtime, spec.seed)
+        device = runtime.pick_device(spec.runtime)
+        autocast = _autocast(spec, device)
+
+        base = self._check_base()
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        resume = self._find_resume_point()
+        tokenizer = model_lib.load_tokenizer(base)
+        model = self._build_model(base, resume).to(device)
+        model.train()
+        params, trainable = model_lib.parameter_counts(model)
+        stream, files = mixed_stream(
+            spec.sources, tokenizer, self.stage.encoder, h.seq_len, spec.seed
+        )
+        optimizer = _optimizer(model, spec, device)
+        held_out = None
+        if spec.eval is not None:
+            held_out = HeldOutSets(
+                spec.eval.sources, tokenizer, self.stage.encoder, h.seq_len, spec.eval.max_sequences
+            )
+
+        step, tokens = 0, 0
+        if resume is not None:
+            path, state = resume
+            step, tokens = state["step"], state["tokens"]
+            stream.load_state(state["sampler"])
+            optimizer.load_state_dict(state["optimizer"])
+            runtime.load_rng_state(state["rng"])
+            log.info("resumed from %s at step %d", path, step)
+
+        self.emit(
+            "started",
+            stage=spec.stage,
+            step=step,
+            total_steps=h.steps,
+            tokens_per_step=h.tokens_per_step,
+            parameters=params,
+            trainable_parameters=trainable,
+            device=str(device),
+            **({"resumed_from": str(resume[0])} if resume is not None else {}),
+        )
+        if resume is not None and step >= h.steps:
+            # Already complete: the final checkpoint exists; report it again.
+            path = resume[0]
+            _, digest = checkpoint.read_valid_manifest(path)
+            return self._finished(step, tokens, None, path, digest, stream, started_at)
+
+        trainable_params = [p for p in model.parameters() if p.requires_grad]
+        train_seconds, tokens_this_process = 0.0, 0
+        loss_value = math.nan
+        last_path, last_digest = None, None
+        while step < h.steps:
+            t0 = time.monotonic()
+            lr = lr_at(step, h)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            micro_batches = [next_batch(stream, h.batch_size) for _ in range(h.grad_accum)]
+            targets = sum(int((b["labels"] != IGNORE_INDEX).sum()) for b, _ in micro_batches)
+            optimizer.zero_grad(set_to_none=True)
+            loss_sum = 0.0
+            for batch, _ in micro_batches:
+                batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+                with autocast():
+                    loss = summed_loss(model, batch) / max(targets, 1)
+                loss.backward()
+                loss_sum += loss.item()
+            if not math.isfinite(loss_sum):
+                raise NonFiniteLossError(
+                    f"loss became {loss_sum} at step {step + 1}; fix: lower hyperparameters.lr "
+                    "or raise warmup_steps"
+                )
+            grad_norm = torch.nn.utils.clip_grad_norm_(trainable_params, h.grad_clip).item()
+            optimizer.step()
+            step += 1
+            tokens += h.tokens_per_step
+            tokens_this_process += h.tokens_per_step
+            loss_value = loss_sum
+            train_seconds += time.monotonic() - t0
+            self.emit(
+                "progress",
+                step=step,
+                total_steps=h.steps,
+                tokens=tokens,
+                loss=loss_value,
+                lr=lr,
+                grad_norm=grad_norm if math.isfinite(grad_norm) else 0.0,
+                tokens_per_s=tokens_this_process / max(train_seconds, 1e-9),
+                tokens_by_source=self._by_source(stream),
+            )
+            if held_out is not None and (step % spec.eval.every_steps == 0 or step == h.steps):
+                self.emit(
+                    "eval", step=step, loss_by_source=held_out.losses(model, device, autocast)
+                )
+            if step % spec.checkpoint_every == 0 or step == h.steps:
+                final = step == h.steps
+                last_path, last_digest = self._save(
+                    step, tokens, final, model, tokenizer, optimizer, stream
+                )
+                self.emit(
+                    "checkpoint",
+                    step=step,
+                    path=str(last_path),
+                    manifest_digest=last_digest,
+                    final=final,
+                    tokens_by_source=self._by_source(stream),
+                )
+        for f in files:
+            f.close()
+        assert last_path is not None and last_digest is not None
+        return self._finished(step, tokens, loss_value, last_path, last_digest, stream, started_at)
+
+    def _by_source(self, stream: MixedStream) -> dict[str, int]:
+        return {s.name: c for s, c in zip(self.spec.sources, stream.counts)}
+
+    def _finished(
+        self,
+        step: int,
+        tokens: int,
+        loss: float | None,
+        path: Path,
+        digest: str,
+        stream: MixedStream,
+        started_at: float,
+    ) -> dict[str, Any]:
+        extra = {"final_loss": loss} if loss is not None and math.isfinite(loss) else {}
+        return self.emit(
+            "finished",
+            step=step,
+            tokens=tokens,
+            checkpoint_path=str(path),
+            manifest_digest=digest,
+            tokens_by_source=self._by_source(stream),
+            wall_s=time.monotonic() - started_at,
+            **extra,
+        )
+
+
+def run(spec: JobSpec, emitter: EventEmitter) -> dict[str, Any]:
+    """Run a job to completion; raises TrainerError subclasses on failure."""
+    return Run(spec, emitter).execute()
