@@ -1,14 +1,19 @@
 import { compile } from "json-schema-to-typescript";
 import { loadSchemaFiles } from "./schemas.ts";
 
-const HEADER = `/* Generated from protocol/*.schema.json by \`npm run gen:protocol\`. Do not edit by hand:
- * change the schema and regenerate; test/protocol checks this file is current. */
+const header = (
+  name: string,
+) => `/* Generated from protocol/${name}.schema.json by \`npm run gen:protocol\`. Do not edit by
+ * hand: change the schema and regenerate; test/protocol checks this file is current. */
 `;
 
-/** TypeScript declarations for every protocol schema, as one file. */
-export async function generateProtocolTypes(): Promise<string> {
-  const parts: string[] = [HEADER];
-  for (const { schema } of loadSchemaFiles()) {
+/**
+ * TypeScript declarations for every protocol schema, one module per schema (so definitions of
+ * the same name in two schemas never collide): file name -> contents.
+ */
+export async function generateProtocolTypes(): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  for (const { name, schema } of loadSchemaFiles()) {
     const ts = await compile(schema as Parameters<typeof compile>[0], schema.title, {
       bannerComment: "",
       strictIndexSignatures: true,
@@ -16,7 +21,7 @@ export async function generateProtocolTypes(): Promise<string> {
       format: true,
       declareExternallyReferenced: true,
     });
-    parts.push(ts.trim());
+    files.set(`${name}.gen.ts`, `${header(name)}\n${ts.trim()}\n`);
   }
-  return `${parts.join("\n\n")}\n`;
+  return files;
 }

@@ -45,9 +45,16 @@ describe("protocol schemas", () => {
       expect(names.has(dir), `fixtures/${dir} has no schema`).toBe(true);
   });
 
-  it("keeps src/protocol/types.gen.ts in step with the schemas", async () => {
-    const checkedIn = readFileSync(new URL("../../src/protocol/types.gen.ts", import.meta.url), "utf8");
-    expect(checkedIn, "run `npm run gen:protocol` and commit the result").toBe(await generateProtocolTypes());
+  it("keeps src/protocol/types/*.gen.ts in step with the schemas", async () => {
+    const dir = new URL("../../src/protocol/types/", import.meta.url);
+    const generated = await generateProtocolTypes();
+    const checkedIn = readdirSync(dir).filter((f) => f.endsWith(".gen.ts"));
+    expect(checkedIn.sort(), "run `npm run gen:protocol` and commit the result").toEqual(
+      [...generated.keys()].sort(),
+    );
+    for (const [file, text] of generated) {
+      expect(readFileSync(new URL(file, dir), "utf8"), `${file}: run \`npm run gen:protocol\``).toBe(text);
+    }
   });
 
   it("names the JSON path, the problem and the fix when a document is wrong", () => {

@@ -1,6 +1,5 @@
-/* Generated from protocol/*.schema.json by `npm run gen:protocol`. Do not edit by hand:
- * change the schema and regenerate; test/protocol checks this file is current. */
-
+/* Generated from protocol/reward-request.schema.json by `npm run gen:protocol`. Do not edit by
+ * hand: change the schema and regenerate; test/protocol checks this file is current. */
 
 /**
  * A batch of sampled completions sent to a reward function (the same shape as the Lambda graders users write for Bedrock RFT, plus protocol_version).
@@ -39,21 +38,5 @@ export interface RewardRequest {
     metadata?: {
       [k: string]: unknown | undefined;
     };
-  }[];
-}
-
-/**
- * Scores for a RewardRequest's samples, one result per sample id.
- */
-export interface RewardResponse {
-  protocol_version: 1;
-  results: {
-    id: string;
-    aggregate_reward_score: number;
-    metrics_list?: {
-      name: string;
-      value: number;
-      type: "Reward" | "Metric";
-    }[];
   }[];
 }

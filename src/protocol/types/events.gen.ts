@@ -1,0 +1,130 @@
+/* Generated from protocol/events.schema.json by `npm run gen:protocol`. Do not edit by
+ * hand: change the schema and regenerate; test/protocol checks this file is current. */
+
+/**
+ * One JSON object per line on the trainer's stdout; `type` discriminates. Nothing else is ever written to stdout.
+ */
+export type TrainerEvent = Started | Progress | Checkpoint | Eval | Warning | Finished | Failed;
+export type ProtocolVersion = 1;
+export type RunId = string;
+/**
+ * UTC time the event was emitted, RFC 3339.
+ */
+export type Time = string;
+export type Step = number;
+export type Digest = string;
+
+export interface Started {
+  protocol_version: ProtocolVersion;
+  type: "started";
+  run_id: RunId;
+  time: Time;
+  stage: "cpt" | "sft" | "dpo" | "rft";
+  /**
+   * First step to run; > 0 when resumed.
+   */
+  step: number;
+  total_steps: number;
+  tokens_per_step: number;
+  parameters: number;
+  trainable_parameters: number;
+  device: string;
+  /**
+   * Checkpoint directory the run resumed from; absent on a fresh start.
+   */
+  resumed_from?: string;
+}
+export interface Progress {
+  protocol_version: ProtocolVersion;
+  type: "progress";
+  run_id: RunId;
+  time: Time;
+  step: Step;
+  total_steps: number;
+  /**
+   * Tokens trained on so far (all sources).
+   */
+  tokens: number;
+  loss: number;
+  lr: number;
+  grad_norm?: number;
+  tokens_per_s: number;
+  tokens_by_source: TokensBySource;
+}
+/**
+ * Tokens of each data source seen so far (source name -> count).
+ */
+export interface TokensBySource {
+  [k: string]: number | undefined;
+}
+export interface Checkpoint {
+  protocol_version: ProtocolVersion;
+  type: "checkpoint";
+  run_id: RunId;
+  time: Time;
+  step: Step;
+  path: string;
+  /**
+   * SHA-256 of the checkpoint's manifest.json bytes; the checkpoint's identity.
+   */
+  manifest_digest: string;
+  final?: boolean;
+  tokens_by_source: TokensBySource;
+}
+export interface Eval {
+  protocol_version: ProtocolVersion;
+  type: "eval";
+  run_id: RunId;
+  time: Time;
+  step: Step;
+  /**
+   * Mean held-out loss per token for each eval source.
+   */
+  loss_by_source: {
+    [k: string]: number | undefined;
+  };
+}
+export interface Warning {
+  protocol_version: ProtocolVersion;
+  type: "warning";
+  run_id: RunId;
+  time: Time;
+  code:
+    "partial_checkpoint_removed" | "invalid_checkpoint_skipped" | "source_exhausted_epoch" | "nonfinite_loss" | "other";
+  message: string;
+}
+export interface Finished {
+  protocol_version: ProtocolVersion;
+  type: "finished";
+  run_id: RunId;
+  time: Time;
+  step: Step;
+  tokens: number;
+  final_loss?: number;
+  checkpoint_path: string;
+  manifest_digest: Digest;
+  tokens_by_source: TokensBySource;
+  /**
+   * Seconds this process ran (not counting earlier, interrupted attempts).
+   */
+  wall_s: number;
+}
+export interface Failed {
+  protocol_version: ProtocolVersion;
+  type: "failed";
+  run_id: RunId;
+  time: Time;
+  code:
+    | "bad_input"
+    | "data_error"
+    | "base_checkpoint_error"
+    | "checkpoint_error"
+    | "out_of_memory"
+    | "nonfinite_loss"
+    | "internal";
+  /**
+   * What went wrong and what to do about it.
+   */
+  reason: string;
+  step?: Step;
+}
