@@ -26,23 +26,22 @@ export interface ErrorDetails {
 /** The one error base of Crucible. It knows its HTTP status and its CLI exit code. */
 export class CrucibleError extends Error {
   readonly code: ErrorCode;
+  /** What is wrong, without the field, value and fix (those are in `details`). */
+  readonly problem: string;
   readonly details: ErrorDetails;
 
-  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
-    super(message, options);
+  /** The message names the field, the value, the rule and the fix wherever the error is printed. */
+  constructor(code: ErrorCode, problem: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(compose(problem, details), options);
     this.name = "CrucibleError";
     this.code = code;
+    this.problem = problem;
     this.details = details;
   }
 
   /** Message with field, value and fix, as printed by the CLI and returned by the API. */
   describe(): string {
-    const { field, value, fix, rule } = this.details;
-    let text = field ? `${field}: ${this.message}` : this.message;
-    if (value !== undefined) text += ` (got ${renderValue(value)})`;
-    if (rule) text += ` [rule: ${rule}]`;
-    if (fix) text += `. ${fix}`;
-    return text;
+    return this.message;
   }
 
   toJSON(): { error: { code: ErrorCode; message: string } & ErrorDetails } {
@@ -97,6 +96,14 @@ export function asCrucibleError(err: unknown): CrucibleError {
   if (err instanceof CrucibleError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new CrucibleError("internal", message, {}, { cause: err });
+}
+
+function compose(problem: string, { field, value, fix, rule }: ErrorDetails): string {
+  let text = field ? `${field}: ${problem}` : problem;
+  if (value !== undefined) text += ` (got ${renderValue(value)})`;
+  if (rule) text += ` [rule: ${rule}]`;
+  if (fix) text += `. ${fix}`;
+  return text;
 }
 
 function renderValue(value: unknown): string {

@@ -45,7 +45,7 @@ export function registerDoctor(program: Command, run: RunAction): void {
             detail: `${config.kind} at ${describeLocation(config)}, schema v${version}`,
           });
         } catch (err) {
-          const message = err instanceof CrucibleError ? err.describe() : (err as Error).message;
+          const message = err instanceof Error ? err.message : String(err);
           checks.push({ name: "store", ok: false, detail: `${describeLocation(config)}: ${message}` });
         }
 

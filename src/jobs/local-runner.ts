@@ -1,0 +1,142 @@
+import { type ChildProcessByStdio, spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
+import { CrucibleError } from "../core/errors.ts";
+import type { TrainerEvent } from "../protocol/types/events.gen.ts";
+import type { JobSpec } from "../protocol/types/job-spec.gen.ts";
+import { assertDocument, checkDocument } from "../protocol/validate.ts";
+import { REPO_ROOT } from "./trainer-python.ts";
+
+export interface LocalRunOptions {
+  python: string;
+  /** Environment of the trainer process (the run's workload token goes here, never argv). */
+  env?: NodeJS.ProcessEnv;
+  /** Every protocol event, in order, as the trainer emits it. */
+  onEvent?: (event: TrainerEvent) => void;
+  /** Every line the trainer logs on stderr (the run log). */
+  onLog?: (line: string) => void;
+  signal?: AbortSignal;
+  /** Seconds between SIGTERM and SIGKILL on cancel. */
+  graceSeconds?: number;
+}
+
+export type RunOutcome =
+  | {
+      status: "succeeded";
+      finished: Extract<TrainerEvent, { type: "finished" }>;
+      checkpoints: CheckpointEvent[];
+    }
+  | { status: "failed"; reason: string; code: string; checkpoints: CheckpointEvent[] }
+  | { status: "cancelled"; checkpoints: CheckpointEvent[] };
+
+type CheckpointEvent = Extract<TrainerEvent, { type: "checkpoint" }>;
+
+/**
+ * Runs the trainer on one JobSpec as a child process: writes the spec to `<output_dir>/job.json`,
+ * checks every stdout line against the events protocol, passes stderr on as the run log, and turns
+ * the process's end into an outcome. Anything on stdout that is not a protocol event fails the run:
+ * the contract says nothing else is ever written there.
+ * @example const outcome = await runLocal(spec, { python: trainerPython(process.env) });
+ */
+export async function runLocal(spec: JobSpec, options: LocalRunOptions): Promise<RunOutcome> {
+  assertDocument<JobSpec>("job-spec", spec);
+  mkdirSync(spec.output_dir, { recursive: true });
+  const specPath = join(spec.output_dir, "job.json");
+  writeFileSync(specPath, `${JSON.stringify(spec, null, 2)}\n`);
+
+  const child = spawn(options.python, ["-m", "crucible_trainer", "run", "--spec", specPath], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...options.env, PYTHONUNBUFFERED: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const checkpoints: CheckpointEvent[] = [];
+  let finished: Extract<TrainerEvent, { type: "finished" }> | undefined;
+  let failed: { reason: string; code: string } | undefined;
+  let violation: string | undefined;
+  const cancelled = watchCancel(child, options);
+
+  const stderrDone = forEachLine(child.stderr, (line) => options.onLog?.(line));
+  const stdoutDone = forEachLine(child.stdout, (line) => {
+    const event = parseEvent(line);
+    if (typeof event === "string") {
+      violation ??= event;
+      return;
+    }
+    if (event.type === "checkpoint") checkpoints.push(event);
+    if (event.type === "finished") finished = event;
+    if (event.type === "failed") failed = { reason: event.reason, code: event.code };
+    options.onEvent?.(event);
+  });
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+    (resolve, reject) => {
+      child.once("error", (err) =>
+        reject(
+          new CrucibleError("unavailable", `cannot start the trainer: ${err.message}`, {
+            field: "python",
+            value: options.python,
+            fix: "Run `bash scripts/setup-python.sh`, or set CRUCIBLE_PYTHON to a Python with crucible_trainer installed",
+          }),
+        ),
+      );
+      child.once("close", (code, signal) => resolve({ code, signal }));
+    },
+  );
+  await Promise.all([stdoutDone, stderrDone]);
+
+  if (cancelled()) return { status: "cancelled", checkpoints };
+  if (violation) return { status: "failed", code: "protocol_violation", reason: violation, checkpoints };
+  if (failed) return { status: "failed", ...failed, checkpoints };
+  if (exit.code === 0 && finished) return { status: "succeeded", finished, checkpoints };
+  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  return {
+    status: "failed",
+    code: "trainer_crashed",
+    reason: `the trainer ${how} without a finished event`,
+    checkpoints,
+  };
+}
+
+/** A protocol event, or a string saying why the line is not one. */
+function parseEvent(line: string): TrainerEvent | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return `the trainer wrote a line on stdout that is not JSON: ${JSON.stringify(line.slice(0, 200))}`;
+  }
+  const issues = checkDocument("events", value);
+  if (issues.length > 0) {
+    return `the trainer wrote an event that breaks protocol/events.schema.json at ${issues[0]!.path}: ${issues[0]!.message}`;
+  }
+  return value as TrainerEvent;
+}
+
+function forEachLine(stream: Readable, fn: (line: string) => void): Promise<void> {
+  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+  lines.on("line", (line) => {
+    if (line.trim() !== "") fn(line);
+  });
+  return new Promise((resolve) => lines.once("close", resolve));
+}
+
+/** SIGTERM on abort, SIGKILL after the grace period; returns whether the run was cancelled. */
+function watchCancel(
+  child: ChildProcessByStdio<null, Readable, Readable>,
+  options: LocalRunOptions,
+): () => boolean {
+  let cancelled = false;
+  const signal = options.signal;
+  if (!signal) return () => false;
+  const cancel = () => {
+    cancelled = true;
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), (options.graceSeconds ?? 10) * 1000);
+    child.once("close", () => clearTimeout(timer));
+  };
+  if (signal.aborted) cancel();
+  else signal.addEventListener("abort", cancel, { once: true });
+  child.once("close", () => signal.removeEventListener("abort", cancel));
+  return () => cancelled;
+}
