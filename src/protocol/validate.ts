@@ -1,5 +1,6 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import { CrucibleError } from "../core/errors.ts";
+import { jsonPath } from "../core/json-path.ts";
 import { loadSchemaFiles } from "./schemas.ts";
 
 export interface ProtocolIssue {
@@ -62,11 +63,7 @@ export function assertDocument<T>(name: string, document: unknown): T {
 }
 
 function toIssue(error: ErrorObject): ProtocolIssue {
-  const path = `$${error.instancePath
-    .split("/")
-    .slice(1)
-    .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part.replace(/~1/g, "/").replace(/~0/g, "~")}`))
-    .join("")}`;
+  const path = jsonPath(error.instancePath);
   let message = error.message ?? "is invalid";
   if (error.keyword === "additionalProperties") {
     message = `has an unknown field ${JSON.stringify((error.params as { additionalProperty: string }).additionalProperty)}`;
