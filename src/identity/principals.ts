@@ -93,7 +93,7 @@ async function createPrincipal(
     async (tx) => {
       if (input.kind === "service") {
         const owner = await loadPrincipal(tx, input.owner ?? "");
-        if (!owner || owner.kind !== "user" || owner.disabled)
+        if (owner?.kind !== "user" || owner.disabled)
           throw invalid(
             "owner",
             "a service identity's owner must be an active human user",
