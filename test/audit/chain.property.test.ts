@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type AuditEntry, chainEntry, GENESIS_HASH } from "../../src/audit/entry.ts";
+import { type AuditEntry, bodyOf, canonicalBody, chainEntry, GENESIS_HASH } from "../../src/audit/entry.ts";
 import { verifyChain } from "../../src/audit/verify.ts";
+import { canonicalJson } from "../../src/core/digest.ts";
 
 function buildChain(length: number): AuditEntry[] {
   const entries: AuditEntry[] = [];
@@ -161,6 +162,33 @@ describe("audit chain verification (property)", () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe("canonical audit body", () => {
+  it("is byte-for-byte canonicalJson of the hashed fields, for any strings", () => {
+    const text = fc.string({ unit: "grapheme", maxLength: 12 });
+    const nullable = fc.option(text, { nil: null });
+    fc.assert(
+      fc.property(
+        fc.record({
+          seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+          time: text,
+          workspace: nullable,
+          actor: text,
+          action: text,
+          resource: text,
+          decision: fc.constantFrom("allow" as const, "deny" as const),
+          rules: fc.array(text, { maxLength: 4 }),
+          reason: nullable,
+          payloadDigest: nullable,
+        }),
+        (body) => {
+          expect(canonicalBody(body)).toBe(canonicalJson(bodyOf(body)));
+        },
+      ),
+      { numRuns: 1000 },
     );
   });
 });
