@@ -1,0 +1,236 @@
+// Governance benchmarks: node --import tsx bench/governance/run.ts [--quick]
+// Prints one JSON line per figure: {bench, name, value, unit, baseline, ratio}, every baseline
+// measured in this same run. DATABASE_URL (or the test server at 127.0.0.1:5432) for the server.
+import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
+import { appendAuditBatch } from "../../src/audit/append.ts";
+import {
+  type AuditEntry,
+  type AuditInput,
+  canonicalBody,
+  chainEntry,
+  GENESIS_HASH,
+} from "../../src/audit/entry.ts";
+import { verifyChain } from "../../src/audit/verify.ts";
+import { sha256Hex } from "../../src/core/digest.ts";
+import { newId } from "../../src/core/ids.ts";
+import { type AuthzRequest, authorize } from "../../src/policy/engine.ts";
+import { defaultPolicySet } from "../../src/policy/versions.ts";
+import type { Db } from "../../src/store/db.ts";
+import { migrate } from "../../src/store/migrate.ts";
+import { openPglite } from "../../src/store/pglite.ts";
+import { openPostgres } from "../../src/store/postgres.ts";
+
+const quick = process.argv.includes("--quick");
+const scale = quick ? 0.1 : 1;
+
+function emit(
+  name: string,
+  value: number,
+  unit: string,
+  baseline: number,
+  extra: Record<string, unknown> = {},
+): void {
+  const round = (x: number) => Number(x.toPrecision(4));
+  console.log(
+    JSON.stringify({
+      bench: "governance",
+      name,
+      value: round(value),
+      unit,
+      baseline: round(baseline),
+      ratio: round(value / baseline),
+      ...extra,
+    }),
+  );
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function latencies(n: number, fn: (i: number) => void): number[] {
+  for (let i = 0; i < Math.min(500, n); i++) fn(i);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    fn(i);
+    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+function benchAuthorize(): void {
+  const policies = defaultPolicySet();
+  const ws = "ws_bench";
+  const roles = ["data-steward", "ml-engineer", "model-approver", "auditor"] as const;
+  const requests: AuthzRequest[] = roles.flatMap((role, i) => {
+    const principal = { kind: "user" as const, id: `usr_${i}`, roles: [{ workspace: ws, role }] };
+    const dsv = { type: "DatasetVersion" as const, id: "dsv_1", workspace: ws, uploader: "usr_9" };
+    const run = {
+      type: "Run" as const,
+      id: "run_1",
+      workspace: ws,
+      starter: "usr_9",
+      datasets: ["dsv_1"],
+      rewards: [],
+    };
+    return [
+      { principal, action: "dataset.approve", resource: dsv, context: { prescreen_passed: true } },
+      { principal, action: "dataset.read", resource: dsv },
+      { principal, action: "run.start", resource: run, context: { inputs_approved: true } },
+    ] as AuthzRequest[];
+  });
+  const n = Math.round(5000 * scale);
+  const ours = latencies(n, (i) => authorize(policies, requests[i % requests.length]!));
+  cedar.preparsePolicySet("bench-floor", {
+    staticPolicies: { floor: "permit (principal, action, resource);" },
+  });
+  const floor = latencies(n, () =>
+    cedar.statefulIsAuthorized({
+      principal: { type: "User", id: "u" },
+      action: { type: "Action", id: "dataset.read" },
+      resource: { type: "DatasetVersion", id: "d" },
+      context: {},
+      entities: [],
+      preparsedPolicySetId: "bench-floor",
+    }),
+  );
+  const note = "baseline: one Cedar call with a single permit-all policy and no entities";
+  emit("authorize_p50", percentile(ours, 50), "ms", percentile(floor, 50), {
+    n,
+    note,
+    policies: policies.ids.length,
+  });
+  emit("authorize_p99", percentile(ours, 99), "ms", percentile(floor, 99), { n, note, target: "< 1 ms" });
+}
+
+function input(i: number): AuditInput {
+  return {
+    workspace: "ws_bench",
+    actor: `usr_${i % 7}`,
+    action: "dataset.read",
+    resource: `DatasetVersion::"dsv_${i}"`,
+    decision: i % 5 ? "allow" : "deny",
+    rules: ["steward.datasets"],
+    reason: null,
+    payload: { i },
+  };
+}
+
+async function benchAppends(db: Db, store: string): Promise<void> {
+  const batch = 100;
+  const batches = Math.max(2, Math.round((store === "pglite" ? 60 : 100) * scale));
+  await db.exec(`CREATE TABLE bench_plain (LIKE audit_log INCLUDING DEFAULTS)`);
+  const plain = async (): Promise<number> => {
+    let seq = 1_000_000;
+    const t0 = performance.now();
+    for (let b = 0; b < batches; b++) {
+      await db.transaction(async (tx) => {
+        const params: unknown[] = [];
+        const rows: string[] = [];
+        for (let k = 0; k < batch; k++) {
+          const e = input(seq);
+          const base = params.length;
+          params.push(
+            seq++,
+            new Date().toISOString(),
+            e.workspace,
+            e.actor,
+            e.action,
+            e.resource,
+            e.decision,
+            e.rules,
+            null,
+            null,
+            "p",
+            `h${seq}`,
+          );
+          rows.push(`(${Array.from({ length: 12 }, (_, j) => `$${base + j + 1}`).join(",")})`);
+        }
+        await tx.query(
+          `INSERT INTO bench_plain (seq, time, workspace, actor, action, resource, decision, rules, reason, payload_digest, prev_hash, hash) VALUES ${rows.join(",")}`,
+          params,
+        );
+      });
+    }
+    return (batches * batch) / ((performance.now() - t0) / 1000);
+  };
+  const chained = async (): Promise<number> => {
+    let i = 0;
+    const t0 = performance.now();
+    for (let b = 0; b < batches; b++) {
+      const inputs = Array.from({ length: batch }, () => input(i++));
+      await db.transaction((tx) => appendAuditBatch(tx, inputs));
+    }
+    return (batches * batch) / ((performance.now() - t0) / 1000);
+  };
+  const singles = async (): Promise<number> => {
+    const n = Math.max(50, Math.round(1000 * scale));
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await db.transaction((tx) => appendAuditBatch(tx, [input(i)]));
+    return n / ((performance.now() - t0) / 1000);
+  };
+  await chained(); // warm up
+  const base = await plain();
+  const ours = await chained();
+  const one = await singles();
+  const target = store === "pglite" ? ">= 2000/s" : ">= 5000/s";
+  const how = `${batch} entries per transaction (appendAuditBatch: one head-row lock, one multi-row INSERT); baseline: the same rows by plain multi-row INSERT into a table without chain, triggers or lock`;
+  emit(`audit_append_${store}`, ours, "entries/s", base, { how, target, entries: batches * batch });
+  emit(`audit_append_${store}_one_per_tx`, one, "entries/s", base, {
+    how: "one entry per transaction (appendAudit inside the caller's transaction)",
+  });
+}
+
+function benchVerify(): void {
+  const n = Math.round(200_000 * scale);
+  const entries: AuditEntry[] = [];
+  let seq = 0;
+  let hash = GENESIS_HASH;
+  for (let i = 0; i < n; i++) {
+    const e = chainEntry(seq, hash, { ...input(i), time: new Date(1_700_000_000_000 + i) });
+    entries.push(e);
+    seq = e.seq;
+    hash = e.hash;
+  }
+  const texts = entries.map((e) => e.prevHash + canonicalBody(e));
+  let t0 = performance.now();
+  let sink = "";
+  for (const t of texts) sink = sha256Hex(t);
+  const bare = n / ((performance.now() - t0) / 1000);
+  t0 = performance.now();
+  const verdict = verifyChain(entries);
+  const rate = n / ((performance.now() - t0) / 1000);
+  if (!verdict.ok || sink.length !== 64) throw new Error("verification failed in the benchmark");
+  emit("audit_verify", rate, "entries/s", bare, {
+    entries: n,
+    note: "baseline: bare SHA-256 of the same pre-serialised texts",
+    target: ">= 100000/s",
+  });
+}
+
+benchAuthorize();
+benchVerify();
+{
+  const db = await openPglite({});
+  await migrate(db);
+  await benchAppends(db, "pglite");
+  await db.close();
+}
+const url = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
+let server: Db | undefined;
+const schema = newId("bench").toLowerCase();
+try {
+  server = await openPostgres({ connectionString: url, schema, max: 2 });
+} catch (err) {
+  console.error(`no PostgreSQL server at ${url}: ${(err as Error).message}; server figures skipped`);
+}
+if (server) {
+  try {
+    await migrate(server);
+    await benchAppends(server, "postgres");
+  } finally {
+    await server.exec(`DROP SCHEMA ${schema} CASCADE`);
+    await server.close();
+  }
+}

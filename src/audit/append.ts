@@ -1,0 +1,73 @@
+import type { Queryable } from "../store/db.ts";
+import { type AuditEntry, type AuditInput, chainEntry } from "./entry.ts";
+
+const COLUMNS = 12;
+const CHUNK = 1000;
+
+/**
+ * Appends one entry to the audit chain inside the caller's transaction, so the entry commits or
+ * rolls back with the state change it records (one mutation funnel). Concurrent appenders, in
+ * this process or others, queue on the `audit_head` row lock: no forks, no gaps.
+ * @example
+ * await db.transaction(async (tx) => {
+ *   await tx.query("UPDATE datasets SET status = 'approved' WHERE id = $1", [id]);
+ *   await appendAudit(tx, { workspace, actor, action: "dataset.approve", resource, decision: "allow", rules });
+ * });
+ */
+export async function appendAudit(tx: Queryable, input: AuditInput): Promise<AuditEntry> {
+  const [entry] = await appendAuditBatch(tx, [input]);
+  return entry!;
+}
+
+/**
+ * Appends several entries in order under one lock and one INSERT (bulk importers, benchmarks).
+ * @example const entries = await appendAuditBatch(tx, [a, b, c]);
+ */
+export async function appendAuditBatch(tx: Queryable, inputs: readonly AuditInput[]): Promise<AuditEntry[]> {
+  if (inputs.length === 0) return [];
+  const head = await tx.query<{ seq: number; hash: string }>(
+    "SELECT seq, hash FROM audit_head WHERE singleton FOR UPDATE",
+  );
+  const row = head.rows[0];
+  if (!row) throw new Error("audit_head is missing: the audit migration did not run");
+  let seq = Number(row.seq);
+  let hash = row.hash;
+  const entries: AuditEntry[] = [];
+  for (const input of inputs) {
+    const entry = chainEntry(seq, hash, input);
+    entries.push(entry);
+    seq = entry.seq;
+    hash = entry.hash;
+  }
+  for (let i = 0; i < entries.length; i += CHUNK) await insertRows(tx, entries.slice(i, i + CHUNK));
+  await tx.query("UPDATE audit_head SET seq = $1, hash = $2 WHERE singleton", [seq, hash]);
+  return entries;
+}
+
+/** One multi-row INSERT; chunks keep it under PostgreSQL's 65,535 bind parameters. */
+async function insertRows(tx: Queryable, entries: readonly AuditEntry[]): Promise<void> {
+  const params: unknown[] = [];
+  const tuples = entries.map((e, i) => {
+    params.push(
+      e.seq,
+      e.time,
+      e.workspace,
+      e.actor,
+      e.action,
+      e.resource,
+      e.decision,
+      e.rules,
+      e.reason,
+      e.payloadDigest,
+      e.prevHash,
+      e.hash,
+    );
+    const base = i * COLUMNS;
+    return `(${Array.from({ length: COLUMNS }, (_, k) => `$${base + k + 1}`).join(", ")})`;
+  });
+  await tx.query(
+    `INSERT INTO audit_log (seq, time, workspace, actor, action, resource, decision, rules, reason,
+       payload_digest, prev_hash, hash) VALUES ${tuples.join(", ")}`,
+    params,
+  );
+}

@@ -1,0 +1,174 @@
+import { CrucibleError, invalid } from "../core/errors.ts";
+import { newId } from "../core/ids.ts";
+import { ROLES, type Role } from "../policy/actions.ts";
+import { governed } from "../policy/audited.ts";
+import { actorId, type Principal, type RoleBinding } from "../policy/entities.ts";
+import type { Db, Queryable } from "../store/db.ts";
+import type { PrincipalId } from "./ids.ts";
+
+const NAME = /^[a-z][a-z0-9-]{1,62}$/;
+
+/** Principal and workspace names: 2-63 lower-case letters, digits and dashes. */
+export function checkName(field: string, name: string): string {
+  if (!NAME.test(name))
+    throw invalid(
+      field,
+      "names are 2-63 lower-case letters, digits and dashes, starting with a letter",
+      name,
+      "Pick a name like acme or ops-bot",
+    );
+  return name;
+}
+
+/** A principal as the policy sees it, with its roles in every workspace; undefined if unknown. */
+export async function loadPrincipal(
+  q: Queryable,
+  id: string,
+): Promise<(Principal & { disabled: boolean }) | undefined> {
+  const { rows } = await q.query<{
+    kind: "user" | "service";
+    owner_id: string | null;
+    workspace_id: string | null;
+    disabled_at: Date | null;
+  }>("SELECT kind, owner_id, workspace_id, disabled_at FROM principals WHERE id = $1", [id]);
+  const row = rows[0];
+  if (!row) return undefined;
+  const bindings = await q.query<{ workspace_id: string; role: Role }>(
+    "SELECT workspace_id, role FROM role_bindings WHERE principal_id = $1 ORDER BY workspace_id, role",
+    [id],
+  );
+  const roles: RoleBinding[] = bindings.rows.map((b) => ({ workspace: b.workspace_id, role: b.role }));
+  const disabled = row.disabled_at !== null;
+  if (row.kind === "service")
+    return { kind: "service", id, owner: row.owner_id!, workspace: row.workspace_id!, roles, disabled };
+  return { kind: "user", id, roles, disabled };
+}
+
+/**
+ * Creates a user in a workspace with the given roles (may be none). Needs `principal.create`.
+ * @example const eli = await createUser(db, { principal: root, workspace, name: "eli", roles: ["ml-engineer"] });
+ */
+export async function createUser(
+  db: Db,
+  input: { principal: Principal; workspace: string; name: string; roles?: readonly Role[] },
+): Promise<PrincipalId> {
+  return createPrincipal(db, { ...input, kind: "user" });
+}
+
+/**
+ * Creates a service identity (a pipeline, an application). It must name a human owner: an
+ * active user. Needs `principal.create` in its home workspace.
+ * @example const bot = await createServiceIdentity(db, { principal: root, workspace, name: "ops-bot", owner: eli, roles: ["deployer"] });
+ */
+export async function createServiceIdentity(
+  db: Db,
+  input: { principal: Principal; workspace: string; name: string; owner: string; roles?: readonly Role[] },
+): Promise<PrincipalId> {
+  return createPrincipal(db, { ...input, kind: "service" });
+}
+
+async function createPrincipal(
+  db: Db,
+  input: {
+    principal: Principal;
+    workspace: string;
+    name: string;
+    kind: "user" | "service";
+    owner?: string;
+    roles?: readonly Role[];
+  },
+): Promise<PrincipalId> {
+  checkName("name", input.name);
+  for (const role of input.roles ?? [])
+    if (!ROLES.includes(role)) throw invalid("roles", "unknown role", role, `Use one of ${ROLES.join(", ")}`);
+  const id = newId(input.kind === "user" ? "usr" : "svc") as PrincipalId;
+  const request = {
+    principal: input.principal,
+    action: "principal.create",
+    resource: { type: "Workspace", id: input.workspace },
+  } as const;
+  return governed(
+    db,
+    request,
+    async (tx) => {
+      if (input.kind === "service") {
+        const owner = await loadPrincipal(tx, input.owner ?? "");
+        if (owner?.kind !== "user" || owner.disabled)
+          throw invalid(
+            "owner",
+            "a service identity's owner must be an active human user",
+            input.owner,
+            "Name the user who answers for this service identity",
+          );
+      }
+      const taken = await tx.query("SELECT 1 FROM principals WHERE name = $1", [input.name]);
+      if (taken.rows.length > 0)
+        throw new CrucibleError("already_exists", `a principal named ${input.name} exists`, {
+          field: "name",
+          value: input.name,
+          fix: "Pick another name",
+        });
+      await tx.query(
+        "INSERT INTO principals (id, kind, name, owner_id, workspace_id, created_by) VALUES ($1, $2, $3, $4, $5, $6)",
+        [
+          id,
+          input.kind,
+          input.name,
+          input.owner ?? null,
+          input.kind === "service" ? input.workspace : null,
+          actorId(input.principal),
+        ],
+      );
+      for (const role of new Set(input.roles ?? []))
+        await tx.query(
+          "INSERT INTO role_bindings (workspace_id, principal_id, role, granted_by) VALUES ($1, $2, $3, $4)",
+          [input.workspace, id, role, actorId(input.principal)],
+        );
+      return id;
+    },
+    {
+      payload: {
+        id,
+        name: input.name,
+        kind: input.kind,
+        owner: input.owner ?? null,
+        roles: input.roles ?? [],
+      },
+    },
+  );
+}
+
+/**
+ * Grants a role in a workspace. Needs `role.grant` (admins).
+ * @example await grantRole(db, { principal: root, workspace, subject: dana, role: "data-steward" });
+ */
+export async function grantRole(
+  db: Db,
+  input: { principal: Principal; workspace: string; subject: string; role: Role },
+): Promise<void> {
+  if (!ROLES.includes(input.role))
+    throw invalid("role", "unknown role", input.role, `Use one of ${ROLES.join(", ")}`);
+  const request = {
+    principal: input.principal,
+    action: "role.grant",
+    resource: { type: "Workspace", id: input.workspace },
+  } as const;
+  await governed(
+    db,
+    request,
+    async (tx) => {
+      if (!(await loadPrincipal(tx, input.subject)))
+        throw new CrucibleError("not_found", `no principal ${input.subject}`, {
+          field: "subject",
+          value: input.subject,
+          fix: "Create the principal first",
+        });
+      await tx.query(
+        `INSERT INTO role_bindings (workspace_id, principal_id, role, granted_by) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING`,
+        [input.workspace, input.subject, input.role, actorId(input.principal)],
+      );
+    },
+    { payload: { subject: input.subject, role: input.role } },
+  );
+}

@@ -1,0 +1,82 @@
+/** The roles a principal can hold in a workspace (ARCHITECTURE §4). */
+export const ROLES = [
+  "admin",
+  "data-steward",
+  "ml-engineer",
+  "model-approver",
+  "deployer",
+  "auditor",
+] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Cedar entity types a request can name as its resource. */
+export type ResourceType =
+  | "Workspace"
+  | "DatasetVersion"
+  | "RewardFunction"
+  | "Run"
+  | "Checkpoint"
+  | "Deployment"
+  | "ModerationPolicy"
+  | "PolicyVersion"
+  | "Credential";
+
+/**
+ * Every action Crucible authorises, with the one resource type it applies to. A typo in an
+ * action, or a resource of the wrong type, does not compile.
+ */
+export const ACTIONS = {
+  "principal.create": "Workspace",
+  "role.grant": "Workspace",
+  "audit.read": "Workspace",
+  "policy.propose": "Workspace",
+  "policy.approve": "PolicyVersion",
+  "token.create": "Credential",
+  "token.revoke": "Credential",
+  "dataset.add": "DatasetVersion",
+  "dataset.read": "DatasetVersion",
+  "dataset.approve": "DatasetVersion",
+  "dataset.revoke": "DatasetVersion",
+  "reward.create": "RewardFunction",
+  "reward.read": "RewardFunction",
+  "reward.approve": "RewardFunction",
+  "reward.invoke": "RewardFunction",
+  "run.start": "Run",
+  "run.cancel": "Run",
+  "run.read": "Run",
+  "run.report": "Run",
+  "checkpoint.read": "Checkpoint",
+  "checkpoint.approve": "Checkpoint",
+  "deployment.create": "Deployment",
+  "deployment.delete": "Deployment",
+  "deployment.invoke": "Deployment",
+  "moderation.create": "ModerationPolicy",
+  "moderation.approve": "ModerationPolicy",
+} as const satisfies Record<string, ResourceType>;
+
+export type Action = keyof typeof ACTIONS;
+export const ACTION_NAMES = Object.keys(ACTIONS) as Action[];
+
+/** Facts a decision may depend on beyond who and what: gate results, requested lifetimes. */
+export interface DecisionContext {
+  /** Checkpoint approval: every drift gate passed. */
+  gates_passed?: boolean;
+  /** Dataset approval: the pre-screen scan passed (or its findings were redacted). */
+  prescreen_passed?: boolean;
+  /** Reward approval: the function's test cases passed. */
+  verified?: boolean;
+  /** Run start: every input (dataset versions, reward functions) is approved. */
+  inputs_approved?: boolean;
+  /** Deployment create: the checkpoint is approved and not tainted. */
+  checkpoint_approved?: boolean;
+  /** Token create: requested lifetime in seconds. */
+  lifetime_s?: number;
+}
+
+export function isAction(value: string): value is Action {
+  return Object.hasOwn(ACTIONS, value);
+}
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}

@@ -1,0 +1,103 @@
+import { appendAudit } from "../audit/append.ts";
+import type { AuditEntry } from "../audit/entry.ts";
+import { CrucibleError } from "../core/errors.ts";
+import type { Db, Queryable } from "../store/db.ts";
+import type { Action } from "./actions.ts";
+import { type AuthzRequest, authorize, type CompiledPolicySet, type Decision } from "./engine.ts";
+import { actorId, resourceWorkspace, uidText } from "./entities.ts";
+import { activePolicySet } from "./versions.ts";
+
+/**
+ * A rule that no policy set can switch off (e.g. the two-person rule for policy changes). When it
+ * does not hold, the decision is a deny naming `id`, audited like any other.
+ */
+export interface Invariant {
+  id: string;
+  holds: boolean;
+  reason: string;
+}
+
+export interface AuditedDecision extends Decision {
+  audit: AuditEntry;
+}
+
+export interface AuthorizeOptions {
+  /** The policy set to decide with; default: the active set of the resource's workspace. */
+  policies?: CompiledPolicySet;
+  invariants?: readonly Invariant[];
+  /** The request body or state change; its digest goes into the audit entry. */
+  payload?: unknown;
+}
+
+/**
+ * Decides and appends the decision (allow or deny, with its rules) to the audit log in `tx`.
+ * @example
+ * const d = await db.transaction((tx) => authorizeAndAudit(tx, { principal, action: "audit.read", resource: { type: "Workspace", id: ws } }));
+ */
+export async function authorizeAndAudit<A extends Action>(
+  tx: Queryable,
+  request: AuthzRequest<A>,
+  options: AuthorizeOptions = {},
+): Promise<AuditedDecision> {
+  const workspace = resourceWorkspace(request.resource);
+  const policies = options.policies ?? (await activePolicySet(tx, workspace));
+  let decision = authorize(policies, request);
+  const broken = (options.invariants ?? []).filter((i) => !i.holds);
+  if (broken.length > 0) {
+    const keep = decision.decision === "deny";
+    decision = {
+      ...decision,
+      decision: "deny",
+      rules: [...(keep ? decision.rules : []), ...broken.map((i) => i.id)],
+      reasons: [...(keep ? decision.reasons : []), ...broken.map((i) => i.reason)],
+    };
+  }
+  const audit = await appendAudit(tx, {
+    workspace,
+    actor: actorId(request.principal),
+    action: request.action,
+    resource: uidText({ type: request.resource.type, id: request.resource.id }),
+    decision: decision.decision,
+    rules: decision.rules,
+    reason: decision.reasons.join("; "),
+    payload: { context: request.context ?? {}, policy: decision.policy, body: options.payload ?? null },
+  });
+  return { ...decision, audit };
+}
+
+/**
+ * The `permission_denied` error for a denial: exit code 3 / HTTP 403, with the rule that denied.
+ * @example throw deniedError(decision, request);
+ */
+export function deniedError<A extends Action>(decision: Decision, request: AuthzRequest<A>): CrucibleError {
+  const rule = decision.rules.join(",");
+  return new CrucibleError(
+    "permission_denied",
+    `${actorId(request.principal)} may not ${request.action} ${uidText({ type: request.resource.type, id: request.resource.id })}: ${decision.reasons.join("; ")}`,
+    { rule, fix: "Ask someone whose role permits it, or satisfy the rule named" },
+  );
+}
+
+/**
+ * The mutation funnel: authorise, change state and audit in one transaction. A denial is audited
+ * (committed) and then thrown as `permission_denied`; an allowed change that fails rolls back
+ * together with its audit entry.
+ * @example
+ * await governed(db, { principal, action: "dataset.approve", resource, context }, async (tx) => {
+ *   await tx.query("UPDATE dataset_versions SET status = 'approved' WHERE id = $1", [resource.id]);
+ * });
+ */
+export async function governed<A extends Action, T>(
+  db: Db,
+  request: AuthzRequest<A>,
+  change: (tx: Queryable, decision: AuditedDecision) => Promise<T>,
+  options: AuthorizeOptions = {},
+): Promise<T> {
+  const outcome = await db.transaction(async (tx) => {
+    const decision = await authorizeAndAudit(tx, request, options);
+    if (decision.decision === "deny") return { allowed: false as const, decision };
+    return { allowed: true as const, value: await change(tx, decision) };
+  });
+  if (!outcome.allowed) throw deniedError(outcome.decision, request);
+  return outcome.value;
+}

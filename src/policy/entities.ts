@@ -1,0 +1,182 @@
+import type { CedarValueJson, EntityJson, TypeAndId } from "@cedar-policy/cedar-wasm/nodejs";
+import type { ACTIONS, Action, Role } from "./actions.ts";
+
+/** A role held in one workspace. */
+export interface RoleBinding {
+  workspace: string;
+  role: Role;
+}
+
+/** What the policy needs to know about a run (for its resource, and for its workload token). */
+export interface RunFacts {
+  id: string;
+  workspace: string;
+  starter: string;
+  datasets: readonly string[];
+  rewards: readonly string[];
+}
+
+/** Who asks. Built by identity's `authenticate`, or by tests directly. */
+export type Principal =
+  | { kind: "user"; id: string; roles: readonly RoleBinding[] }
+  | { kind: "service"; id: string; owner: string; workspace: string; roles: readonly RoleBinding[] }
+  | { kind: "workload"; run: RunFacts }
+  | { kind: "anonymous" };
+
+/** What is asked about. Authorship fields carry principal ids. */
+export type Resource =
+  | { type: "Workspace"; id: string }
+  | { type: "DatasetVersion"; id: string; workspace: string; uploader: string; revoked?: boolean }
+  | { type: "RewardFunction"; id: string; workspace: string; author: string }
+  | ({ type: "Run" } & RunFacts)
+  | { type: "Checkpoint"; id: string; workspace: string; run: string; starter: string }
+  | { type: "Deployment"; id: string; workspace: string; owner: string }
+  | { type: "ModerationPolicy"; id: string; workspace: string; author: string }
+  | { type: "PolicyVersion"; id: string; workspace: string; author: string }
+  | { type: "Credential"; id: string; workspace: string; subject: string };
+
+/** The resource shape an action applies to, so `authorize` rejects mismatches at compile time. */
+export type ResourceFor<A extends Action> = Extract<Resource, { type: (typeof ACTIONS)[A] }>;
+
+const ROLE_ATTRS: Record<Role, string> = {
+  admin: "admin",
+  "data-steward": "data_steward",
+  "ml-engineer": "ml_engineer",
+  "model-approver": "model_approver",
+  deployer: "deployer",
+  auditor: "auditor",
+};
+
+const uid = (type: string, id: string): TypeAndId => ({ type, id });
+const ref = (type: string, id: string): CedarValueJson => ({ __entity: uid(type, id) });
+export const roleUid = (workspace: string, role: Role): TypeAndId => uid("Role", `${workspace}/${role}`);
+
+/** `Type::"id"` for the audit log and messages. */
+export function uidText(value: TypeAndId): string {
+  return `${value.type}::${JSON.stringify(value.id)}`;
+}
+
+export function principalUid(p: Principal): TypeAndId {
+  switch (p.kind) {
+    case "user":
+      return uid("User", p.id);
+    case "service":
+      return uid("ServiceIdentity", p.id);
+    case "workload":
+      return uid("Workload", p.run.id);
+    case "anonymous":
+      return uid("Anonymous", "anonymous");
+  }
+}
+
+/** The id recorded as the audit entry's actor. */
+export function actorId(p: Principal): string {
+  switch (p.kind) {
+    case "workload":
+      return `workload:${p.run.id}`;
+    case "anonymous":
+      return "anonymous";
+    default:
+      return p.id;
+  }
+}
+
+export function resourceWorkspace(r: Resource): string {
+  return r.type === "Workspace" ? r.id : r.workspace;
+}
+
+function workspaceEntity(id: string): EntityJson {
+  const attrs: Record<string, CedarValueJson> = {};
+  for (const [role, attr] of Object.entries(ROLE_ATTRS))
+    attrs[attr] = { __entity: roleUid(id, role as Role) };
+  return { uid: uid("Workspace", id), attrs, parents: [] };
+}
+
+function runEntity(run: RunFacts): EntityJson {
+  return {
+    uid: uid("Run", run.id),
+    attrs: {
+      workspace: ref("Workspace", run.workspace),
+      starter: ref("Identity", run.starter),
+      datasets: run.datasets.map((d) => ref("DatasetVersion", d)),
+      rewards: run.rewards.map((r) => ref("RewardFunction", r)),
+    },
+    parents: [],
+  };
+}
+
+function principalEntity(p: Principal): EntityJson[] {
+  switch (p.kind) {
+    case "anonymous":
+      return [{ uid: principalUid(p), attrs: {}, parents: [] }];
+    case "workload":
+      return [
+        {
+          uid: principalUid(p),
+          attrs: { run: ref("Run", p.run.id), workspace: ref("Workspace", p.run.workspace) },
+          parents: [],
+        },
+        runEntity(p.run),
+      ];
+    case "user":
+    case "service": {
+      const parents = [uid("Identity", p.id), ...p.roles.map((b) => roleUid(b.workspace, b.role))];
+      const attrs: Record<string, CedarValueJson> =
+        p.kind === "service"
+          ? { owner: ref("Identity", p.owner), workspace: ref("Workspace", p.workspace) }
+          : {};
+      return [{ uid: principalUid(p), attrs, parents }];
+    }
+  }
+}
+
+function resourceEntity(r: Resource): EntityJson {
+  const ws = (): CedarValueJson => ref("Workspace", r.type === "Workspace" ? r.id : r.workspace);
+  const of = (attrs: Record<string, CedarValueJson>): EntityJson => ({
+    uid: uid(r.type, r.id),
+    attrs,
+    parents: [],
+  });
+  switch (r.type) {
+    case "Workspace":
+      return workspaceEntity(r.id);
+    case "DatasetVersion":
+      return of({ workspace: ws(), uploader: ref("Identity", r.uploader), revoked: r.revoked ?? false });
+    case "RewardFunction":
+    case "ModerationPolicy":
+    case "PolicyVersion":
+      return of({ workspace: ws(), author: ref("Identity", r.author) });
+    case "Run":
+      return runEntity(r);
+    case "Checkpoint":
+      return of({ workspace: ws(), run: ref("Run", r.run), starter: ref("Identity", r.starter) });
+    case "Deployment":
+      return of({ workspace: ws(), owner: ref("Identity", r.owner) });
+    case "Credential":
+      return of({ workspace: ws(), subject: ref("Identity", r.subject) });
+  }
+}
+
+/**
+ * The entity slice one decision needs: principal (with its roles), resource, their workspaces.
+ * @example entitiesFor(user, { type: "Workspace", id: "ws_1" }).length // 2
+ */
+export function entitiesFor(principal: Principal, resource: Resource): EntityJson[] {
+  const all = [resourceEntity(resource), ...principalEntity(principal)];
+  const workspaces = new Set<string>([resourceWorkspace(resource)]);
+  if (principal.kind === "workload") workspaces.add(principal.run.workspace);
+  if (principal.kind === "service") workspaces.add(principal.workspace);
+  for (const ws of workspaces) all.push(workspaceEntity(ws));
+  const seen = new Set<string>();
+  return all.filter((e) => {
+    const key = uidText(e.uid as TypeAndId);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Action uid for Cedar. */
+export function actionUid(action: Action): TypeAndId {
+  return uid("Action", action);
+}
