@@ -1,0 +1,37 @@
+/** The formats the intake readers understand. */
+export type DatasetFormat = "jsonl" | "text" | "csv" | "parquet";
+
+/** How plain-text files are cut into documents. */
+export type TextSplit = "paragraph" | "file";
+
+/** Options shared by every reader; all have defaults. */
+export interface ReadOptions {
+  /** Longest accepted line (JSONL, text) or CSV row, in bytes. Default 8 MiB. */
+  maxLineBytes?: number;
+  /** Bytes read from disk per step. Default 1 MiB. */
+  chunkBytes?: number;
+  /** CSV and Parquet: the column holding the text. Default `text`. */
+  textColumn?: string;
+  /** Plain text: one document per blank-line-separated paragraph (default) or per file. */
+  textSplit?: TextSplit;
+  /** Format; by default taken from the file extension. */
+  format?: DatasetFormat;
+}
+
+export interface ResolvedReadOptions {
+  maxLineBytes: number;
+  chunkBytes: number;
+  textColumn: string;
+  textSplit: TextSplit;
+}
+
+export const DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024;
+
+export function resolveReadOptions(options: ReadOptions = {}): ResolvedReadOptions {
+  return {
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    chunkBytes: options.chunkBytes ?? 1024 * 1024,
+    textColumn: options.textColumn ?? "text",
+    textSplit: options.textSplit ?? "paragraph",
+  };
+}
