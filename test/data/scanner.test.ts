@@ -115,10 +115,10 @@ describe("scanner", () => {
   });
 
   it("finds several numbers in one run of digit groups", () => {
-    const text = "cards 4111 1111 1111 1111 5555 5555 5555 4444";
+    const text = "cards 4111-1111-1111-1111 5555-5555-5555-4444";
     expect(scanner.scanText(text).map((h) => text.slice(h.start, h.end))).toEqual([
-      "4111 1111 1111 1111",
-      "5555 5555 5555 4444",
+      "4111-1111-1111-1111",
+      "5555-5555-5555-4444",
     ]);
   });
 

@@ -28,7 +28,8 @@ export function classifyNumber(text: string, after: string): NumberHit[] {
       const start = from === 0 ? 0 : (groups[from]?.start ?? 0);
       const end = groups[to]?.end ?? 0;
       const nextChar = to === groups.length - 1 ? after : text[end];
-      if (nextChar !== undefined && /[A-Za-z_]/.test(nextChar)) continue;
+      if (nextChar !== undefined && /\w/.test(nextChar)) continue;
+      if (!standsApart(text, groups, from, to)) continue;
       const verdict = classify(runOf(text, groups, from, to, start, end));
       if (verdict) {
         found = { ...verdict, start, end };
@@ -39,6 +40,25 @@ export function classifyNumber(text: string, after: string): NumberHit[] {
     else from += 1;
   }
   return hits;
+}
+
+/**
+ * A part of a longer run counts only when the separators around it differ from those inside it
+ * (`4111-1111-1111-1111 5555-…`), not when it is a slice of one uniformly written number such
+ * as a 22-digit tracking number in groups of four.
+ */
+function standsApart(
+  text: string,
+  groups: Array<{ start: number; end: number }>,
+  from: number,
+  to: number,
+): boolean {
+  if (from === to) return true;
+  const sep = (i: number) => text.slice(groups[i - 1]?.end, groups[i]?.start);
+  const inside = new Set<string>();
+  for (let i = from + 1; i <= to; i += 1) inside.add(sep(i));
+  const around = [from > 0 ? sep(from) : undefined, to < groups.length - 1 ? sep(to + 1) : undefined];
+  return around.every((s) => s === undefined || !inside.has(s));
 }
 
 function runOf(

@@ -1,5 +1,5 @@
 import { type DataRecord, recordFields } from "../records.ts";
-import { ibanPrefixLength } from "./checks/iban.ts";
+import { ibanLength, ibanPrefixLength } from "./checks/iban.ts";
 import { isIpv6 } from "./checks/ipv6.ts";
 import { classifyToken, isAzureStorageKey, isJwt } from "./checks/tokens.ts";
 import { classifyNumber } from "./digit-runs.ts";
@@ -80,6 +80,8 @@ export class Scanner {
       } else if (m[group.iban] !== undefined) {
         const length = ibanPrefixLength(whole);
         if (length > 0) hit = { detector: "iban", start: at, end: at + length, confidence: 0.99 };
+        // A broken IBAN of a real IBAN country is skipped whole: its digit groups are not a card.
+        else if (ibanLength(whole.slice(0, 2)) !== undefined) resumeAt = at + whole.length;
       } else if (m[group.ipv6] !== undefined) {
         if (isIpv6(whole)) hit = { detector: "ipv6", start: at, end: at + whole.length, confidence: 0.85 };
       } else if (m[group.jwt] !== undefined) {

@@ -20,13 +20,16 @@ export interface TokenVerdict {
  */
 export function classifyToken(token: string): TokenVerdict | undefined {
   if (/^A(?:KIA|SIA|BIA|CCA)[A-Z2-7]{16}$/.test(token)) {
-    return /\d/.test(token.slice(4)) ? { detector: "aws_access_key_id", confidence: 0.95 } : undefined;
+    // Placeholders such as AKIAXXXXXXXXXXXXXXXX have almost no entropy; real ids are random base32.
+    return shannonEntropy(token.slice(4)) >= 2.5
+      ? { detector: "aws_access_key_id", confidence: 0.95 }
+      : undefined;
   }
-  if (/^gh[pousr]_[A-Za-z0-9]{36,251}$/.test(token)) return mixed(token.slice(4), "github_token", 0.95);
-  if (/^github_pat_[A-Za-z0-9_]{60,240}$/.test(token)) return mixed(token.slice(11), "github_token", 0.95);
+  if (/^gh[pousr]_[A-Za-z0-9]{36,251}$/.test(token)) return mixed(token.slice(4), "github_token", 0.95, 2);
+  if (/^github_pat_[A-Za-z0-9_]{60,240}$/.test(token)) return mixed(token.slice(11), "github_token", 0.95, 2);
   if (/^xox[abpr]-(?:\d{6,}-){1,4}[A-Za-z0-9]{20,64}$/.test(token))
     return { detector: "slack_token", confidence: 0.95 };
-  if (/^[sr]k_live_[A-Za-z0-9]{24,247}$/.test(token)) return mixed(token.slice(8), "stripe_key", 0.95);
+  if (/^[sr]k_live_[A-Za-z0-9]{24,247}$/.test(token)) return mixed(token.slice(8), "stripe_key", 0.95, 2);
   const openai = /^sk-(?:(?:proj|svcacct|admin)-)?([A-Za-z0-9_-]{32,250})$/.exec(token);
   if (openai?.[1]) {
     if (token.includes("T3BlbkFJ")) return { detector: "openai_key", confidence: 0.99 };
@@ -35,9 +38,17 @@ export function classifyToken(token: string): TokenVerdict | undefined {
   return undefined;
 }
 
-/** Random token bodies mix letters of both cases and digits, and look random. */
-function mixed(body: string, detector: TokenDetector, confidence: number): TokenVerdict | undefined {
-  if (characterClasses(body.replace(/[-_]/g, "")) < 3 || shannonEntropy(body) < 3.5) return undefined;
+/**
+ * Random token bodies mix character classes and look random. Behind a very specific prefix
+ * (`ghp_`, `sk_live_`) two classes suffice; `sk-` alone also starts prose, so it needs three.
+ */
+function mixed(
+  body: string,
+  detector: TokenDetector,
+  confidence: number,
+  classes = 3,
+): TokenVerdict | undefined {
+  if (characterClasses(body.replace(/[-_]/g, "")) < classes || shannonEntropy(body) < 3.5) return undefined;
   return { detector, confidence };
 }
 
