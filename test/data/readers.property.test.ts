@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { canonicalJson } from "../../src/core/digest.ts";
 import { CrucibleError } from "../../src/core/errors.ts";
-import { digestRecords } from "../../src/data/read/digest.ts";
+import { canonicalRecordLine, digestRecords } from "../../src/data/read/digest.ts";
 import { CHAT_ROLES, type DataRecord } from "../../src/data/records.ts";
 import { csvDocument, jsonlLine } from "../../src/data/write.ts";
 import { readAll, tempDir, writeFile } from "./helpers.ts";
@@ -19,6 +20,15 @@ const record: fc.Arbitrary<DataRecord> = fc.oneof(
 );
 
 describe("reader properties", () => {
+  it("the fast canonical record line equals core canonicalJson of the record", () => {
+    fc.assert(
+      fc.property(record, (r) => {
+        expect(canonicalRecordLine(r)).toBe(`${canonicalJson(r)}\n`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("any non-empty sequence of valid records round-trips through JSONL with the same digest", async () => {
     await fc.assert(
       fc.asyncProperty(

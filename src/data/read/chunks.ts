@@ -2,19 +2,25 @@ import { open } from "node:fs/promises";
 import { CrucibleError, invalid } from "../../core/errors.ts";
 
 /**
- * Reads a file in fixed-size chunks, holding one chunk in memory at a time. The size seen when
+ * Reads a file in fixed-size chunks, holding two chunks in memory at a time. The size seen when
  * the file was opened is the contract: a file that ends early (truncated while being read) or
  * keeps growing is rejected, so a digest never describes bytes that were not all there.
+ * Each chunk is only valid until the next-but-one is requested: copy what must outlive that.
  * @example for await (const chunk of fileChunks("data.jsonl", 1 << 20)) total += chunk.length;
  */
 export async function* fileChunks(path: string, chunkBytes: number): AsyncGenerator<Uint8Array> {
   const handle = await openForRead(path);
+  let next: ReturnType<typeof handle.read<Uint8Array>> | undefined;
   try {
     const { size } = await handle.stat();
+    // Two buffers: the next read runs while the caller works on the current chunk. A chunk is
+    // valid until the caller asks for the one after the next.
+    const buffers = [new Uint8Array(chunkBytes), new Uint8Array(chunkBytes)];
+    let turn = 0;
     let offset = 0;
+    next = handle.read(buffers[0]!, 0, chunkBytes, 0);
     while (true) {
-      const buffer = new Uint8Array(chunkBytes);
-      const { bytesRead } = await handle.read(buffer, 0, chunkBytes, offset);
+      const { bytesRead, buffer } = await next;
       if (bytesRead === 0) break;
       offset += bytesRead;
       if (offset > size) {
@@ -25,6 +31,8 @@ export async function* fileChunks(path: string, chunkBytes: number): AsyncGenera
           "Wait until the file is completely written, then read it again",
         );
       }
+      turn = 1 - turn;
+      next = handle.read(buffers[turn]!, 0, chunkBytes, offset);
       yield bytesRead === chunkBytes ? buffer : buffer.subarray(0, bytesRead);
     }
     if (offset < size) {
@@ -36,6 +44,8 @@ export async function* fileChunks(path: string, chunkBytes: number): AsyncGenera
       );
     }
   } finally {
+    // A read may still be in flight when the caller stops early; let it settle before closing.
+    await next?.catch(() => undefined);
     await handle.close();
   }
 }

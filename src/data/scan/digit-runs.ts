@@ -10,27 +10,40 @@ export interface NumberHit {
   confidence: number;
 }
 
+/** Digit groups of a candidate: offsets, and the separator written before each group. */
+interface Groups {
+  starts: number[];
+  ends: number[];
+  /** `seps[i]` is the text between group i-1 and group i (`""` for the first). */
+  seps: string[];
+  /** `digitsBefore[i]`: digits in groups 0..i-1. */
+  digitsBefore: number[];
+}
+
 /**
- * Classifies a numeric candidate such as `call (202) 555-0143 or 4111 1111 1111 1111`'s digit
- * runs. Runs of groups can hold several numbers, or a number next to unrelated digits, so it
- * takes, from left to right, the longest sub-run of groups that validates as a card, an SSN,
- * an IPv4 address or a phone number.
- * @example classifyNumber("(202) 555-0143", "") // [{ detector: "phone", start: 0, end: 14, ... }]
+ * Classifies a numeric candidate such as `(202) 555-0143` or `4111-1111-1111-1111 5555-…`.
+ * Runs of groups can hold several numbers, or a number next to unrelated digits, so it takes,
+ * from left to right, the longest sub-run of groups that validates as a card, an SSN, an IPv4
+ * address or a phone number. `after` is the character following the candidate.
+ * @example classifyNumber("(202) 867-5309", "") // [{ detector: "phone", start: 0, end: 14, ... }]
  */
 export function classifyNumber(text: string, after: string): NumberHit[] {
-  const groups: Array<{ start: number; end: number }> = [];
-  for (const m of text.matchAll(/\d+/g)) groups.push({ start: m.index, end: m.index + m[0].length });
+  const g = digitGroups(text);
+  const count = g.starts.length;
+  const total = g.digitsBefore[count] ?? 0;
+  // Fast exit: nothing we look for has fewer than 8 digits, except a dotted IPv4 address.
+  if (total < 8 && !(count === 4 && text.split(".").length === 4)) return [];
   const hits: NumberHit[] = [];
   let from = 0;
-  while (from < groups.length) {
+  while (from < count) {
     let found: NumberHit | undefined;
-    for (let to = groups.length - 1; to >= from && !found; to -= 1) {
-      const start = from === 0 ? 0 : (groups[from]?.start ?? 0);
-      const end = groups[to]?.end ?? 0;
-      const nextChar = to === groups.length - 1 ? after : text[end];
+    for (let to = count - 1; to >= from && !found; to -= 1) {
+      const end = g.ends[to]!;
+      const nextChar = to === count - 1 ? after : text[end];
       if (nextChar !== undefined && /\w/.test(nextChar)) continue;
-      if (!standsApart(text, groups, from, to)) continue;
-      const verdict = classify(runOf(text, groups, from, to, start, end));
+      if (!worthClassifying(text, g, from, to) || !standsApart(g, from, to, count)) continue;
+      const start = from === 0 ? 0 : g.starts[from]!;
+      const verdict = classify(runOf(text, g, from, to, start, end));
       if (verdict) {
         found = { ...verdict, start, end };
         from = to + 1;
@@ -42,42 +55,58 @@ export function classifyNumber(text: string, after: string): NumberHit[] {
   return hits;
 }
 
+function digitGroups(text: string): Groups {
+  const g: Groups = { starts: [], ends: [], seps: [], digitsBefore: [0] };
+  let i = 0;
+  let lastEnd = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      const start = i;
+      while (i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i += 1;
+      g.seps.push(g.starts.length === 0 ? "" : text.slice(lastEnd, start));
+      g.starts.push(start);
+      g.ends.push(i);
+      g.digitsBefore.push((g.digitsBefore[g.digitsBefore.length - 1] ?? 0) + i - start);
+      lastEnd = i;
+    } else i += 1;
+  }
+  return g;
+}
+
+/** Cheap digit-count bounds before building a run: IPv4 4–12, E.164 8–15, others 9–19. */
+function worthClassifying(text: string, g: Groups, from: number, to: number): boolean {
+  const digits = g.digitsBefore[to + 1]! - g.digitsBefore[from]!;
+  if (to - from === 3 && digits <= 12) return true;
+  const plus = from === 0 && (text[0] === "+" || text[1] === "+");
+  return digits <= 19 && digits >= (plus ? 8 : 9);
+}
+
 /**
  * A part of a longer run counts only when the separators around it differ from those inside it
  * (`4111-1111-1111-1111 5555-…`), not when it is a slice of one uniformly written number such
  * as a 22-digit tracking number in groups of four.
  */
-function standsApart(
-  text: string,
-  groups: Array<{ start: number; end: number }>,
-  from: number,
-  to: number,
-): boolean {
-  if (from === to) return true;
-  const sep = (i: number) => text.slice(groups[i - 1]?.end, groups[i]?.start);
-  const inside = new Set<string>();
-  for (let i = from + 1; i <= to; i += 1) inside.add(sep(i));
-  const around = [from > 0 ? sep(from) : undefined, to < groups.length - 1 ? sep(to + 1) : undefined];
-  return around.every((s) => s === undefined || !inside.has(s));
+function standsApart(g: Groups, from: number, to: number, count: number): boolean {
+  if (from === to || (from === 0 && to === count - 1)) return true;
+  const inside = g.seps.slice(from + 1, to + 1);
+  if (from > 0 && inside.includes(g.seps[from]!)) return false;
+  return !(to < count - 1 && inside.includes(g.seps[to + 1]!));
 }
 
-function runOf(
-  text: string,
-  groups: Array<{ start: number; end: number }>,
-  from: number,
-  to: number,
-  start: number,
-  end: number,
-): DigitRun {
-  const slice = groups.slice(from, to + 1);
-  const separators: string[] = [];
-  for (let i = 1; i < slice.length; i += 1) separators.push(text.slice(slice[i - 1]?.end, slice[i]?.start));
+function runOf(text: string, g: Groups, from: number, to: number, start: number, end: number): DigitRun {
+  let digits = "";
+  const groups: number[] = [];
+  for (let i = from; i <= to; i += 1) {
+    digits += text.slice(g.starts[i], g.ends[i]);
+    groups.push(g.ends[i]! - g.starts[i]!);
+  }
   const runText = text.slice(start, end);
   return {
     text: runText,
-    digits: slice.map((g) => text.slice(g.start, g.end)).join(""),
-    groups: slice.map((g) => g.end - g.start),
-    separators,
+    digits,
+    groups,
+    separators: g.seps.slice(from + 1, to + 1),
     plus: from === 0 && (runText.startsWith("+") || runText.startsWith("(+")),
   };
 }
@@ -85,9 +114,8 @@ function runOf(
 function classify(run: DigitRun): Omit<NumberHit, "start" | "end"> | undefined {
   const n = run.digits.length;
   if (isIpv4(run)) return { detector: "ipv4", confidence: 0.8 };
-  if (n < 7) return undefined;
   if (n === 9 && isUsSsn(run)) return { detector: "us_ssn", confidence: 0.85 };
-  if (n >= 13 && n <= 19 && !run.plus && isPaymentCard(run.digits, run.groups))
+  if (n >= 13 && !run.plus && isPaymentCard(run.digits, run.groups))
     return { detector: "payment_card", confidence: 0.95 };
   if (isPhone(run)) return { detector: "phone", confidence: run.plus ? 0.85 : 0.75 };
   return undefined;

@@ -1,12 +1,12 @@
 import { type DataRecord, recordFields } from "../records.ts";
+import { azureKeyAfter, credentialAfter, emailAt, hexColonRun, isWordChar } from "./anchors.ts";
 import { ibanLength, ibanPrefixLength } from "./checks/iban.ts";
 import { isIpv6 } from "./checks/ipv6.ts";
-import { classifyToken, isAzureStorageKey, isJwt } from "./checks/tokens.ts";
+import { classifyToken, isJwt } from "./checks/tokens.ts";
 import { classifyNumber } from "./digit-runs.ts";
 import type { Finding, Hit } from "./findings.ts";
-import { judgeKeyValue } from "./key-value.ts";
 import { maskValue } from "./mask.ts";
-import { buildCandidatePattern, type CandidatePattern } from "./pattern.ts";
+import { buildCandidatePattern, type CandidatePattern, forEachIndex } from "./pattern.ts";
 import { privateKeyHit } from "./private-key.ts";
 
 export interface ScannerOptions {
@@ -50,59 +50,105 @@ export class Scanner {
   /** Detections in one string, sorted by start, without overlaps. */
   scanText(text: string): Hit[] {
     if (text.length < 6) return [];
-    const { regex, group } = this.pattern;
     const hits: Hit[] = [];
+    this.literalAnchors(text, hits);
+    this.patternPass(text, hits);
+    return hits.length > 0 ? resolveOverlaps(hits) : hits;
+  }
+
+  /** Canaries, e-mails (`@`), JWTs (`eyJ`) and PEM private keys (`-----BEGIN`), by indexOf. */
+  private literalAnchors(text: string, hits: Hit[]): void {
+    for (const canary of this.pattern.canaries) {
+      forEachIndex(text, canary, (at) =>
+        hits.push({ detector: "canary", start: at, end: at + canary.length, confidence: 1 }),
+      );
+    }
+    forEachIndex(text, "@", (at) => {
+      const hit = emailAt(text, at);
+      if (hit) hits.push(hit);
+    });
+    forEachIndex(text, "eyJ", (at) => {
+      const hit = jwtAt(text, at);
+      if (hit) hits.push(hit);
+    });
+    forEachIndex(text, "-----BEGIN", (at) => {
+      if (PEM_HEADER.test(text.slice(at, at + 80))) hits.push(privateKeyHit(text, at));
+    });
+  }
+
+  /** The combined regex pass: tokens, key = value, IPv6, Azure keys, IBANs and numbers. */
+  private patternPass(text: string, hits: Hit[]): void {
+    const { regex, group } = this.pattern;
     regex.lastIndex = 0;
     for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
       const at = m.index;
       const whole = m[0];
+      const end = at + whole.length;
+      const before = text[at - 1];
       let hit: Hit | undefined;
       let resumeAt = at + 1;
       if (m[group.number] !== undefined) {
-        for (const h of classifyNumber(whole, text[at + whole.length] ?? "")) {
-          if (h.detector === "ipv4" && /\bv(?:ersion)?\s?$/i.test(text.slice(Math.max(0, at - 9), at)))
-            continue;
-          hits.push({ ...h, start: at + h.start, end: at + h.end });
+        // A digit run glued to a word or a version (`v1.2.3`, `x42`) is skipped group by group.
+        if (isWordChar(before, ".+-")) resumeAt = at + (/^\D*\d+/.exec(whole)?.[0].length ?? 1);
+        else {
+          this.numbers(text, at, whole, hits);
+          resumeAt = end;
         }
-        resumeAt = at + whole.length;
-      } else if (m[group.email] !== undefined) {
-        if (!whole.includes(".."))
-          hit = { detector: "email", start: at, end: at + whole.length, confidence: 0.95 };
-      } else if (m[group.token] !== undefined) {
-        const verdict = classifyToken(whole);
-        if (verdict) hit = { ...verdict, start: at, end: at + whole.length };
-      } else if (m[group.kv] !== undefined) {
-        const value = m[group.kvValue] ?? "";
-        const valueStart = at + whole.length - value.length;
-        hit = judgeKeyValue(text, at, whole.slice(0, whole.length - value.length), value, valueStart);
-        // The value may itself be a specific credential (token=ghp_...): scan it again.
-        resumeAt = valueStart;
+      } else if (m[group.keySeparator] !== undefined) {
+        const credential = credentialAfter(text, at);
+        if (credential) {
+          hit = credential.hit;
+          // The value may itself be a specific credential (token=ghp_...): scan it again.
+          resumeAt = credential.valueStart;
+        }
+      } else if (m[group.hexColon] !== undefined) {
+        const run = hexColonRun(text, at);
+        if (run && isIpv6(text.slice(run.start, run.end)))
+          hit = { detector: "ipv6", ...run, confidence: 0.85 };
+        else if (run) resumeAt = run.end;
+      } else if (m[group.azureKey] !== undefined) {
+        hit = azureKeyAfter(text, at);
       } else if (m[group.iban] !== undefined) {
-        const length = ibanPrefixLength(whole);
-        if (length > 0) hit = { detector: "iban", start: at, end: at + length, confidence: 0.99 };
-        // A broken IBAN of a real IBAN country is skipped whole: its digit groups are not a card.
-        else if (ibanLength(whole.slice(0, 2)) !== undefined) resumeAt = at + whole.length;
-      } else if (m[group.ipv6] !== undefined) {
-        if (isIpv6(whole)) hit = { detector: "ipv6", start: at, end: at + whole.length, confidence: 0.85 };
-      } else if (m[group.jwt] !== undefined) {
-        if (isJwt(whole)) hit = { detector: "jwt", start: at, end: at + whole.length, confidence: 0.95 };
-      } else if (m[group.pkey] !== undefined) {
-        hit = privateKeyHit(text, at);
-      } else if (m[group.azure] !== undefined) {
-        const key = whole.slice("AccountKey=".length);
-        if (isAzureStorageKey(key))
-          hit = { detector: "azure_storage_key", start: at + 11, end: at + whole.length, confidence: 0.95 };
-      } else if (m[group.canary] !== undefined) {
-        hit = { detector: "canary", start: at, end: at + whole.length, confidence: 1 };
+        if (!isWordChar(before)) {
+          const length = ibanPrefixLength(whole);
+          if (length > 0) hit = { detector: "iban", start: at, end: at + length, confidence: 0.99 };
+          // A broken IBAN of a real IBAN country is skipped whole: its digit groups are not a card.
+          else if (ibanLength(whole.slice(0, 2)) !== undefined) resumeAt = end;
+        }
+      } else if (m[group.token] !== undefined) {
+        if (!isWordChar(before, "-") && !isWordChar(text[end], "-")) {
+          const verdict = classifyToken(whole);
+          if (verdict) hit = { ...verdict, start: at, end };
+        }
       }
       if (hit) {
         hits.push(hit);
         if (hit.detector !== "generic_secret" && hit.detector !== "aws_secret_access_key") resumeAt = hit.end;
       }
-      regex.lastIndex = resumeAt;
+      regex.lastIndex = Math.max(resumeAt, at + 1);
     }
-    return resolveOverlaps(hits);
   }
+
+  /** Cards, SSNs, IPv4 addresses and phone numbers in a run of digit groups at `at`. */
+  private numbers(text: string, at: number, run: string, hits: Hit[]): void {
+    for (const h of classifyNumber(run, text[at + run.length] ?? "")) {
+      if (h.detector === "ipv4" && /\bv(?:ersion)?\s?$/i.test(text.slice(Math.max(0, at - 9), at))) continue;
+      hits.push({ ...h, start: at + h.start, end: at + h.end });
+    }
+  }
+}
+
+const PEM_HEADER = /^-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY-----/;
+const JWT = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/y;
+
+/** A JSON Web Token starting at `at` (where `eyJ` was found). */
+function jwtAt(text: string, at: number): Hit | undefined {
+  if (isWordChar(text[at - 1], "-")) return undefined;
+  JWT.lastIndex = at;
+  const token = JWT.exec(text)?.[0];
+  return token && isJwt(token)
+    ? { detector: "jwt", start: at, end: at + token.length, confidence: 0.95 }
+    : undefined;
 }
 
 /** Keeps, of overlapping hits, the specific detector over `generic_secret`, then the longer. */
