@@ -23,3 +23,12 @@ export async function intake(
   writeFileSync(reportPath, JSON.stringify(report));
   return { findings: findings.length, records: report.dataset?.records ?? 0 };
 }
+
+/** Reading alone (read, decode, parse, normalise, digest): the part of intake before scanning. */
+export async function readOnlyPass(path: string): Promise<number> {
+  const stream = openDataset(path);
+  for await (const _ of stream) {
+    // reading is the work measured
+  }
+  return stream.summary().records;
+}

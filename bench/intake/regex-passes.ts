@@ -1,9 +1,12 @@
-import { open } from "node:fs/promises";
+import { openDataset } from "../../src/data/read/dataset.ts";
+import { recordFields } from "../../src/data/records.ts";
 import { buildCandidatePattern, countCandidates } from "../../src/data/scan/pattern.ts";
 
 /**
  * The naive baseline: twelve independent detector regexes, each run over every string — the
- * way scanners are often first written. Also used to score naive precision and recall.
+ * way scanners are often first written. Also used to score naive precision and recall. Both
+ * regex-only passes run over the same strings the scanner sees, already in memory, so they
+ * measure scanning alone.
  */
 export const NAIVE_REGEXES = {
   email: /[\w.+-]+@[\w-]+\.[\w.-]+/g,
@@ -20,45 +23,30 @@ export const NAIVE_REGEXES = {
   private_key: /-----BEGIN [A-Z ]*PRIVATE KEY-----/g,
 } as const;
 
-/** Runs `visit` over the file's text in chunks of about 4 MiB, split at line ends. */
-export async function forEachTextChunk(path: string, visit: (text: string) => void): Promise<void> {
-  const handle = await open(path, "r");
-  const decoder = new TextDecoder("utf-8");
-  const buffer = new Uint8Array(4 << 20);
-  let carry = "";
-  try {
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) break;
-      const text = carry + decoder.decode(buffer.subarray(0, bytesRead), { stream: true });
-      const cut = text.lastIndexOf("\n") + 1;
-      visit(text.slice(0, cut));
-      carry = text.slice(cut);
-    }
-    visit(carry + decoder.decode());
-  } finally {
-    await handle.close();
-  }
+/** The strings the scanner sees (text fields and message contents), held in memory for the regex-only passes. */
+export async function fieldStrings(path: string): Promise<string[]> {
+  const strings: string[] = [];
+  for await (const { record } of openDataset(path))
+    for (const { value } of recordFields(record)) strings.push(value);
+  return strings;
 }
 
-/** Matches of the twelve naive regexes over the file, one full pass per regex. */
-export async function naivePass(path: string): Promise<number> {
+/** Matches of the twelve naive regexes: one full pass per regex over every string. */
+export function naivePass(strings: readonly string[]): number {
   let matches = 0;
-  await forEachTextChunk(path, (text) => {
-    for (const re of Object.values(NAIVE_REGEXES)) {
+  for (const re of Object.values(NAIVE_REGEXES)) {
+    for (const text of strings) {
       re.lastIndex = 0;
       while (re.exec(text) !== null) matches += 1;
     }
-  });
+  }
   return matches;
 }
 
-/** Candidates of the scanner's pattern and literal anchors over the file, no validation (the ceiling). */
-export async function candidatePass(path: string, canaries: readonly string[]): Promise<number> {
+/** Candidates of the scanner's pattern and literal anchors, no validation: the ceiling. */
+export function candidatePass(strings: readonly string[], canaries: readonly string[]): number {
   const pattern = buildCandidatePattern(canaries);
   let matches = 0;
-  await forEachTextChunk(path, (text) => {
-    matches += countCandidates(text, pattern);
-  });
+  for (const text of strings) matches += countCandidates(text, pattern);
   return matches;
 }

@@ -1,8 +1,8 @@
 import { createHash, type Hash } from "node:crypto";
 import type { DataRecord } from "../records.ts";
 
-/** Bytes of canonical lines gathered before they are handed to the hash in one update. */
-const BATCH = 256 * 1024;
+/** Canonical lines are encoded into a buffer of this size and hashed one buffer at a time. */
+const BATCH = 1 << 20;
 
 /**
  * The canonical JSON line of a normalised record: what `canonicalJson` from core gives for it
@@ -29,15 +29,19 @@ export function canonicalRecordLine(record: DataRecord): string {
  */
 export class RecordDigest {
   private readonly hash: Hash = createHash("sha256");
-  private pending = "";
+  private readonly buffer = Buffer.allocUnsafe(BATCH);
+  private used = 0;
   private result: string | undefined;
   count = 0;
 
   add(record: DataRecord): void {
     if (this.result !== undefined) throw new Error("RecordDigest: add after finish");
-    this.pending += canonicalRecordLine(record);
+    const line = canonicalRecordLine(record);
     this.count += 1;
-    if (this.pending.length >= BATCH) this.flush();
+    // A UTF-16 code unit takes at most 3 UTF-8 bytes.
+    if (this.used + line.length * 3 > BATCH) this.flush();
+    if (line.length * 3 > BATCH) this.hash.update(line, "utf8");
+    else this.used += this.buffer.write(line, this.used, "utf8");
   }
 
   finish(): string {
@@ -49,8 +53,8 @@ export class RecordDigest {
   }
 
   private flush(): void {
-    if (this.pending.length > 0) this.hash.update(this.pending, "utf8");
-    this.pending = "";
+    if (this.used > 0) this.hash.update(this.buffer.subarray(0, this.used));
+    this.used = 0;
   }
 }
 

@@ -6,7 +6,7 @@ import { classifyToken, isJwt } from "./checks/tokens.ts";
 import { classifyNumber } from "./digit-runs.ts";
 import type { Finding, Hit } from "./findings.ts";
 import { maskValue } from "./mask.ts";
-import { buildCandidatePattern, type CandidatePattern, forEachIndex } from "./pattern.ts";
+import { buildCandidatePattern, type CandidatePattern } from "./pattern.ts";
 import { privateKeyHit } from "./private-key.ts";
 
 export interface ScannerOptions {
@@ -59,21 +59,21 @@ export class Scanner {
   /** Canaries, e-mails (`@`), JWTs (`eyJ`) and PEM private keys (`-----BEGIN`), by indexOf. */
   private literalAnchors(text: string, hits: Hit[]): void {
     for (const canary of this.pattern.canaries) {
-      forEachIndex(text, canary, (at) =>
-        hits.push({ detector: "canary", start: at, end: at + canary.length, confidence: 1 }),
-      );
+      for (let at = text.indexOf(canary); at !== -1; at = text.indexOf(canary, at + canary.length)) {
+        hits.push({ detector: "canary", start: at, end: at + canary.length, confidence: 1 });
+      }
     }
-    forEachIndex(text, "@", (at) => {
+    for (let at = text.indexOf("@"); at !== -1; at = text.indexOf("@", at + 1)) {
       const hit = emailAt(text, at);
       if (hit) hits.push(hit);
-    });
-    forEachIndex(text, "eyJ", (at) => {
+    }
+    for (let at = text.indexOf("eyJ"); at !== -1; at = text.indexOf("eyJ", at + 3)) {
       const hit = jwtAt(text, at);
       if (hit) hits.push(hit);
-    });
-    forEachIndex(text, "-----BEGIN", (at) => {
+    }
+    for (let at = text.indexOf("-----BEGIN"); at !== -1; at = text.indexOf("-----BEGIN", at + 10)) {
       if (PEM_HEADER.test(text.slice(at, at + 80))) hits.push(privateKeyHit(text, at));
-    });
+    }
   }
 
   /** The combined regex pass: tokens, key = value, IPv6, Azure keys, IBANs and numbers. */
@@ -88,12 +88,8 @@ export class Scanner {
       let hit: Hit | undefined;
       let resumeAt = at + 1;
       if (m[group.number] !== undefined) {
-        // A digit run glued to a word or a version (`v1.2.3`, `x42`) is skipped group by group.
-        if (isWordChar(before, ".+-")) resumeAt = at + (/^\D*\d+/.exec(whole)?.[0].length ?? 1);
-        else {
-          this.numbers(text, at, whole, hits);
-          resumeAt = end;
-        }
+        this.numbers(text, at, whole, hits);
+        resumeAt = end;
       } else if (m[group.keySeparator] !== undefined) {
         const credential = credentialAfter(text, at);
         if (credential) {
