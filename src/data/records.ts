@@ -113,7 +113,10 @@ function normaliseMessages(value: unknown, at: string): ChatMessage[] {
   });
 }
 
-/** The strings of a record that scanners look at, each with its JSON path. */
+/**
+ * The strings of a record that scanners look at, each with its JSON path.
+ * @example recordFields({ messages: [{ role: "user", content: "hi" }] }) // [{ field: "messages[0].content", value: "hi" }]
+ */
 export function recordFields(record: DataRecord): Array<{ field: string; value: string }> {
   if ("text" in record) return [{ field: "text", value: record.text }];
   return record.messages.map((m, i) => ({ field: `messages[${i}].content`, value: m.content }));

@@ -50,7 +50,10 @@ export async function* fileChunks(path: string, chunkBytes: number): AsyncGenera
   }
 }
 
-/** The byte size of a file, with the same errors as opening it. */
+/**
+ * The byte size of a file, with the same errors as opening it.
+ * @example await fileSize("corpus.parquet") // 1048576
+ */
 export async function fileSize(path: string): Promise<number> {
   const handle = await openForRead(path);
   try {

@@ -27,6 +27,10 @@ export interface ResolvedReadOptions {
 
 export const DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Fills in the defaults of `ReadOptions`.
+ * @example resolveReadOptions({ textColumn: "body" }).maxLineBytes // 8388608
+ */
 export function resolveReadOptions(options: ReadOptions = {}): ResolvedReadOptions {
   return {
     maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,

@@ -12,7 +12,10 @@ const VALUE = /[A-Za-z0-9+/=_\-.~!@#$%^&*]{8,200}/y;
 const AZURE_KEY = /[A-Za-z0-9+/]{86}==/y;
 const HEX_COLON = /[0-9A-Fa-f:]/;
 
-/** True when `c` is a word character, or one of `extra`. */
+/**
+ * True when `c` is an ASCII word character (`[A-Za-z0-9_]`), or one of `extra`.
+ * @example isWordChar("-", ".-") // true
+ */
 export function isWordChar(c: string | undefined, extra = ""): boolean {
   if (c === undefined || c === "") return false;
   const code = c.charCodeAt(0);
@@ -47,6 +50,7 @@ export function emailAt(text: string, at: number): Hit | undefined {
  * The hex-and-colon run around a `:` at `at`, as a candidate IPv6 address (validated by the
  * caller): it may not touch word characters, dots or further colons on either side, and has
  * at least two colons.
+ * @example hexColonRun("host fe80::1 up", 9) // { start: 5, end: 12 }
  */
 export function hexColonRun(text: string, at: number): { start: number; end: number } | undefined {
   let start = at;

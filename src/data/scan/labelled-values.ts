@@ -74,7 +74,10 @@ const IBAN_SPECS: ReadonlyArray<[string, number]> = [
   ["SE", 24],
 ];
 
-/** IBAN check digits: 98 - (BBAN + country + "00") mod 97, letters as 10..35. */
+/**
+ * An IBAN with correct check digits: 98 - (BBAN + country + "00") mod 97, letters as 10..35.
+ * @example ibanWithCheck("GB", "WEST12345698765432") // "GB82WEST12345698765432"
+ */
 export function ibanWithCheck(country: string, bban: string): string {
   const numeric = `${bban}${country}00`.replace(/[A-Z]/g, (c) => String(c.charCodeAt(0) - 55));
   let rem = 0;

@@ -78,7 +78,10 @@ export function generateLabelledSet(options: LabelledSetOptions = {}): LabelledE
   return examples;
 }
 
-/** Canary strings like those a workspace plants: a marker word and random hex. */
+/**
+ * Canary strings like those a workspace plants: a marker word and random hex.
+ * @example defaultCanaries(1) // ["crucible-canary-…", …] (three, the same for the same seed)
+ */
 export function defaultCanaries(seed: number): string[] {
   const r = new SeededRandom(seed ^ 0x5eed);
   return Array.from({ length: 3 }, () => `crucible-canary-${r.chars(HEX, 12)}`);

@@ -102,6 +102,7 @@ export function forEachIndex(text: string, needle: string, visit: (at: number) =
 /**
  * Candidates only, no validation: the regex pass plus the literal anchors. The benchmark uses
  * it as the ceiling that the full scan is compared with.
+ * @example countCandidates("mail a@b.io, call +1 415 555 2671", buildCandidatePattern([])) // 2
  */
 export function countCandidates(text: string, pattern: CandidatePattern): number {
   let count = 0;

@@ -1,4 +1,7 @@
-/** A small deterministic pseudo-random source (mulberry32), so generated sets repeat from a seed. */
+/**
+ * A small deterministic pseudo-random source (mulberry32), so generated sets repeat from a seed.
+ * @example new SeededRandom(7).int(1, 6) // the same die roll every time for seed 7
+ */
 export class SeededRandom {
   private state: number;
 

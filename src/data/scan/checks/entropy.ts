@@ -13,7 +13,10 @@ export function shannonEntropy(value: string): number {
   return bits;
 }
 
-/** How many of lower case, upper case, digits and other characters a string uses. */
+/**
+ * How many of lower case, upper case, digits and other characters a string uses.
+ * @example characterClasses("aB3") // 3
+ */
 export function characterClasses(value: string): number {
   return (
     Number(/[a-z]/.test(value)) +

@@ -79,7 +79,10 @@ const IBAN_LENGTHS: Readonly<Record<string, number>> = {
   XK: 20,
 };
 
-/** The registered IBAN length of a country code, if it has IBANs. */
+/**
+ * The registered IBAN length of a country code, if it has IBANs.
+ * @example ibanLength("DE") // 22
+ */
 export function ibanLength(country: string): number | undefined {
   return IBAN_LENGTHS[country];
 }
