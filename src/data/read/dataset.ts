@@ -4,7 +4,13 @@ import type { SourcedRecord } from "../records.ts";
 import { readCsv } from "./csv.ts";
 import { RecordDigest } from "./digest.ts";
 import { readJsonl } from "./jsonl.ts";
-import { type DatasetFormat, type ReadOptions, resolveReadOptions } from "./options.ts";
+import {
+  type DatasetFormat,
+  type ReadOptions,
+  type ReadRecord,
+  type ResolvedReadOptions,
+  resolveReadOptions,
+} from "./options.ts";
 import { readParquet } from "./parquet.ts";
 import { readText } from "./text.ts";
 
@@ -53,10 +59,18 @@ export class DatasetStream implements AsyncIterable<SourcedRecord> {
       });
     }
     const resolved = resolveReadOptions(this.options);
-    const readers = { jsonl: readJsonl, text: readText, csv: readCsv, parquet: readParquet };
-    for await (const record of readers[this.format](this.path, resolved)) {
-      this.digest.add(record.record);
-      yield record;
+    const readers: Record<
+      DatasetFormat,
+      (path: string, options: ResolvedReadOptions) => AsyncGenerator<ReadRecord>
+    > = {
+      jsonl: readJsonl,
+      text: readText,
+      csv: readCsv,
+      parquet: readParquet,
+    };
+    for await (const { index, line, record, canonicalLine } of readers[this.format](this.path, resolved)) {
+      this.digest.add(record, canonicalLine);
+      yield { index, line, record };
     }
     if (this.digest.count === 0) {
       throw invalid(

@@ -34,9 +34,10 @@ export class RecordDigest {
   private result: string | undefined;
   count = 0;
 
-  add(record: DataRecord): void {
+  /** Adds a record; `canonicalLine`, when given, must equal `canonicalRecordLine(record)`. */
+  add(record: DataRecord, canonicalLine?: string): void {
     if (this.result !== undefined) throw new Error("RecordDigest: add after finish");
-    const line = canonicalRecordLine(record);
+    const line = canonicalLine ?? canonicalRecordLine(record);
     this.count += 1;
     // A UTF-16 code unit takes at most 3 UTF-8 bytes.
     if (this.used + line.length * 3 > BATCH) this.flush();

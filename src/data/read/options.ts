@@ -1,3 +1,5 @@
+import type { SourcedRecord } from "../records.ts";
+
 /** The formats the intake readers understand. */
 export type DatasetFormat = "jsonl" | "text" | "csv" | "parquet";
 
@@ -38,4 +40,12 @@ export function resolveReadOptions(options: ReadOptions = {}): ResolvedReadOptio
     textColumn: options.textColumn ?? "text",
     textSplit: options.textSplit ?? "paragraph",
   };
+}
+
+/**
+ * What readers yield: a record and, when the reader could take it from the source without
+ * re-serialising, its canonical line for the digest. `DatasetStream` strips the latter.
+ */
+export interface ReadRecord extends SourcedRecord {
+  canonicalLine?: string;
 }
