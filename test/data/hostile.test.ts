@@ -1,4 +1,5 @@
 import { truncateSync, unlinkSync } from "node:fs";
+import { parquetWriteBuffer } from "hyparquet-writer";
 import { describe, expect, it } from "vitest";
 import { CrucibleError } from "../../src/core/errors.ts";
 import { validateDatasetName } from "../../src/data/names.ts";
@@ -130,6 +131,20 @@ describe("hostile input", () => {
       Buffer.concat([Buffer.from("PAR1"), Buffer.alloc(64, 7), Buffer.from("PAR1")]),
     );
     expectInvalid(await readError(path), path, /Parquet file cannot be read|not a Parquet/);
+  });
+
+  it("a Parquet file without the text column names the column and the ones it has", async () => {
+    const buffer = parquetWriteBuffer({ columnData: [{ name: "body", data: ["a"], type: "STRING" }] });
+    const path = writeFile(dir, "nocol.parquet", new Uint8Array(buffer));
+    const err = await readError(path);
+    expectInvalid(err, `${path} column "text"`, /no "text" column/);
+    expect(err.details.value).toEqual(["body"]);
+  });
+
+  it("a Parquet text column that is not a string names the row", async () => {
+    const buffer = parquetWriteBuffer({ columnData: [{ name: "text", data: [1, 2], type: "INT32" }] });
+    const path = writeFile(dir, "numbers.parquet", new Uint8Array(buffer));
+    expectInvalid(await readError(path), `${path}:1 column "text"`, /not a string/);
   });
 
   it("an unknown extension is refused with the known ones", async () => {
