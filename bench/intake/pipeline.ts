@@ -1,27 +1,20 @@
 import { writeFileSync } from "node:fs";
+import { prescreenFile } from "../../src/data/prescreen.ts";
 import { openDataset } from "../../src/data/read/dataset.ts";
-import { buildReport } from "../../src/data/report.ts";
-import type { Finding } from "../../src/data/scan/findings.ts";
-import { Scanner } from "../../src/data/scan/scanner.ts";
 
 /**
- * The intake path being measured: read and parse the file, normalise and digest each record,
- * scan every string, validate candidates, build the pre-screen report and write it as JSON.
+ * The intake path being measured: `prescreenFile` (read and parse the file, normalise and
+ * digest each record, scan every string, validate candidates, build the report), then the
+ * report written as JSON.
  */
 export async function intake(
   path: string,
   reportPath: string,
   canaries: readonly string[],
 ): Promise<{ findings: number; records: number }> {
-  const scanner = new Scanner({ canaries });
-  const stream = openDataset(path);
-  const findings: Finding[] = [];
-  for await (const { index, record } of stream) {
-    for (const f of scanner.scanRecord(record, index)) findings.push(f);
-  }
-  const report = buildReport(findings, stream.summary());
+  const report = await prescreenFile(path, { canaries });
   writeFileSync(reportPath, JSON.stringify(report));
-  return { findings: findings.length, records: report.dataset?.records ?? 0 };
+  return { findings: report.totals.findings, records: report.dataset?.records ?? 0 };
 }
 
 /** Reading alone (read, decode, parse, normalise, digest): the part of intake before scanning. */

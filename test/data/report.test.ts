@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { prescreenFile } from "../../src/data/prescreen.ts";
 import { buildReport } from "../../src/data/report.ts";
 import { renderReport } from "../../src/data/report-text.ts";
 import { Scanner } from "../../src/data/scan/scanner.ts";
+import { tempDir, writeFile } from "./helpers.ts";
 
 const scanner = new Scanner({ canaries: ["crucible-canary-0a1b2c3d4e5f"] });
 const records = [
@@ -59,5 +61,21 @@ describe("pre-screen report", () => {
 
   it("says plainly when nothing was found", () => {
     expect(renderReport(buildReport([], summary))).toContain("No PII, secrets or canaries found.");
+  });
+});
+
+describe("prescreenFile", () => {
+  it("reads, scans and reports a file in one pass, with progress", async () => {
+    const lines = records.map((r) => JSON.stringify(r)).join("\n");
+    const path = writeFile(tempDir(), "p.jsonl", lines);
+    const seen: number[] = [];
+    const report = await prescreenFile(path, {
+      canaries: ["crucible-canary-0a1b2c3d4e5f"],
+      progressEvery: 2,
+      onProgress: (n) => seen.push(n),
+    });
+    expect(report.totals).toEqual({ findings: 5, flaggedRecords: 3, pii: 3, secrets: 1, canaries: 1 });
+    expect(report.dataset).toMatchObject({ format: "jsonl", records: 4 });
+    expect(seen).toEqual([2, 4]);
   });
 });
