@@ -75,6 +75,7 @@ const NEGATIVES: string[] = [
   "scikit uses sk-learn-compatible-estimators-for-pipelines-and-more naming",
   "tracking 1Z999AA10123456784 and USPS 9400 1000 0000 0000 0000 00",
   "user@localhost and npm install left-pad@1.3.0",
+  "Invoice No. 415-867-5309, part #512-34-8876 and SKU 4111111111111111 are identifiers",
 ];
 
 describe("scanner", () => {
@@ -95,6 +96,14 @@ describe("scanner", () => {
       expect(scanner.scanText(text).map((h) => [h.detector, text.slice(h.start, h.end)])).toEqual([]);
     });
   }
+
+  it("a label word suppresses only the number right after it", () => {
+    const text = "order 415-867-5309 placed; call 415-867-5309; account number 4111 1111 1111 1111";
+    expect(scanner.scanText(text).map((h) => [h.detector, text.slice(h.start, h.end)])).toEqual([
+      ["phone", "415-867-5309"],
+      ["payment_card", "4111 1111 1111 1111"],
+    ]);
+  });
 
   it("names chat fields by JSON path", () => {
     const findings = scanner.scanRecord(

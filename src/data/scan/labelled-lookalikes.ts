@@ -46,7 +46,18 @@ export const LOOKALIKE_MAKERS: ReadonlyArray<(r: SeededRandom) => string> = [
   (r) => `ghp_${r.chars(BASE62, 10)} is truncated`,
   (r) => `population ${r.digits(3)} ${r.digits(3)} ${r.digits(3)}`,
   (r) => `room ${r.int(100, 999)}, floor ${r.int(1, 40)}, ext. ${r.digits(4)}`,
+  // Identifiers shaped exactly like PII, told apart only by the word before them.
+  (r) => `Invoice No. ${r.int(2, 9)}${r.digits(2)}-${r.int(2, 9)}${r.digits(2)}-${r.digits(4)}`,
+  (r) => `part #${r.int(100, 599)}-${r.int(10, 99)}-${r.int(1000, 9999)}`,
+  (r) => `SKU ${luhnPassing(r, `4${r.digits(11)}`)}`,
+  (r) => `tracking number: ${r.int(2, 9)}${r.digits(2)} ${r.int(2, 9)}${r.digits(2)} ${r.digits(4)}`,
 ];
+
+/** Appends the digit that makes `partial` pass Luhn: a number any card check alone would take. */
+function luhnPassing(_r: SeededRandom, partial: string): string {
+  for (let d = 0; d <= 9; d += 1) if (luhnOk(`${partial}${d}`)) return `${partial}${d}`;
+  return `${partial}0`;
+}
 
 function uuid(r: SeededRandom): string {
   return `${r.chars(HEX, 8)}-${r.chars(HEX, 4)}-4${r.chars(HEX, 3)}-a${r.chars(HEX, 3)}-${r.chars(HEX, 12)}`;

@@ -127,12 +127,28 @@ export class Scanner {
 
   /** Cards, SSNs, IPv4 addresses and phone numbers in a run of digit groups at `at`. */
   private numbers(text: string, at: number, run: string, hits: Hit[]): void {
-    for (const h of classifyNumber(run, text[at + run.length] ?? "")) {
-      if (h.detector === "ipv4" && /\bv(?:ersion)?\s?$/i.test(text.slice(Math.max(0, at - 9), at))) continue;
+    const found = classifyNumber(run, text[at + run.length] ?? "");
+    if (found.length === 0) return;
+    const before = text.slice(Math.max(0, at - 28), at);
+    for (const h of found) {
+      if (
+        h.detector === "ipv4" ? VERSION_BEFORE.test(before) : h.start === 0 && IDENTIFIER_BEFORE.test(before)
+      )
+        continue;
       hits.push({ ...h, start: at + h.start, end: at + h.end });
     }
   }
 }
+
+/** "version 1.2.3.4" is a version, not an address. */
+const VERSION_BEFORE = /\bv(?:ersion)?\s?$/i;
+
+/**
+ * A number right after a word that labels an identifier (`Invoice No. 415-867-5309`,
+ * `SKU 4006381333931`, `part #512-34-8876`) is that identifier, whatever its shape.
+ */
+const IDENTIFIER_BEFORE =
+  /\b(?:order|invoice|inv|ref|reference|tracking|serial|part|sku|ean|gtin|upc|isbn|ticket|case|item|model|po)\.?(?:\s*(?:no\.?|num(?:ber)?|id|#))?\s*[:#]?\s*#?$/i;
 
 const PEM_HEADER = /^-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY-----/;
 const JWT = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/y;
