@@ -54,7 +54,7 @@ const SOURCES: ReadonlyArray<[Branch, string]> = [
 /**
  * Anchors found with native substring search (`indexOf`) instead of the regex: fixed strings
  * cost nothing to find that way, and every branch taken out of the regex makes each of its
- * positions cheaper. Canaries are searched the same way.
+ * positions cheaper. Canaries are searched the same way. `Scanner` searches exactly these.
  */
 export const LITERAL_ANCHORS = ["@", "eyJ", "-----BEGIN"] as const;
 

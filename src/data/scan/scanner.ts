@@ -15,9 +15,11 @@ export interface ScannerOptions {
 }
 
 /**
- * A PII and secret scanner. Each string gets one pass of a combined candidate pattern; each
- * candidate is confirmed by the validator of its kind (checksums, issuer and country tables,
- * structural checks, entropy); overlapping detections keep the most specific one.
+ * A PII and secret scanner. Each string gets native substring searches for a few literal
+ * anchors (canaries, `@`, `eyJ`, `-----BEGIN`) and one pass of a combined, character-gated
+ * candidate pattern (see `pattern.ts`); each candidate is confirmed by the validator of its
+ * kind (checksums, issuer and country tables, structural checks, entropy, the label word before
+ * a number); overlapping detections keep the most specific one.
  * @example
  * const scanner = new Scanner({ canaries: ["zebra-canary-17"] });
  * scanner.scanRecord({ text: "mail jane@acme.io" }, 0) // [{ detector: "email", field: "text", span: [5, 17], ... }]
