@@ -8,6 +8,7 @@ import { Scanner } from "../../src/data/scan/scanner.ts";
 
 const scanner = new Scanner({ canaries: ["zebra-canary-17"] });
 const azureKey = Buffer.alloc(64, 7).toString("base64");
+const pemBody = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW";
 
 /** [detector, text, the exact value the detector must cover] */
 const POSITIVES: Array<[DetectorId, string, string]> = [
@@ -31,13 +32,13 @@ const POSITIVES: Array<[DetectorId, string, string]> = [
   ["azure_storage_key", `AccountName=a;AccountKey=${azureKey};EndpointSuffix=core.windows.net`, azureKey],
   [
     "private_key",
-    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n-----END OPENSSH PRIVATE KEY-----",
-    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n-----END OPENSSH PRIVATE KEY-----",
+    `-----BEGIN OPENSSH PRIVATE KEY-----\n${pemBody}\n-----END OPENSSH PRIVATE KEY-----`,
+    `-----BEGIN OPENSSH PRIVATE KEY-----\n${pemBody}\n-----END OPENSSH PRIVATE KEY-----`,
   ],
   [
     "gcp_service_account_key",
-    '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQ==\\n-----END PRIVATE KEY-----\\n"}',
-    "-----BEGIN PRIVATE KEY-----\\nMIIEvQ==\\n-----END PRIVATE KEY-----",
+    `{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\n${pemBody}\\n-----END PRIVATE KEY-----\\n"}`,
+    `-----BEGIN PRIVATE KEY-----\\n${pemBody}\\n-----END PRIVATE KEY-----`,
   ],
   [
     "jwt",
@@ -76,6 +77,10 @@ const NEGATIVES: string[] = [
   "tracking 1Z999AA10123456784 and USPS 9400 1000 0000 0000 0000 00",
   "user@localhost and npm install left-pad@1.3.0",
   "Invoice No. 415-867-5309, part #512-34-8876 and SKU 4111111111111111 are identifiers",
+  'if (pem.indexOf("-----BEGIN PRIVATE KEY-----") !== 0) throw new Error("not PKCS#8");',
+  "const authToken = this.session.refreshToken; authMessage = clientFirstMessageBare + nonce;",
+  "md5Password = AuthenticationMD5Password; PWD: '/Users/maciej/projects'",
+  "listening on 0.0.0.0:8080, 127.0.0.1 and multicast 224.0.0.114; see section 24.5.1.1",
 ];
 
 describe("scanner", () => {

@@ -99,5 +99,5 @@ export function credentialAfter(
   VALUE.lastIndex = v;
   const value = VALUE.exec(text)?.[0];
   if (!value) return undefined;
-  return { hit: judgeKeyValue(text.slice(idStart, j), value, v), valueStart: v };
+  return { hit: judgeKeyValue(text.slice(idStart, j), value, v, text[v + value.length]), valueStart: v };
 }

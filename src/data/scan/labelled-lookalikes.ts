@@ -51,6 +51,11 @@ export const LOOKALIKE_MAKERS: ReadonlyArray<(r: SeededRandom) => string> = [
   (r) => `part #${r.int(100, 599)}-${r.int(10, 99)}-${r.int(1000, 9999)}`,
   (r) => `SKU ${luhnPassing(r, `4${r.digits(11)}`)}`,
   (r) => `tracking number: ${r.int(2, 9)}${r.digits(2)} ${r.int(2, 9)}${r.digits(2)} ${r.digits(4)}`,
+  (r) => `see section ${r.int(1, 30)}.${r.int(1, 9)}.${r.int(1, 9)}.${r.int(1, 9)} of the spec`,
+  (r) => `listening on 0.0.0.0:${r.int(1024, 65535)} and 127.0.0.${r.int(1, 9)}`,
+  (r) => `const authToken = this.session.${r.pick(["token", "refreshToken", "currentToken"])}();`,
+  (r) => `if (!password) password = process.env.${r.pick(["DB_PASSWORD", "PGPASSWORD"])};`,
+  () => "PWD: '/Users/maciej/projects'",
 ];
 
 /** Appends the digit that makes `partial` pass Luhn: a number any card check alone would take. */

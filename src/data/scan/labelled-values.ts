@@ -156,7 +156,9 @@ export const POSITIVE_MAKERS: Readonly<Record<Exclude<DetectorId, "canary">, Val
     const iban = ibanWithCheck(country, bban);
     return { value: r.next() < 0.6 ? group4(iban, " ") : iban };
   },
-  ipv4: (r) => ({ value: `${r.int(1, 223)}.${r.int(0, 255)}.${r.int(0, 255)}.${r.int(1, 254)}` }),
+  ipv4: (r) => ({
+    value: `${r.pick([r.int(1, 126), r.int(128, 223)])}.${r.int(0, 255)}.${r.int(0, 255)}.${r.int(1, 254)}`,
+  }),
   ipv6: (r) => {
     const g = () => r.chars(HEX, r.int(1, 4)).replace(/^0+(?=.)/, "");
     return {

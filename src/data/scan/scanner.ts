@@ -74,7 +74,8 @@ export class Scanner {
       if (hit) hits.push(hit);
     }
     for (let at = text.indexOf("-----BEGIN"); at !== -1; at = text.indexOf("-----BEGIN", at + 10)) {
-      if (PEM_HEADER.test(text.slice(at, at + 80))) hits.push(privateKeyHit(text, at));
+      const hit = privateKeyHit(text, at);
+      if (hit) hits.push(hit);
     }
   }
 
@@ -142,8 +143,8 @@ export class Scanner {
   }
 }
 
-/** "version 1.2.3.4" is a version, not an address. */
-const VERSION_BEFORE = /\bv(?:ersion)?\s?$/i;
+/** "version 1.2.3.4" is a version and "section 24.5.1.1" a section, not addresses. */
+const VERSION_BEFORE = /\b(?:v|version|section|sect|§|chapter|clause|rule|step|oid)\.?\s?$/i;
 
 /**
  * A number right after a word that labels an identifier (`Invoice No. 415-867-5309`,
@@ -152,7 +153,6 @@ const VERSION_BEFORE = /\bv(?:ersion)?\s?$/i;
 const IDENTIFIER_BEFORE =
   /\b(?:order|invoice|inv|ref|reference|tracking|serial|part|sku|ean|gtin|upc|isbn|ticket|case|item|model|po)\.?(?:\s*(?:no\.?|num(?:ber)?|id|#))?\s*[:#]?\s*#?$/i;
 
-const PEM_HEADER = /^-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY-----/;
 const JWT = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/y;
 
 /** A JSON Web Token starting at `at` (where `eyJ` was found). */

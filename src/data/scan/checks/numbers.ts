@@ -30,14 +30,18 @@ export function isUsSsn(run: DigitRun): boolean {
 }
 
 /**
- * IPv4 dotted quad with octets 0–255 and no leading zeros.
+ * IPv4 dotted quad with octets 0–255 and no leading zeros, that can name a host: not in
+ * 0.0.0.0/8 ("this network"), 127.0.0.0/8 (loopback) or 224.0.0.0 and up (multicast,
+ * reserved, broadcast), which identify no one.
  * @example isIpv4(run("192.168.1.20")) // true
  */
 export function isIpv4(run: DigitRun): boolean {
   if (run.plus || run.groups.length !== 4 || run.separators.some((s) => s !== ".")) return false;
-  return run.text
-    .split(".")
-    .every((octet) => Number(octet) <= 255 && (octet.length === 1 || octet[0] !== "0"));
+  const octets = run.text.split(".");
+  if (!octets.every((octet) => Number(octet) <= 255 && (octet.length === 1 || octet[0] !== "0")))
+    return false;
+  const first = Number(octets[0]);
+  return first !== 0 && first !== 127 && first < 224;
 }
 
 /**
