@@ -81,6 +81,7 @@ const NEGATIVES: string[] = [
   "const authToken = this.session.refreshToken; authMessage = clientFirstMessageBare + nonce;",
   "md5Password = AuthenticationMD5Password; PWD: '/Users/maciej/projects'",
   "listening on 0.0.0.0:8080, 127.0.0.1 and multicast 224.0.0.114; see section 24.5.1.1",
+  '<img src="/logo@2x.png"> and placeholders user@example.com, a@b.test, x@sub.example.org',
 ];
 
 describe("scanner", () => {

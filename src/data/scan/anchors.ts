@@ -6,6 +6,12 @@ import { judgeKeyValue } from "./key-value.ts";
 const LOCAL = /[A-Za-z0-9._%+-]/;
 const DOMAIN =
   /[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![\w-])/y;
+/**
+ * Domains that name no one's mailbox: the reserved example domains and TLDs (RFC 2606, 6761)
+ * and file extensions that follow an `@` in asset names (`logo@2x.png`).
+ */
+const NOT_A_MAILBOX =
+  /(?:^|\.)example\.(?:com|org|net)$|\.(?:example|test|invalid|localhost|local|png|jpe?g|gif|svg|webp|ico|css|m?js|tsx?|jsx|json|html?|ya?ml|xml|lock|map)$/i;
 const KEYWORD =
   /(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|auth|credential|[_-]key)[\w.-]{0,24}$/i;
 const VALUE = /[A-Za-z0-9+/=_\-.~!@#$%^&*]{8,200}/y;
@@ -31,7 +37,7 @@ export function isWordChar(c: string | undefined, extra = ""): boolean {
 /**
  * The e-mail address around an `@` at `at`: the local part is read backwards (up to 64
  * characters, starting with a letter or digit), the domain forwards (labels and an alphabetic
- * top-level domain).
+ * top-level domain). Reserved example domains and asset names (`icon@2x.png`) are no address.
  * @example emailAt("to jane@acme.io", 7) // { detector: "email", start: 3, end: 15, confidence: 0.95 }
  */
 export function emailAt(text: string, at: number): Hit | undefined {
@@ -42,7 +48,7 @@ export function emailAt(text: string, at: number): Hit | undefined {
   if (start === at || text.slice(start, at).includes("..")) return undefined;
   DOMAIN.lastIndex = at + 1;
   const domain = DOMAIN.exec(text);
-  if (!domain) return undefined;
+  if (!domain || NOT_A_MAILBOX.test(domain[0])) return undefined;
   return { detector: "email", start, end: at + 1 + domain[0].length, confidence: 0.95 };
 }
 

@@ -28,7 +28,7 @@ const DOMAINS = [
   "outlook.com",
   "acme-corp.io",
   "uni-hamburg.de",
-  "mail.example.co.uk",
+  "mail.acme.co.uk",
   "proton.me",
   "bigbank.com.au",
   "fastmail.fm",
