@@ -42,12 +42,12 @@ const SOURCES: ReadonlyArray<[Branch, string]> = [
   ["hexColon", ":(?=[0-9A-Fa-f]{0,4}:)(?<=[0-9A-Fa-f:]:)|:(?=:[0-9A-Fa-f])"],
   ["azureKey", "=(?<=AccountKey=)"],
   ["iban", String.raw`[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?`],
-  // Not glued to a word or a version (v1.2.3, ORD-2025-…), at least seven digits (or a dotted
+  // Not glued to a word, a version or a label (v1.2.3, ORD-2025-…, ES6$25.4), at least seven digits (or a dotted
   // quad) ahead, and not an ISO date: shorter runs (years, prices, ticket numbers) are never
   // PII, so they never reach code.
   [
     "number",
-    String.raw`(?<![\w.+-])(?=[+(]{0,2}\d(?:[ ().+-]{0,2}\d){6}|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d)(?!\d{4}-\d\d-\d\d(?!\d))(?:\+|\(\+?)?\d{1,19}(?:(?:\) ?|[ .-]\(?|\()\d{1,19}){0,9}`,
+    String.raw`(?<![\w.+$-])(?=[+(]{0,2}\d(?:[ ().+-]{0,2}\d){6}|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d)(?!\d{4}-\d\d-\d\d(?!\d))(?:\+|\(\+?)?\d{1,19}(?:(?:\) ?|[ .-]\(?|\()\d{1,19}){0,9}`,
   ],
 ];
 

@@ -135,15 +135,26 @@ export class Scanner {
     const before = text.slice(Math.max(0, at - 28), at);
     for (const h of found) {
       if (
-        h.detector === "ipv4" ? VERSION_BEFORE.test(before) : h.start === 0 && IDENTIFIER_BEFORE.test(before)
-      )
+        h.detector === "ipv4"
+          ? notAnAddress(text, at + h.end, before)
+          : h.start === 0 && IDENTIFIER_BEFORE.test(before)
+      ) {
         continue;
+      }
       hits.push({ ...h, start: at + h.start, end: at + h.end });
     }
   }
 }
 
-/** "version 1.2.3.4" is a version and "section 24.5.1.1" a section, not addresses. */
+/**
+ * A dotted quad that is a version (`version 1.2.3.4`, `11.3.244.8-node.9`), a section number
+ * (`section 24.5.1.1`) or the start of a host name (`10.10.10.10.example.com`).
+ */
+function notAnAddress(text: string, end: number, before: string): boolean {
+  return VERSION_BEFORE.test(before) || /^(?:\.[A-Za-z0-9]|-[A-Za-z])/.test(text.slice(end, end + 2));
+}
+
+/** Words after which a dotted quad is a version or a section number. */
 const VERSION_BEFORE = /\b(?:v|version|section|sect|§|chapter|clause|rule|step|oid)\.?\s?$/i;
 
 /**
