@@ -1,0 +1,51 @@
+import type { SourcedRecord } from "../records.ts";
+
+/** The formats the intake readers understand. */
+export type DatasetFormat = "jsonl" | "text" | "csv" | "parquet";
+
+/** How plain-text files are cut into documents. */
+export type TextSplit = "paragraph" | "file";
+
+/** Options shared by every reader; all have defaults. */
+export interface ReadOptions {
+  /** Longest accepted line (JSONL, text) or CSV row, in bytes. Default 8 MiB. */
+  maxLineBytes?: number;
+  /** Bytes read from disk per step. Default 1 MiB. */
+  chunkBytes?: number;
+  /** CSV and Parquet: the column holding the text. Default `text`. */
+  textColumn?: string;
+  /** Plain text: one document per blank-line-separated paragraph (default) or per file. */
+  textSplit?: TextSplit;
+  /** Format; by default taken from the file extension. */
+  format?: DatasetFormat;
+}
+
+export interface ResolvedReadOptions {
+  maxLineBytes: number;
+  chunkBytes: number;
+  textColumn: string;
+  textSplit: TextSplit;
+}
+
+export const DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Fills in the defaults of `ReadOptions`.
+ * @example resolveReadOptions({ textColumn: "body" }).maxLineBytes // 8388608
+ */
+export function resolveReadOptions(options: ReadOptions = {}): ResolvedReadOptions {
+  return {
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    chunkBytes: options.chunkBytes ?? 1024 * 1024,
+    textColumn: options.textColumn ?? "text",
+    textSplit: options.textSplit ?? "paragraph",
+  };
+}
+
+/**
+ * What readers yield: a record and, when the reader could take it from the source without
+ * re-serialising, its canonical line for the digest. `DatasetStream` strips the latter.
+ */
+export interface ReadRecord extends SourcedRecord {
+  canonicalLine?: string;
+}

@@ -1,0 +1,40 @@
+import type { Hit } from "./findings.ts";
+
+const HEADER = /^-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY-----/;
+const END = /-----END[A-Z0-9 ]{0,40} PRIVATE KEY-----/g;
+const BODY = /^(?:[A-Za-z0-9+/=\s]|\\[nr])*/;
+const GCP_KEY_FIELD = /\\?"private_key\\?"\s*:\s*\\?"$/;
+
+/** Fewer base64 characters than this after the header is code that mentions the header, not a key. */
+const MIN_BODY = 32;
+
+/**
+ * The PEM private key block starting at `at`: from the BEGIN line to its END line, or, when the
+ * END line is missing (a truncated paste), over the base64 body that follows. A header without
+ * a body (`indexOf("-----BEGIN PRIVATE KEY-----")` in code) is no key. Inside a service-account
+ * JSON (`"private_key": "-----BEGIN…"` with `service_account` in the text) it is reported as a
+ * GCP service-account key.
+ * @example privateKeyHit(`-----BEGIN PRIVATE KEY-----\n${"A".repeat(64)}\n-----END PRIVATE KEY-----`, 0)
+ */
+export function privateKeyHit(text: string, at: number): Hit | undefined {
+  const header = HEADER.exec(text.slice(at, at + 80))?.[0];
+  if (!header) return undefined;
+  const bodyStart = at + header.length;
+  END.lastIndex = bodyStart;
+  const end = END.exec(text);
+  let body: string;
+  let stop: number;
+  let confidence = 0.99;
+  if (end && end.index - bodyStart < 20_000) {
+    body = text.slice(bodyStart, end.index);
+    stop = end.index + end[0].length;
+  } else {
+    body = (BODY.exec(text.slice(bodyStart, bodyStart + 20_000))?.[0] ?? "").trimEnd();
+    stop = bodyStart + body.length;
+    confidence = 0.8;
+  }
+  if (body.replace(/\\[nr]|[^A-Za-z0-9+/=]/g, "").length < MIN_BODY) return undefined;
+  const before = text.slice(Math.max(0, at - 40), at);
+  const gcp = GCP_KEY_FIELD.test(before) && text.includes("service_account");
+  return { detector: gcp ? "gcp_service_account_key" : "private_key", start: at, end: stop, confidence };
+}
