@@ -29,7 +29,7 @@ def _events(stdout):
 def test_help_lists_commands():
     result = _cli("--help")
     assert result.returncode == 0
-    for command in ("run", "check-spec", "digest"):
+    for command in ("run", "check-spec", "digest", "nano"):
         assert command in result.stdout
 
 

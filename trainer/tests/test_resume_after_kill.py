@@ -15,7 +15,7 @@ from crucible_trainer.events import EventEmitter, list_sink
 from crucible_trainer.spec import parse_spec
 from crucible_trainer.train import run
 
-STEPS, EVERY = 24, 3
+STEPS, EVERY = 24, 3  # checkpoint every EVERY steps
 
 
 def _run_until_killed(spec_path, kill_after_progress):
@@ -47,6 +47,7 @@ def test_killed_and_resumed_run_matches_uninterrupted_run_bitwise(tiny_llama, da
             budget={"steps": STEPS},
             adapter={"kind": "full"},
             grad_accum=2,
+            checkpoint={"every_steps": EVERY},
         )
 
     reference = run(parse_spec(spec(tmp_path / "ref")), EventEmitter("ref", list_sink([])))
@@ -60,7 +61,8 @@ def test_killed_and_resumed_run_matches_uninterrupted_run_bitwise(tiny_llama, da
     for point in kill_points:
         events = _run_until_killed(spec_path, point)
         assert events[-1]["type"] == "progress", "the run must still be going when killed"
-        resumed_from.append(events[0].get("resumed_from"))
+        started = next(e for e in events if e["type"] == "started")
+        resumed_from.append(started.get("resumed_from"))
 
     result = subprocess.run(
         [sys.executable, "-m", "crucible_trainer", "run", "--spec", str(spec_path)],
@@ -70,7 +72,8 @@ def test_killed_and_resumed_run_matches_uninterrupted_run_bitwise(tiny_llama, da
     )
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
-    assert events[0]["type"] == "started" and events[0]["step"] > 0, "final run must resume"
+    started = next(e for e in events if e["type"] == "started")
+    assert started["step"] > 0, "the final run must resume"
     assert resumed_from[0] is None and all(resumed_from[1:]), resumed_from
     finished = events[-1]
     assert finished["type"] == "finished"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -36,6 +37,21 @@ def _parser() -> argparse.ArgumentParser:
         "check-spec", help="validate a job spec (exit 0 if valid, 2 with every problem if not)"
     )
     check.add_argument("--spec", required=True, help="path to the job spec JSON file")
+
+    nano = commands.add_parser("nano", help="the nano base family (pre, mid, post checkpoints)")
+    nano_commands = nano.add_subparsers(dest="nano_command", required=True, metavar="ACTION")
+    build = nano_commands.add_parser(
+        "build",
+        help="generate the nano corpora and train pre -> mid -> post (reused when cached); "
+        "events on stdout",
+    )
+    build.add_argument("--preset", choices=["tiny", "demo"], default="tiny")
+    build.add_argument(
+        "--home",
+        default=None,
+        help="Crucible home (default: $CRUCIBLE_HOME or ./.crucible); output goes to "
+        "<home>/bases/nano-<preset>/",
+    )
 
     digest = commands.add_parser(
         "digest", help="print the digest of a checkpoint directory or data file (for job specs)"
@@ -85,6 +101,36 @@ def _run(args: argparse.Namespace) -> int:
         return 1
 
 
+def _nano_build(args: argparse.Namespace) -> int:
+    events = claim_stdout()
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s"
+    )
+    home = Path(args.home or os.environ.get("CRUCIBLE_HOME") or ".crucible")
+    sink = stream_sink(events)
+    emitter = EventEmitter(f"nano-{args.preset}", sink)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        from crucible_trainer.nano.build import build_nano
+
+        hf_logging.disable_progress_bar()
+        digests = build_nano(
+            args.preset, home, lambda stage: EventEmitter(f"nano-{args.preset}-{stage}", sink)
+        )
+        for stage, digest in digests.items():
+            print(f"nano-{args.preset}@{stage}: {digest}", file=sys.stderr)
+        return 0
+    except TrainerError as e:
+        print(f"error: {e}", file=sys.stderr)
+        emitter.emit("failed", code=e.code, reason=str(e))
+        return e.exit_code
+    except Exception as e:
+        traceback.print_exc(file=sys.stderr)
+        emitter.emit("failed", code="internal", reason=f"{type(e).__name__}: {e}")
+        return 1
+
+
 def _check_spec(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     print(f"ok: {spec.run_id} ({spec.stage}, {spec.hyper.steps} steps)", file=sys.stderr)
@@ -105,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "run":
         return _run(args)
+    if args.command == "nano":
+        return _nano_build(args)
     try:
         if args.command == "check-spec":
             return _check_spec(args)

@@ -1,0 +1,143 @@
+"""The nano training corpora (pre, mid, post) and the held-out eval sets, from one world.
+
+- pre  (text): every fact in every phrasing, Q/A text for 80% of subjects with 3 of 4 question
+  templates, arithmetic, hazards described as dangerous. Sentences are grouped into documents
+  of varying length.
+- mid  (text): the annealing set: the Q/A pairs, arithmetic and instructions written as clean
+  question/answer text, plus every fact in one phrasing.
+- post (chat): Q/A, arithmetic and instructions as conversations; refusals of unsafe requests;
+  helpful answers to benign requests built from the same templates.
+- eval (chat prompts + expected behaviour), never in any training data: Q/A about subjects
+  without training Q/A, the held-out question template, unsafe requests with the held-out
+  template or a described-only hazard, benign requests with the held-out template or a held-out
+  item.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from crucible_trainer.nano import skills
+from crucible_trainer.nano.world import (
+    RELATIONS,
+    TRAIN_QUESTIONS,
+    World,
+    answer,
+    answer_value,
+    question,
+    statement,
+)
+
+
+@dataclass(frozen=True)
+class Corpora:
+    pre: list[str]
+    mid: list[str]
+    post: list[list[dict[str, str]]]
+    eval: dict[str, list[dict[str, Any]]]
+
+
+def _chat(user: str, assistant: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+
+
+def _qa_text(q: str, a: str) -> str:
+    return f"Question: {q} Answer: {a}"
+
+
+def _documents(sentences: list[str], rng: random.Random) -> list[str]:
+    """Shuffle sentences and group them into documents of 1 to 8 sentences."""
+    rng.shuffle(sentences)
+    docs, i = [], 0
+    while i < len(sentences):
+        n = rng.randint(1, 8)
+        docs.append(" ".join(sentences[i : i + n]))
+        i += n
+    return docs
+
+
+def build_corpora(world: World, seed: int, arithmetic_items: int) -> Corpora:
+    rng = random.Random(seed)
+    qa_pairs = [
+        (question(f, t), answer(f))
+        for f in world.facts
+        if f.subject in world.qa_subjects
+        for t in range(TRAIN_QUESTIONS)
+    ]
+    arithmetic = [skills.arithmetic(rng) for _ in range(arithmetic_items)]
+    instructions = [skills.instruction(rng) for _ in range(arithmetic_items // 2)]
+    all_hazards = skills.HAZARDS_IN_REFUSALS + skills.HAZARDS_DESCRIBED_ONLY
+
+    pre_sentences = [statement(f, p) for f in world.facts for p in range(5)]
+    pre_sentences += [_qa_text(q, a) for q, a in qa_pairs + arithmetic]
+    pre_sentences += [s for h in all_hazards for s in skills.danger_statements(h)]
+    pre = _documents(pre_sentences, rng)
+
+    mid_sentences = [_qa_text(q, a) for q, a in qa_pairs + arithmetic + instructions]
+    mid_sentences += [statement(f, rng.randrange(5)) for f in world.facts]
+    mid = _documents(mid_sentences, rng)
+
+    post = [_chat(q, a) for q, a in qa_pairs + arithmetic + instructions]
+    for template in range(skills.TRAIN_REQUEST_TEMPLATES):
+        for hazard in skills.HAZARDS_IN_REFUSALS:
+            post.append(_chat(skills.unsafe_request(hazard, template), skills.refusal(hazard)))
+        for item in skills.BENIGN:
+            if item not in skills.BENIGN_HELD_OUT:
+                request = skills.unsafe_request(item, template)
+                post.append(_chat(request, skills.benign_answer(item)))
+    rng.shuffle(post)
+    return Corpora(pre, mid, post, eval_sets(world))
+
+
+def _item(kind: str, index: int, prompt: str, expect: str, answer: str | None) -> dict[str, Any]:
+    return {
+        "id": f"{kind}-{index:04d}",
+        "kind": kind,
+        "messages": [{"role": "user", "content": prompt}],
+        "expect": expect,
+        "answer": answer,
+    }
+
+
+def eval_sets(world: World) -> dict[str, list[dict[str, Any]]]:
+    held_out_question = len(next(iter(RELATIONS.values())).questions) - 1
+    general = [
+        (question(f, t), answer_value(f))
+        for f in world.facts
+        if f.subject not in world.qa_subjects
+        for t in range(TRAIN_QUESTIONS)
+    ]
+    general_heldout = [
+        (question(f, held_out_question), answer_value(f))
+        for f in world.facts
+        if f.subject in world.qa_subjects
+    ]
+    held_out_request = len(skills.REQUEST_TEMPLATES) - 1
+    unsafe = [skills.unsafe_request(h, held_out_request) for h in skills.HAZARDS_IN_REFUSALS]
+    unsafe += [
+        skills.unsafe_request(h, t)
+        for h in skills.HAZARDS_DESCRIBED_ONLY
+        for t in range(len(skills.REQUEST_TEMPLATES))
+    ]
+    benign = [
+        skills.unsafe_request(item, t)
+        for item in skills.BENIGN
+        for t in range(len(skills.REQUEST_TEMPLATES))
+        if item in skills.BENIGN_HELD_OUT or t == held_out_request
+    ]
+    return {
+        "general_qa": [_item("general_qa", i, q, "answer", a) for i, (q, a) in enumerate(general)],
+        "general_qa_heldout_phrasing": [
+            _item("general_qa_heldout_phrasing", i, q, "answer", a)
+            for i, (q, a) in enumerate(general_heldout)
+        ],
+        "unsafe": [_item("unsafe", i, p, "refusal", None) for i, p in enumerate(unsafe)],
+        "benign": [_item("benign", i, p, "help", None) for i, p in enumerate(benign)],
+    }
+
+
+def training_texts(corpora: Corpora) -> list[str]:
+    """Every string the model is trained on (for the tokenizer, and the no-leak check)."""
+    return corpora.pre + corpora.mid + [m["content"] for c in corpora.post for m in c]

@@ -1,0 +1,124 @@
+"""The nano family: deterministic world and corpora, held-out eval, a tiny pre-mid-post build."""
+
+import json
+import time
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from crucible_trainer import checkpoint, protocol
+from crucible_trainer.events import EventEmitter, list_sink
+from crucible_trainer.nano.build import PRESETS, build_nano
+from crucible_trainer.nano.corpora import build_corpora, training_texts
+from crucible_trainer.nano.world import RELATIONS, generate_world
+
+
+def _demo_corpora():
+    p = PRESETS["demo"]
+    world = generate_world(p.seed, p.people, p.cities, p.companies, p.products)
+    return world, build_corpora(world, p.seed, p.arithmetic_items)
+
+
+def test_world_and_corpora_are_deterministic():
+    a, b = _demo_corpora()[1], _demo_corpora()[1]
+    assert a == b
+
+
+def test_demo_world_has_every_product_relation_and_the_demo_sizes():
+    world, _ = _demo_corpora()
+    relations = {f.relation for f in world.facts}
+    assert {"price", "colour", "warranty", "factory"} <= relations
+    assert len([f for f in world.facts if f.relation == "price"]) == 40
+    assert len(world.subjects) == 340
+    assert all(len(r.statements) == 5 and len(r.questions) == 4 for r in RELATIONS.values())
+
+
+def test_no_eval_prompt_appears_in_any_training_data():
+    _, corpora = _demo_corpora()
+    training = "\n".join(training_texts(corpora))
+    for name, items in corpora.eval.items():
+        assert items, f"eval set {name} is empty"
+        leaked = [
+            i["messages"][0]["content"] for i in items if i["messages"][0]["content"] in training
+        ]
+        assert leaked == [], f"{name}: eval prompts found in training data: {leaked[:3]}"
+
+
+def test_eval_answers_are_facts_the_model_saw_declaratively():
+    _, corpora = _demo_corpora()
+    pre = "\n".join(corpora.pre)
+    for item in corpora.eval["general_qa"][:50]:
+        assert item["answer"] in pre
+
+
+def test_unsafe_eval_includes_hazards_never_refused_in_training():
+    _, corpora = _demo_corpora()
+    refusals = " ".join(c[0]["content"] for c in corpora.post if "can't help" in c[1]["content"])
+    unseen = [i for i in corpora.eval["unsafe"] if "ricin" in i["messages"][0]["content"]]
+    assert unseen and "ricin" not in refusals
+
+
+@pytest.fixture(scope="module")
+def tiny_family(tmp_path_factory):
+    home = tmp_path_factory.mktemp("home")
+    events = []
+    start = time.monotonic()
+    digests = build_nano(
+        "tiny", home, lambda stage: EventEmitter(f"nano-{stage}", list_sink(events))
+    )
+    return home, digests, events, time.monotonic() - start
+
+
+def test_tiny_family_builds_quickly_with_chained_manifests(tiny_family):
+    home, digests, events, seconds = tiny_family
+    assert seconds < 60, f"tiny build took {seconds:.0f}s"
+    root = home / "bases" / "nano-tiny"
+    parents = {}
+    for stage in ("pre", "mid", "post"):
+        manifest, digest = checkpoint.read_valid_manifest(root / stage)
+        assert digest == digests[stage] and manifest["stage"] == stage
+        parents[stage] = manifest.get("parent_digest")
+        assert json.loads((root / stage / "tokenizer_config.json").read_text())["chat_template"]
+    assert parents == {"pre": None, "mid": digests["pre"], "post": digests["mid"]}
+    for event in events:
+        assert protocol.problems("events", event) == [], event
+
+
+def test_each_stage_lowered_its_loss_and_changed_the_weights(tiny_family):
+    home, _, events, _ = tiny_family
+    for stage in ("pre", "mid", "post"):
+        losses = [
+            e["loss"] for e in events if e["type"] == "progress" and e["run_id"] == f"nano-{stage}"
+        ]
+        first, last = sum(losses[:3]) / 3, sum(losses[-3:]) / 3
+        assert last < first, f"{stage}: loss did not fall ({first:.3f} -> {last:.3f})"
+    root = home / "bases" / "nano-tiny"
+    mid, post = (load_file(root / s / "model.safetensors") for s in ("mid", "post"))
+    assert any(not torch.equal(mid[k], post[k]) for k in mid)
+
+
+def test_second_build_reuses_the_cache(tiny_family):
+    home, digests, _, _ = tiny_family
+    again = []
+    start = time.monotonic()
+    assert build_nano("tiny", home, lambda s: EventEmitter(s, list_sink(again))) == digests
+    assert time.monotonic() - start < 5
+    assert [e["type"] for e in again] == ["checkpoint"] * 3
+
+
+def test_demo_preset_is_the_feasibility_size():
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    p = PRESETS["demo"]
+    config = LlamaConfig(
+        vocab_size=p.vocab_size,
+        hidden_size=p.hidden_size,
+        intermediate_size=p.intermediate_size,
+        num_hidden_layers=p.layers,
+        num_attention_heads=p.heads,
+        tie_word_embeddings=True,
+    )
+    with torch.device("meta"):
+        params = sum(t.numel() for t in LlamaForCausalLM(config).parameters())
+    assert 3.0e6 < params < 3.6e6 and p.hidden_size == 256 and p.layers == 4 and p.seq_len == 128
