@@ -279,7 +279,9 @@ class Run:
             lr = lr_at(step, h)
             for group in optimizer.param_groups:
                 group["lr"] = lr
+            epochs_before = stream.epochs_started()
             micro_batches = [next_batch(stream, h.batch_size) for _ in range(h.grad_accum)]
+            self._report_new_epochs(epochs_before, stream)
             targets = sum(int((b["labels"] != IGNORE_INDEX).sum()) for b, _ in micro_batches)
             optimizer.zero_grad(set_to_none=True)
             loss_sum = 0.0
@@ -333,6 +335,17 @@ class Run:
             f.close()
         assert last_path is not None and last_digest is not None
         return self._finished(step, tokens, loss_value, last_path, last_digest, stream, started_at)
+
+    def _report_new_epochs(self, before: list[int], stream: MixedStream) -> None:
+        """Warn when a source is used up and starts over: its documents now repeat."""
+        for source, old, new in zip(self.spec.sources, before, stream.epochs_started()):
+            if new > old:
+                self.emit(
+                    "warning",
+                    code="source_new_epoch",
+                    message=f"source {source.name!r} was used up and starts epoch {new} "
+                    "(documents repeat, in a new order)",
+                )
 
     def _by_source(self, stream: MixedStream) -> dict[str, int]:
         return {s.name: c for s, c in zip(self.spec.sources, stream.counts)}
