@@ -297,6 +297,11 @@ class Run:
                     "or raise warmup_steps"
                 )
             grad_norm = torch.nn.utils.clip_grad_norm_(trainable_params, h.grad_clip).item()
+            if not math.isfinite(grad_norm):
+                raise NonFiniteLossError(
+                    f"gradient norm became {grad_norm} at step {step + 1}; fix: lower "
+                    "hyperparameters.lr or hyperparameters.grad_clip"
+                )
             optimizer.step()
             step += 1
             tokens += h.tokens_per_step
@@ -310,7 +315,7 @@ class Run:
                 tokens=tokens,
                 loss=loss_value,
                 lr=lr,
-                grad_norm=grad_norm if math.isfinite(grad_norm) else 0.0,
+                grad_norm=grad_norm,
                 tokens_per_s=tokens_this_process / max(train_seconds, 1e-9),
                 tokens_by_source=self._by_source(stream),
             )
