@@ -148,3 +148,40 @@ def test_resume_refuses_a_checkpoint_from_different_settings(tiny_llama, data_fi
     _train(make_spec(tiny_llama, data_files, tmp_path / "out", budget={"steps": 4}))
     with pytest.raises(SpecError, match="different training settings"):
         _train(make_spec(tiny_llama, data_files, tmp_path / "out", lr=1e-3, budget={"steps": 4}))
+
+
+def test_small_source_repeats_in_new_epochs_and_says_so(tiny_llama, data_files, tmp_path):
+    from conftest import write_jsonl
+
+    small = tmp_path / "small.jsonl"
+    digest = write_jsonl(small, "text", ["Ada likes the red lamp.", "Bo likes the blue lamp."])
+    doc = make_spec(tiny_llama, data_files, tmp_path / "out", budget={"steps": 4})
+    doc["data"]["sources"][0] |= {"path": str(small), "digest": digest}
+    events, _ = _train(doc)
+    warned = [e for e in events if e["type"] == "warning" and e["code"] == "source_new_epoch"]
+    assert warned and all("'facts'" in e["message"] for e in warned)
+    manifest = json.loads((tmp_path / "out/checkpoints/step-00000004/manifest.json").read_text())
+    epochs = {s["name"]: s["epochs_started"] for s in manifest["data_sources"]}
+    assert epochs["facts"] == len(warned) + 1 and epochs["replay"] == 1
+
+
+def test_rerunning_a_finished_job_reports_the_same_final_checkpoint(
+    tiny_llama, data_files, tmp_path
+):
+    doc = make_spec(tiny_llama, data_files, tmp_path / "out", budget={"steps": 4})
+    _, first = _train(doc)
+    events, again = _train(doc)
+    assert [e["type"] for e in events] == ["started", "finished"]
+    assert events[0]["step"] == 4
+    assert (again["checkpoint_path"], again["manifest_digest"]) == (
+        first["checkpoint_path"],
+        first["manifest_digest"],
+    )
+
+
+def test_a_base_that_does_not_match_its_digest_is_refused(tiny_llama, data_files, tmp_path):
+    from crucible_trainer.errors import BaseCheckpointError
+
+    doc = make_spec((tiny_llama[0], "sha256:" + "1" * 64), data_files, tmp_path / "out")
+    with pytest.raises(BaseCheckpointError, match="fix: point the spec at the approved"):
+        _train(doc)

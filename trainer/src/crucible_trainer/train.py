@@ -279,7 +279,9 @@ class Run:
             lr = lr_at(step, h)
             for group in optimizer.param_groups:
                 group["lr"] = lr
+            epochs_before = stream.epochs_started()
             micro_batches = [next_batch(stream, h.batch_size) for _ in range(h.grad_accum)]
+            self._report_new_epochs(epochs_before, stream)
             targets = sum(int((b["labels"] != IGNORE_INDEX).sum()) for b, _ in micro_batches)
             optimizer.zero_grad(set_to_none=True)
             loss_sum = 0.0
@@ -295,6 +297,11 @@ class Run:
                     "or raise warmup_steps"
                 )
             grad_norm = torch.nn.utils.clip_grad_norm_(trainable_params, h.grad_clip).item()
+            if not math.isfinite(grad_norm):
+                raise NonFiniteLossError(
+                    f"gradient norm became {grad_norm} at step {step + 1}; fix: lower "
+                    "hyperparameters.lr or hyperparameters.grad_clip"
+                )
             optimizer.step()
             step += 1
             tokens += h.tokens_per_step
@@ -308,7 +315,7 @@ class Run:
                 tokens=tokens,
                 loss=loss_value,
                 lr=lr,
-                grad_norm=grad_norm if math.isfinite(grad_norm) else 0.0,
+                grad_norm=grad_norm,
                 tokens_per_s=tokens_this_process / max(train_seconds, 1e-9),
                 tokens_by_source=self._by_source(stream),
             )
@@ -333,6 +340,17 @@ class Run:
             f.close()
         assert last_path is not None and last_digest is not None
         return self._finished(step, tokens, loss_value, last_path, last_digest, stream, started_at)
+
+    def _report_new_epochs(self, before: list[int], stream: MixedStream) -> None:
+        """Warn when a source is used up and starts over: its documents now repeat."""
+        for source, old, new in zip(self.spec.sources, before, stream.epochs_started()):
+            if new > old:
+                self.emit(
+                    "warning",
+                    code="source_new_epoch",
+                    message=f"source {source.name!r} was used up and starts epoch {new} "
+                    "(documents repeat, in a new order)",
+                )
 
     def _by_source(self, stream: MixedStream) -> dict[str, int]:
         return {s.name: c for s, c in zip(self.spec.sources, stream.counts)}
