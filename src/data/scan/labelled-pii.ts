@@ -2,12 +2,6 @@ import type { PiiDetectorId } from "./detectors.ts";
 import type { ValueMaker } from "./labelled-values.ts";
 import { HEX, type SeededRandom } from "./random.ts";
 
-/**
- * Realistic personal data for each PII detector, generated from the formats' public
- * specifications (issuer ranges and Luhn, the IBAN registry and mod-97, NANP rules, national
- * phone layouts) — not from the scanner's code.
- */
-
 export const FIRST_NAMES = [
   "jane",
   "omar",
@@ -81,6 +75,11 @@ function group4(text: string, sep: string): string {
   return text.replace(/(.{4})(?=.)/g, `$1${sep}`);
 }
 
+/**
+ * Realistic personal data for each PII detector, generated from the formats' public
+ * specifications (issuer ranges and Luhn, the IBAN registry and mod-97, NANP rules, national
+ * phone layouts) — not from the scanner's code.
+ */
 export const PII_MAKERS: Readonly<Record<PiiDetectorId, ValueMaker>> = {
   email: (r) => {
     const f = r.pick(FIRST_NAMES);
