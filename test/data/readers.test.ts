@@ -1,3 +1,5 @@
+import { brotliCompressSync, gzipSync } from "node:zlib";
+import { parquetMetadata } from "hyparquet";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { describe, expect, it } from "vitest";
 import { digestRecords } from "../../src/data/read/digest.ts";
@@ -80,6 +82,22 @@ describe("readers", () => {
       texts.map((text, i) => [i, i + 1, { text }]),
     );
     expect(summary.format).toBe("parquet");
+  });
+
+  it("reads gzip- and brotli-compressed Parquet pages", async () => {
+    for (const [codec, compress] of [
+      ["GZIP", (b: Uint8Array) => new Uint8Array(gzipSync(b))],
+      ["BROTLI", (b: Uint8Array) => new Uint8Array(brotliCompressSync(b))],
+    ] as const) {
+      const buffer = parquetWriteBuffer({
+        columnData: [{ name: "text", data: texts, type: "STRING" }],
+        codec,
+        compressors: { [codec]: compress },
+      });
+      expect(parquetMetadata(buffer).row_groups[0]?.columns[0]?.meta_data?.codec).toBe(codec);
+      const path = writeFile(dir, `${codec}.parquet`, new Uint8Array(buffer));
+      expect((await readAll(path)).records.map((r) => r.record)).toEqual(texts.map((text) => ({ text })));
+    }
   });
 
   it("gives the same digest for the same records in JSONL, CSV, text and Parquet", async () => {
