@@ -112,6 +112,21 @@ describe("scanner", () => {
     ]);
   });
 
+  it("finds any of many canaries, the longest where one is a prefix of another", () => {
+    const canaries = [
+      ...Array.from({ length: 50 }, (_, i) => `crucible-canary-${i}-q`),
+      "plant",
+      "plant.v2(x)",
+    ];
+    const many = new Scanner({ canaries });
+    const text = "a crucible-canary-37-q here, plant.v2(x) there, plant";
+    expect(many.scanText(text).map((h) => text.slice(h.start, h.end))).toEqual([
+      "crucible-canary-37-q",
+      "plant.v2(x)",
+      "plant",
+    ]);
+  });
+
   it("names chat fields by JSON path", () => {
     const findings = scanner.scanRecord(
       {

@@ -60,9 +60,11 @@ export class Scanner {
 
   /** Canaries, e-mails (`@`), JWTs (`eyJ`) and PEM private keys (`-----BEGIN`), by indexOf. */
   private literalAnchors(text: string, hits: Hit[]): void {
-    for (const canary of this.pattern.canaries) {
-      for (let at = text.indexOf(canary); at !== -1; at = text.indexOf(canary, at + canary.length)) {
-        hits.push({ detector: "canary", start: at, end: at + canary.length, confidence: 1 });
+    const { canaries } = this.pattern;
+    if (canaries) {
+      canaries.lastIndex = 0;
+      for (let m = canaries.exec(text); m !== null; m = canaries.exec(text)) {
+        hits.push({ detector: "canary", start: m.index, end: m.index + m[0].length, confidence: 1 });
       }
     }
     for (let at = text.indexOf("@"); at !== -1; at = text.indexOf("@", at + 1)) {
