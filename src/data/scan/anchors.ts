@@ -109,3 +109,19 @@ export function credentialAfter(
   const valueEnd = v + value.length;
   return { hit: judgeKeyValue(text.slice(idStart, j), value, v, text[valueEnd]), valueStart: v, valueEnd };
 }
+
+/**
+ * Where a prefixed token starts, given where the pattern matched it: at the `A` of an AWS key
+ * id, or before the `_` / `-` that the pattern anchors lower-case prefixes on (`ghp_`,
+ * `github_pat_`, `sk_live_`, `rk_live_`, `xoxb-`, `sk-`).
+ * @example tokenStart("key ghp_abc", 7) // 4
+ */
+export function tokenStart(text: string, at: number): number {
+  const c = text[at];
+  if (c === "_") {
+    if (text.startsWith("github", at - 6) && text.startsWith("_pat_", at)) return at - 6;
+    return /gh[pousr]/.test(text.slice(at - 3, at)) ? at - 3 : at - 2;
+  }
+  if (c === "-") return /xox[abpr]/.test(text.slice(at - 4, at)) ? at - 4 : at - 2;
+  return at;
+}

@@ -1,5 +1,5 @@
 import { type DataRecord, recordFields } from "../records.ts";
-import { azureKeyAfter, credentialAfter, emailAt, hexColonRun, isWordChar } from "./anchors.ts";
+import { azureKeyAfter, credentialAfter, emailAt, hexColonRun, isWordChar, tokenStart } from "./anchors.ts";
 import { ibanLength, ibanPrefixLength } from "./checks/iban.ts";
 import { isIpv6 } from "./checks/ipv6.ts";
 import { classifyToken, isJwt } from "./checks/tokens.ts";
@@ -121,9 +121,10 @@ export class Scanner {
           else if (ibanLength(whole.slice(0, 2)) !== undefined) resumeAt = end;
         }
       } else if (m[group.token] !== undefined) {
-        if (!isWordChar(before, "-") && !isWordChar(text[end], "-")) {
-          const verdict = classifyToken(whole);
-          if (verdict) hit = { ...verdict, start: at, end };
+        const start = tokenStart(text, at);
+        if (!isWordChar(text[start - 1], "-") && !isWordChar(text[end], "-")) {
+          const verdict = classifyToken(text.slice(start, end));
+          if (verdict) hit = { ...verdict, start, end };
         }
       }
       if (hit) {
