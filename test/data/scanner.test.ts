@@ -51,6 +51,17 @@ const POSITIVES: Array<[DetectorId, string, string]> = [
     "github_pat_11ABCDEFG0aBcDeFgHiJkLmN_oPqRsTuVwXyZ0123456789aBcDeFgHiJkLmNoPqRsTuVwXyZ01234",
   ],
   [
+    "github_token",
+    "use ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8 now",
+    "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
+  ],
+  ["stripe_key", "key sk_live_4eC39HqLyjWDarjtT1zdp7dc.", "sk_live_4eC39HqLyjWDarjtT1zdp7dc"],
+  [
+    "slack_token",
+    "bot xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx ok",
+    "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+  ],
+  [
     "slack_token",
     "xoxp-2345678901-3456789012-4567890123-a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",
     "xoxp-2345678901-3456789012-4567890123-a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",
