@@ -123,6 +123,18 @@ describe("readers", () => {
       expect((await readAll(path)).summary.digest).toBe(expected);
   });
 
+  it("matches the digest Python computes with json.dumps(sort_keys, compact, ensure_ascii=False)", () => {
+    // Fixture computed with Python 3: sha256 over json.dumps(r, sort_keys=True,
+    // separators=(",", ":"), ensure_ascii=False) + "\n", UTF-8, for each record.
+    const records = [
+      { text: "Hello, world" },
+      { messages: [{ role: "user" as const, content: 'é "q" \n\t\u0001' }] },
+    ];
+    expect(digestRecords(records)).toBe(
+      "sha256:7532d91476511a551588f9b4b8ec6138577bd31040be0d6af3729d0cf58a3878",
+    );
+  });
+
   it("gives a different digest when a record changes or the order changes", () => {
     const a = digestRecords([{ text: "a" }, { text: "b" }]);
     expect(digestRecords([{ text: "b" }, { text: "a" }])).not.toBe(a);
