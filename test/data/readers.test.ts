@@ -1,3 +1,5 @@
+import { brotliCompressSync, gzipSync } from "node:zlib";
+import { parquetMetadata } from "hyparquet";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { describe, expect, it } from "vitest";
 import { digestRecords } from "../../src/data/read/digest.ts";
@@ -82,6 +84,22 @@ describe("readers", () => {
     expect(summary.format).toBe("parquet");
   });
 
+  it("reads gzip- and brotli-compressed Parquet pages", async () => {
+    for (const [codec, compress] of [
+      ["GZIP", (b: Uint8Array) => new Uint8Array(gzipSync(b))],
+      ["BROTLI", (b: Uint8Array) => new Uint8Array(brotliCompressSync(b))],
+    ] as const) {
+      const buffer = parquetWriteBuffer({
+        columnData: [{ name: "text", data: texts, type: "STRING" }],
+        codec,
+        compressors: { [codec]: compress },
+      });
+      expect(parquetMetadata(buffer).row_groups[0]?.columns[0]?.meta_data?.codec).toBe(codec);
+      const path = writeFile(dir, `${codec}.parquet`, new Uint8Array(buffer));
+      expect((await readAll(path)).records.map((r) => r.record)).toEqual(texts.map((text) => ({ text })));
+    }
+  });
+
   it("gives the same digest for the same records in JSONL, CSV, text and Parquet", async () => {
     const records = texts.map((text) => ({ text: text.replaceAll("\n", " ") }));
     const expected = digestRecords(records);
@@ -103,6 +121,18 @@ describe("readers", () => {
     );
     for (const path of [jsonl, csv, txt, parquet])
       expect((await readAll(path)).summary.digest).toBe(expected);
+  });
+
+  it("matches the digest Python computes with json.dumps(sort_keys, compact, ensure_ascii=False)", () => {
+    // Fixture computed with Python 3: sha256 over json.dumps(r, sort_keys=True,
+    // separators=(",", ":"), ensure_ascii=False) + "\n", UTF-8, for each record.
+    const records = [
+      { text: "Hello, world" },
+      { messages: [{ role: "user" as const, content: 'é "q" \n\t\u0001' }] },
+    ];
+    expect(digestRecords(records)).toBe(
+      "sha256:7532d91476511a551588f9b4b8ec6138577bd31040be0d6af3729d0cf58a3878",
+    );
   });
 
   it("gives a different digest when a record changes or the order changes", () => {

@@ -1,8 +1,10 @@
+import { existsSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CrucibleError } from "../../src/core/errors.ts";
 import { openDataset } from "../../src/data/read/dataset.ts";
 import { redactClean, redactRecord, redactStream, redactText } from "../../src/data/redact.ts";
+import { redactFile } from "../../src/data/redact-file.ts";
 import { ALL_DETECTORS } from "../../src/data/scan/detectors.ts";
 import { LOOKALIKE_MAKERS } from "../../src/data/scan/labelled-lookalikes.ts";
 import { POSITIVE_MAKERS } from "../../src/data/scan/labelled-values.ts";
@@ -127,5 +129,28 @@ describe("redaction", () => {
     );
     // A second pass is the exception (values fused with a neighbour), not how redaction works.
     expect(multiPass).toBeLessThan(40);
+  });
+});
+
+describe("redactFile", () => {
+  it("writes a redacted JSONL copy whose digest matches reading it back", async () => {
+    const dir = tempDir();
+    const input = writeFile(dir, "in.csv", 'text\n"card 4111 1111 1111 1111"\nclean\n"mail jo@acme.io"\n');
+    const output = `${dir}/out.jsonl`;
+    const result = await redactFile(input, output);
+    expect(result).toMatchObject({ records: 3, redactions: 2 });
+    const back = openDataset(output);
+    const records = [];
+    for await (const r of back) records.push(r.record);
+    expect(records).toEqual([{ text: "card [CARD]" }, { text: "clean" }, { text: "mail [EMAIL]" }]);
+    expect(back.summary().digest).toBe(result.redactedDigest);
+    expect(result.sourceDigest).not.toBe(result.redactedDigest);
+  });
+
+  it("removes the partial output when the source is bad input", async () => {
+    const dir = tempDir();
+    const input = writeFile(dir, "bad.jsonl", '{"text":"jo@acme.io"}\n{"text":1}\n');
+    await expect(redactFile(input, `${dir}/out.jsonl`)).rejects.toMatchObject({ code: "invalid_argument" });
+    expect(existsSync(`${dir}/out.jsonl`)).toBe(false);
   });
 });

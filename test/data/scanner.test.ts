@@ -51,6 +51,17 @@ const POSITIVES: Array<[DetectorId, string, string]> = [
     "github_pat_11ABCDEFG0aBcDeFgHiJkLmN_oPqRsTuVwXyZ0123456789aBcDeFgHiJkLmNoPqRsTuVwXyZ01234",
   ],
   [
+    "github_token",
+    "use ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8 now",
+    "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
+  ],
+  ["stripe_key", "key sk_live_4eC39HqLyjWDarjtT1zdp7dc.", "sk_live_4eC39HqLyjWDarjtT1zdp7dc"],
+  [
+    "slack_token",
+    "bot xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx ok",
+    "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+  ],
+  [
     "slack_token",
     "xoxp-2345678901-3456789012-4567890123-a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",
     "xoxp-2345678901-3456789012-4567890123-a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",
@@ -109,6 +120,21 @@ describe("scanner", () => {
     expect(scanner.scanText(text).map((h) => [h.detector, text.slice(h.start, h.end)])).toEqual([
       ["phone", "415-867-5309"],
       ["payment_card", "4111 1111 1111 1111"],
+    ]);
+  });
+
+  it("finds any of many canaries, the longest where one is a prefix of another", () => {
+    const canaries = [
+      ...Array.from({ length: 50 }, (_, i) => `crucible-canary-${i}-q`),
+      "plant",
+      "plant.v2(x)",
+    ];
+    const many = new Scanner({ canaries });
+    const text = "a crucible-canary-37-q here, plant.v2(x) there, plant";
+    expect(many.scanText(text).map((h) => text.slice(h.start, h.end))).toEqual([
+      "crucible-canary-37-q",
+      "plant.v2(x)",
+      "plant",
     ]);
   });
 

@@ -20,7 +20,14 @@ export async function* fileChunks(path: string, chunkBytes: number): AsyncGenera
     let offset = 0;
     next = handle.read(buffers[0]!, 0, chunkBytes, 0);
     while (true) {
-      const { bytesRead, buffer } = await next;
+      const { bytesRead, buffer } = await next.catch((err: NodeJS.ErrnoException) => {
+        throw invalid(
+          path,
+          `file could not be read (${err.code ?? err.message})`,
+          `byte ${offset}`,
+          "Check the disk and that the file is still there, then read it again",
+        );
+      });
       if (bytesRead === 0) break;
       offset += bytesRead;
       if (offset > size) {

@@ -10,8 +10,8 @@ export interface Line {
 }
 
 /**
- * Streams a file as batches of UTF-8 lines (one batch per disk chunk), keeping at most one chunk
- * plus one partial line in memory. Lines are cut at 0x0A bytes, which never occur inside a
+ * Streams a file as batches of UTF-8 lines (one batch per disk chunk), keeping at most two
+ * chunks plus one partial line in memory. Lines are cut at 0x0A bytes, which never occur inside a
  * multi-byte UTF-8 sequence, and each line is decoded by a fatal `TextDecoder`, so invalid UTF-8
  * is reported with its exact line. A trailing `\r` and a leading byte-order mark are removed.
  * @example for await (const batch of fileLines("a.jsonl", 1 << 20, 8 << 20)) for (const l of batch) f(l.text);

@@ -4,6 +4,7 @@ import { CrucibleError, invalid } from "../../core/errors.ts";
 import type { SourcedRecord } from "../records.ts";
 import { fileSize } from "./chunks.ts";
 import type { ResolvedReadOptions } from "./options.ts";
+import { PARQUET_DECOMPRESSORS } from "./parquet-codecs.ts";
 
 const MAGIC = 0x31524150; // "PAR1", little-endian
 
@@ -38,7 +39,14 @@ export async function* readParquet(
     for (const group of metadata.row_groups) {
       const rowEnd = rowStart + Number(group.num_rows);
       const rows = await guard(path, () =>
-        parquetReadObjects({ file, metadata, columns: [column], rowStart, rowEnd }),
+        parquetReadObjects({
+          file,
+          metadata,
+          columns: [column],
+          rowStart,
+          rowEnd,
+          compressors: PARQUET_DECOMPRESSORS,
+        }),
       );
       for (const [i, row] of rows.entries()) {
         const value = row[column];
@@ -108,7 +116,7 @@ async function guard<T>(path: string, read: () => Promise<T>): Promise<T> {
       path,
       `Parquet file cannot be read (${reason})`,
       path,
-      "Check that the file is a complete Parquet file with a supported codec (uncompressed or snappy)",
+      "Check that the file is a complete Parquet file; supported codecs are uncompressed, snappy, gzip, brotli, and zstd on Node 22.15 or later",
     );
   }
 }

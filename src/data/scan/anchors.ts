@@ -53,21 +53,22 @@ export function emailAt(text: string, at: number): Hit | undefined {
 }
 
 /**
- * The hex-and-colon run around a `:` at `at`, as a candidate IPv6 address (validated by the
- * caller): it may not touch word characters, dots or further colons on either side, and has
- * at least two colons.
- * @example hexColonRun("host fe80::1 up", 9) // { start: 5, end: 12 }
+ * The hex-and-colon run around a `:` at `at` (at most 45 characters each way), and whether it
+ * is a candidate IPv6 address for the caller to validate: it may not touch word characters,
+ * dots or further colons, and has at least two colons. The caller resumes after `end` either
+ * way, so a long run of colons is looked at once, not once per colon.
+ * @example hexColonRun("host fe80::1 up", 9) // { start: 5, end: 12, candidate: true }
  */
-export function hexColonRun(text: string, at: number): { start: number; end: number } | undefined {
+export function hexColonRun(text: string, at: number): { start: number; end: number; candidate: boolean } {
   let start = at;
   let end = at + 1;
   while (start > 0 && at - start < 45 && HEX_COLON.test(text[start - 1] ?? "")) start -= 1;
   while (end < text.length && end - at < 45 && HEX_COLON.test(text[end] ?? "")) end += 1;
-  if (isWordChar(text[start - 1], ".:") || isWordChar(text[end], ":")) return undefined;
   let colons = 0;
   for (let i = start; i < end; i += 1) if (text.charCodeAt(i) === 58) colons += 1;
   // Every IPv6 address has at least two colons (`a::b`); times such as 09:30 have one.
-  return colons >= 2 ? { start, end } : undefined;
+  const candidate = colons >= 2 && !isWordChar(text[start - 1], ".:") && !isWordChar(text[end], ":");
+  return { start, end, candidate };
 }
 
 /**
@@ -91,7 +92,7 @@ export function azureKeyAfter(text: string, at: number): Hit | undefined {
 export function credentialAfter(
   text: string,
   at: number,
-): { hit: Hit | undefined; valueStart: number } | undefined {
+): { hit: Hit | undefined; valueStart: number; valueEnd: number } | undefined {
   let j = at;
   while (j > 0 && at - j < 3 && text[j - 1] === " ") j -= 1;
   if (text[j - 1] === '"' || text[j - 1] === "'") j -= 1;
@@ -105,5 +106,22 @@ export function credentialAfter(
   VALUE.lastIndex = v;
   const value = VALUE.exec(text)?.[0];
   if (!value) return undefined;
-  return { hit: judgeKeyValue(text.slice(idStart, j), value, v, text[v + value.length]), valueStart: v };
+  const valueEnd = v + value.length;
+  return { hit: judgeKeyValue(text.slice(idStart, j), value, v, text[valueEnd]), valueStart: v, valueEnd };
+}
+
+/**
+ * Where a prefixed token starts, given where the pattern matched it: at the `A` of an AWS key
+ * id, or before the `_` / `-` that the pattern anchors lower-case prefixes on (`ghp_`,
+ * `github_pat_`, `sk_live_`, `rk_live_`, `xoxb-`, `sk-`).
+ * @example tokenStart("key ghp_abc", 7) // 4
+ */
+export function tokenStart(text: string, at: number): number {
+  const c = text[at];
+  if (c === "_") {
+    if (text.startsWith("github", at - 6) && text.startsWith("_pat_", at)) return at - 6;
+    return /gh[pousr]/.test(text.slice(at - 3, at)) ? at - 3 : at - 2;
+  }
+  if (c === "-") return /xox[abpr]/.test(text.slice(at - 4, at)) ? at - 4 : at - 2;
+  return at;
 }

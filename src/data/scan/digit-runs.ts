@@ -85,9 +85,11 @@ function worthClassifying(text: string, g: Groups, from: number, to: number): bo
 /**
  * A part of a longer run counts only when the separators around it differ from those inside it
  * (`4111-1111-1111-1111 5555-…`), not when it is a slice of one uniformly written number such
- * as a 22-digit tracking number in groups of four.
+ * as a 22-digit tracking number in groups of four, nor when a "." joins it to its neighbour.
  */
 function standsApart(g: Groups, from: number, to: number, count: number): boolean {
+  // Digits after or before a lone "." belong to a decimal number (328.56166600000006).
+  if ((from > 0 && g.seps[from] === ".") || (to < count - 1 && g.seps[to + 1] === ".")) return false;
   if (from === to || (from === 0 && to === count - 1)) return true;
   const inside = g.seps.slice(from + 1, to + 1);
   if (from > 0 && inside.includes(g.seps[from]!)) return false;

@@ -1,4 +1,4 @@
-import { ibanWithCheck } from "./labelled-values.ts";
+import { ibanWithCheck } from "./labelled-pii.ts";
 import { BASE62, HEX, type SeededRandom } from "./random.ts";
 
 /**

@@ -46,7 +46,10 @@ export function maskValue(detector: DetectorId, raw: string): string {
     case "generic_secret":
     case "aws_secret_access_key":
     case "azure_storage_key":
-      return `${raw.slice(0, 2)}${stars(raw.length - 4)}${raw.slice(-2)}`;
+      // A short secret (a password) shows one character; a long one two at each end.
+      return raw.length < 16
+        ? `${raw[0]}${stars(8)}`
+        : `${raw.slice(0, 2)}${stars(raw.length - 4)}${raw.slice(-2)}`;
     default: {
       const prefix = PREFIXES.exec(raw)?.[0] ?? raw.slice(0, 2);
       return `${prefix}${stars(raw.length - prefix.length - 4)}${raw.slice(-4)}`;

@@ -1,9 +1,12 @@
 import type { Hit } from "./findings.ts";
 
 const HEADER = /^-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY-----/;
-const END = /-----END[A-Z0-9 ]{0,40} PRIVATE KEY-----/g;
+const END = /-----END[A-Z0-9 ]{0,40} PRIVATE KEY-----/;
 const BODY = /^(?:[A-Za-z0-9+/=\s]|\\[nr])*/;
 const GCP_KEY_FIELD = /\\?"private_key\\?"\s*:\s*\\?"$/;
+
+/** How far around a header the END line and a service-account marker are looked for. */
+const WINDOW = 20_000;
 
 /** Fewer base64 characters than this after the header is code that mentions the header, not a key. */
 const MIN_BODY = 32;
@@ -20,21 +23,24 @@ export function privateKeyHit(text: string, at: number): Hit | undefined {
   const header = HEADER.exec(text.slice(at, at + 80))?.[0];
   if (!header) return undefined;
   const bodyStart = at + header.length;
-  END.lastIndex = bodyStart;
-  const end = END.exec(text);
+  // Keys are a few kilobytes: look for the END line nearby only, so many headers stay linear.
+  const window = text.slice(bodyStart, bodyStart + WINDOW);
+  const end = END.exec(window);
   let body: string;
   let stop: number;
   let confidence = 0.99;
-  if (end && end.index - bodyStart < 20_000) {
-    body = text.slice(bodyStart, end.index);
-    stop = end.index + end[0].length;
+  if (end) {
+    body = window.slice(0, end.index);
+    stop = bodyStart + end.index + end[0].length;
   } else {
-    body = (BODY.exec(text.slice(bodyStart, bodyStart + 20_000))?.[0] ?? "").trimEnd();
+    body = (BODY.exec(window)?.[0] ?? "").trimEnd();
     stop = bodyStart + body.length;
     confidence = 0.8;
   }
   if (body.replace(/\\[nr]|[^A-Za-z0-9+/=]/g, "").length < MIN_BODY) return undefined;
   const before = text.slice(Math.max(0, at - 40), at);
-  const gcp = GCP_KEY_FIELD.test(before) && text.includes("service_account");
+  const gcp =
+    GCP_KEY_FIELD.test(before) &&
+    text.slice(Math.max(0, at - WINDOW), stop + WINDOW).includes("service_account");
   return { detector: gcp ? "gcp_service_account_key" : "private_key", start: at, end: stop, confidence };
 }

@@ -1,5 +1,5 @@
 import { type DataRecord, recordFields } from "../records.ts";
-import { azureKeyAfter, credentialAfter, emailAt, hexColonRun, isWordChar } from "./anchors.ts";
+import { azureKeyAfter, credentialAfter, emailAt, hexColonRun, isWordChar, tokenStart } from "./anchors.ts";
 import { ibanLength, ibanPrefixLength } from "./checks/iban.ts";
 import { isIpv6 } from "./checks/ipv6.ts";
 import { classifyToken, isJwt } from "./checks/tokens.ts";
@@ -60,9 +60,11 @@ export class Scanner {
 
   /** Canaries, e-mails (`@`), JWTs (`eyJ`) and PEM private keys (`-----BEGIN`), by indexOf. */
   private literalAnchors(text: string, hits: Hit[]): void {
-    for (const canary of this.pattern.canaries) {
-      for (let at = text.indexOf(canary); at !== -1; at = text.indexOf(canary, at + canary.length)) {
-        hits.push({ detector: "canary", start: at, end: at + canary.length, confidence: 1 });
+    const { canaries } = this.pattern;
+    if (canaries) {
+      canaries.lastIndex = 0;
+      for (let m = canaries.exec(text); m !== null; m = canaries.exec(text)) {
+        hits.push({ detector: "canary", start: m.index, end: m.index + m[0].length, confidence: 1 });
       }
     }
     for (let at = text.indexOf("@"); at !== -1; at = text.indexOf("@", at + 1)) {
@@ -82,6 +84,8 @@ export class Scanner {
   /** The combined regex pass: tokens, key = value, IPv6, Azure keys, IBANs and numbers. */
   private patternPass(text: string, hits: Hit[]): void {
     const { regex, group } = this.pattern;
+    // Separators inside a value already judged (`token=token=…`) are not judged again.
+    let judgedUntil = -1;
     regex.lastIndex = 0;
     for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
       const at = m.index;
@@ -94,17 +98,19 @@ export class Scanner {
         this.numbers(text, at, whole, hits);
         resumeAt = end;
       } else if (m[group.keySeparator] !== undefined) {
-        const credential = credentialAfter(text, at);
+        const credential = at < judgedUntil ? undefined : credentialAfter(text, at);
         if (credential) {
           hit = credential.hit;
+          judgedUntil = credential.valueEnd;
           // The value may itself be a specific credential (token=ghp_...): scan it again.
           resumeAt = credential.valueStart;
         }
       } else if (m[group.hexColon] !== undefined) {
         const run = hexColonRun(text, at);
-        if (run && isIpv6(text.slice(run.start, run.end)))
-          hit = { detector: "ipv6", ...run, confidence: 0.85 };
-        else if (run) resumeAt = run.end;
+        if (run.candidate && isIpv6(text.slice(run.start, run.end))) {
+          hit = { detector: "ipv6", start: run.start, end: run.end, confidence: 0.85 };
+        }
+        resumeAt = run.end;
       } else if (m[group.azureKey] !== undefined) {
         hit = azureKeyAfter(text, at);
       } else if (m[group.iban] !== undefined) {
@@ -115,9 +121,10 @@ export class Scanner {
           else if (ibanLength(whole.slice(0, 2)) !== undefined) resumeAt = end;
         }
       } else if (m[group.token] !== undefined) {
-        if (!isWordChar(before, "-") && !isWordChar(text[end], "-")) {
-          const verdict = classifyToken(whole);
-          if (verdict) hit = { ...verdict, start: at, end };
+        const start = tokenStart(text, at);
+        if (!isWordChar(text[start - 1], "-") && !isWordChar(text[end], "-")) {
+          const verdict = classifyToken(text.slice(start, end));
+          if (verdict) hit = { ...verdict, start, end };
         }
       }
       if (hit) {
@@ -179,9 +186,31 @@ function jwtAt(text: string, at: number): Hit | undefined {
 /** Keeps, of overlapping hits, the specific detector over `generic_secret`, then the longer. */
 function resolveOverlaps(hits: Hit[]): Hit[] {
   if (hits.length < 2) return hits;
-  const rank = (h: Hit) => (h.detector === "generic_secret" ? 0 : 1) * 1e9 + (h.end - h.start);
-  const sorted = [...hits].sort((a, b) => rank(b) - rank(a));
+  const sorted = [...hits].sort((a, b) => a.start - b.start);
+  // Overlaps are rare: resolve each cluster of overlapping hits on its own, so the cost stays
+  // O(n log n) even for a string holding a hundred thousand hits.
   const kept: Hit[] = [];
-  for (const h of sorted) if (!kept.some((k) => h.start < k.end && k.start < h.end)) kept.push(h);
+  let cluster: Hit[] = [];
+  let clusterEnd = -1;
+  for (const h of sorted) {
+    if (h.start >= clusterEnd && cluster.length > 0) {
+      kept.push(...bestOf(cluster));
+      cluster = [];
+    }
+    cluster.push(h);
+    clusterEnd = Math.max(clusterEnd, h.end);
+  }
+  kept.push(...bestOf(cluster));
+  return kept;
+}
+
+/** Within overlapping hits: specific detectors before `generic_secret`, then longer first. */
+function bestOf(cluster: Hit[]): Hit[] {
+  if (cluster.length === 1) return cluster;
+  const rank = (h: Hit) => (h.detector === "generic_secret" ? 0 : 1) * 1e9 + (h.end - h.start);
+  const kept: Hit[] = [];
+  for (const h of [...cluster].sort((a, b) => rank(b) - rank(a))) {
+    if (!kept.some((k) => h.start < k.end && k.start < h.end)) kept.push(h);
+  }
   return kept.sort((a, b) => a.start - b.start);
 }

@@ -64,8 +64,11 @@ export function isJwt(token: string): boolean {
 }
 
 function decodeJson(part: string): Record<string, unknown> | undefined {
+  const json = Buffer.from(part, "base64url").toString("utf8");
+  // Only an object can be a JWT part; skip the (slow) failing parse of anything else.
+  if (!json.startsWith("{") || !json.trimEnd().endsWith("}")) return undefined;
   try {
-    const value: unknown = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
+    const value: unknown = JSON.parse(json);
     return typeof value === "object" && value !== null && !Array.isArray(value)
       ? (value as Record<string, unknown>)
       : undefined;

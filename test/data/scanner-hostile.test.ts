@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { Scanner } from "../../src/data/scan/scanner.ts";
+
+const scanner = new Scanner({ canaries: ["crucible-canary-abc"] });
+const SIZE = 500_000;
+
+/**
+ * Strings built to make a scanner do quadratic work: every anchor repeated, runs that almost
+ * match, and very many real hits (which overlap resolution must handle in n log n). Before the
+ * fixes these took 2–46 s per megabyte; linear work takes well under a second here.
+ */
+const HOSTILE: Record<string, string> = {
+  "many @": "@".repeat(SIZE),
+  "many e-mails": "jo@ex.io ".repeat(SIZE / 9),
+  "eyJ runs with dots": "eyJaaaaaaaaa.".repeat(SIZE / 13),
+  "many colons": ":".repeat(SIZE),
+  "hex and colons": "a:".repeat(SIZE / 2),
+  "PEM headers without END": "-----BEGIN RSA PRIVATE KEY-----\n".repeat(SIZE / 32),
+  "digit groups": "1 ".repeat(SIZE / 2),
+  "many phone numbers": "+1 415 555 2671 ".repeat(SIZE / 16),
+  "key= chains": "token=".repeat(SIZE / 6),
+  "IBAN-like runs": "AB12".repeat(SIZE / 4),
+  "many canaries": "crucible-canary-ab".repeat(SIZE / 18),
+};
+
+describe("scanner on hostile strings", () => {
+  for (const [name, text] of Object.entries(HOSTILE)) {
+    it(`stays linear: ${name} (${(text.length / 1000).toFixed(0)} kB)`, () => {
+      const start = performance.now();
+      scanner.scanText(text);
+      expect(performance.now() - start).toBeLessThan(2500);
+    });
+  }
+});
