@@ -9,6 +9,8 @@ import { type CliIo, Output, processIo } from "./io.ts";
 export interface CommandContext {
   out: Output;
   env: NodeJS.ProcessEnv;
+  /** `--as NAME`: who acts, in embedded mode (see caller.ts). */
+  as: string | undefined;
 }
 
 export type Registrar = (program: Command, run: RunAction) => void;
@@ -29,6 +31,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   const program = new Command("crucible")
     .description("Private custom language models with governance built in")
     .option("--json", "machine-readable output on stdout (nothing else is written there)")
+    .option("--as <principal>", "act as this principal (embedded store only; else set CRUCIBLE_TOKEN)")
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({
@@ -40,10 +43,10 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     (handler) =>
     async (...args) => {
       const command = args.at(-1) as Command;
-      const json = command.optsWithGlobals().json === true;
-      const out = new Output(io, json);
+      const globals = command.optsWithGlobals<{ json?: boolean; as?: string }>();
+      const out = new Output(io, globals.json === true);
       try {
-        await handler({ out, env: io.env }, ...args);
+        await handler({ out, env: io.env, as: globals.as }, ...args);
       } catch (err) {
         const error = asCrucibleError(err);
         code = exitCode(error.code);

@@ -3,7 +3,8 @@ import { CrucibleError } from "../../core/errors.ts";
 import { probeTrainerPython } from "../../jobs/trainer-python.ts";
 import { storeConfigFromEnv } from "../../store/open.ts";
 import type { RunAction } from "../main.ts";
-import { describeLocation, withStore } from "./store.ts";
+import { withDb } from "../session.ts";
+import { describeLocation } from "./store.ts";
 
 interface Check {
   name: string;
@@ -17,7 +18,8 @@ export function registerDoctor(program: Command, run: RunAction): void {
     .command("doctor")
     .description("check Node.js, the trainer's Python environment and the store")
     .action(
-      run(async ({ out, env }) => {
+      run(async (ctx) => {
+        const { out, env } = ctx;
         const checks: Check[] = [];
         const major = Number(process.versions.node.split(".")[0]);
         checks.push({ name: "node", ok: major >= 20, detail: `${process.versions.node} (needs >= 20)` });
@@ -35,7 +37,7 @@ export function registerDoctor(program: Command, run: RunAction): void {
 
         const config = storeConfigFromEnv(env);
         try {
-          const version = await withStore(config, async (db) => {
+          const version = await withDb(ctx, async (db) => {
             const { rows } = await db.query<{ v: number }>("SELECT max(version) AS v FROM schema_migrations");
             return rows[0]?.v ?? 0;
           });

@@ -1,9 +1,10 @@
 import type { Command } from "commander";
 import type { Db } from "../../store/db.ts";
 import { loadMigrations, migrate } from "../../store/migrate.ts";
-import { openStore, type StoreConfig, storeConfigFromEnv } from "../../store/open.ts";
+import { type StoreConfig, storeConfigFromEnv } from "../../store/open.ts";
 import { table } from "../io.ts";
 import type { RunAction } from "../main.ts";
+import { withDb } from "../session.ts";
 
 /** `crucible store status|migrate`: where the store is and which schema it has. */
 export function registerStore(program: Command, run: RunAction): void {
@@ -13,9 +14,10 @@ export function registerStore(program: Command, run: RunAction): void {
     .command("status")
     .description("show where the store is and which migrations it has")
     .action(
-      run(async ({ out, env }) => {
-        const config = storeConfigFromEnv(env);
-        const status = await withStore(config, (db) => storeStatus(db, config));
+      run(async (ctx) => {
+        const config = storeConfigFromEnv(ctx.env);
+        const status = await withDb(ctx, (db) => storeStatus(db, config));
+        const { out } = ctx;
         out.result(status, () =>
           [
             `store     ${status.kind} at ${status.location}`,
@@ -34,10 +36,10 @@ export function registerStore(program: Command, run: RunAction): void {
     .command("migrate")
     .description("apply pending migrations (every command does this on start; this only reports it)")
     .action(
-      run(async ({ out, env }) => {
-        const config = storeConfigFromEnv(env);
+      run(async (ctx) => {
         // openStore migrates; a second pass reports that nothing is left.
-        const pending = await withStore(config, (db) => migrate(db));
+        const pending = await withDb(ctx, (db) => migrate(db));
+        const { out } = ctx;
         out.result({ applied: pending }, () =>
           pending.length ? `applied ${pending.join(", ")}` : "up to date",
         );
@@ -73,13 +75,4 @@ export function describeLocation(config: StoreConfig): string {
   const url = new URL(config.url);
   if (url.password) url.password = "***";
   return url.toString();
-}
-
-export async function withStore<T>(config: StoreConfig, fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openStore(config);
-  try {
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
 }
