@@ -1,0 +1,65 @@
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { openDataset } from "../read/dataset.ts";
+import { canonicalRecordLine } from "../read/digest.ts";
+import type { DatasetFormat, ReadOptions } from "../read/options.ts";
+import { buildReport, type PrescreenReport } from "../report.ts";
+import type { Finding } from "../scan/findings.ts";
+import { Scanner } from "../scan/scanner.ts";
+import type { ArtifactStore } from "./artifacts.ts";
+
+/** A file read, scanned and copied as canonical JSONL into a temporary artifact. */
+export interface ScannedFile {
+  tempPath: string;
+  format: DatasetFormat;
+  records: number;
+  digest: string;
+  /** Size of the source file. */
+  bytes: number;
+  /** Size of the canonical copy. */
+  artifactBytes: number;
+  report: PrescreenReport;
+}
+
+/**
+ * One streaming pass over a dataset file: every record is digested, scanned and written as its
+ * canonical JSON line to a temporary file under the artifact store. Bad input (or any failure)
+ * removes the temporary file and rethrows, so nothing is left behind.
+ * @example const scanned = await scanToArtifact(store, "chats.jsonl", { canaries: [] });
+ */
+export async function scanToArtifact(
+  store: ArtifactStore,
+  file: string,
+  options: { read?: ReadOptions; canaries?: readonly string[] } = {},
+): Promise<ScannedFile> {
+  const tempPath = store.tempPath();
+  const out = createWriteStream(tempPath, { encoding: "utf8" });
+  const scanner = new Scanner({ canaries: options.canaries ?? [] });
+  const findings: Finding[] = [];
+  try {
+    const stream = openDataset(file, options.read);
+    for await (const { index, record } of stream) {
+      for (const finding of scanner.scanRecord(record, index)) findings.push(finding);
+      if (!out.write(canonicalRecordLine(record))) await once(out, "drain");
+    }
+    out.end();
+    await once(out, "close");
+    const summary = stream.summary();
+    // The readers hold the file to its size at open, so this is the size that was read.
+    const { size } = await stat(file);
+    return {
+      tempPath,
+      format: summary.format,
+      records: summary.records,
+      digest: summary.digest,
+      bytes: size,
+      artifactBytes: out.bytesWritten,
+      report: buildReport(findings, summary),
+    };
+  } catch (err) {
+    out.destroy();
+    store.discard(tempPath);
+    throw err;
+  }
+}
