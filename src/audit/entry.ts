@@ -56,6 +56,12 @@ export function entryHash(prevHash: string, body: AuditBody): string {
 
 const str = JSON.stringify;
 
+function rulesJson(rules: readonly string[]): string {
+  let out = "";
+  for (let i = 0; i < rules.length; i++) out += i === 0 ? str(rules[i]) : `,${str(rules[i])}`;
+  return out;
+}
+
 /**
  * `canonicalJson(bodyOf(body))`, written out for this one shape (keys already in sorted order):
  * verification runs it for every entry, and the generic walk is the slower half of the work.
@@ -63,7 +69,7 @@ const str = JSON.stringify;
  */
 export function canonicalBody(b: AuditBody): string {
   if (!Number.isSafeInteger(b.seq)) throw new TypeError(`audit entry seq ${b.seq} is not an integer`);
-  return `{"action":${str(b.action)},"actor":${str(b.actor)},"decision":${str(b.decision)},"payloadDigest":${str(b.payloadDigest)},"reason":${str(b.reason)},"resource":${str(b.resource)},"rules":[${b.rules.map((r) => str(r)).join(",")}],"seq":${b.seq},"time":${str(b.time)},"workspace":${str(b.workspace)}}`;
+  return `{"action":${str(b.action)},"actor":${str(b.actor)},"decision":${str(b.decision)},"payloadDigest":${str(b.payloadDigest)},"reason":${str(b.reason)},"resource":${str(b.resource)},"rules":[${rulesJson(b.rules)}],"seq":${b.seq},"time":${str(b.time)},"workspace":${str(b.workspace)}}`;
 }
 
 /** Picks exactly the hashed fields, so extra members on an object never change its hash. */

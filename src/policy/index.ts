@@ -17,6 +17,7 @@ export {
   governed,
   type Invariant,
 } from "./audited.ts";
+export { approvePolicy, type PolicyVersion, proposePolicy } from "./changes.ts";
 export {
   type AuthzRequest,
   authorize,
@@ -28,11 +29,4 @@ export {
   POLICY_SCHEMA,
 } from "./engine.ts";
 export type { Principal, Resource, ResourceFor, RoleBinding, RunFacts } from "./entities.ts";
-export {
-  activePolicySet,
-  approvePolicy,
-  defaultPolicySet,
-  type PolicyVersion,
-  policySetFor,
-  proposePolicy,
-} from "./versions.ts";
+export { activePolicySet, defaultPolicySet, policySetFor } from "./versions.ts";
