@@ -29,6 +29,7 @@ function checkLifetime(field: string, seconds: number): number {
   return seconds;
 }
 
+/** @example await insertToken(tx, { id, kind: "bearer", principal, secret, createdBy, now, expiresAt }); */
 export async function insertToken(
   tx: Queryable,
   row: {

@@ -51,11 +51,15 @@ const uid = (type: string, id: string): TypeAndId => ({ type, id });
 const ref = (type: string, id: string): CedarValueJson => ({ __entity: uid(type, id) });
 export const roleUid = (workspace: string, role: Role): TypeAndId => uid("Role", `${workspace}/${role}`);
 
-/** `Type::"id"` for the audit log and messages. */
+/**
+ * `Type::"id"` for the audit log and messages.
+ * @example uidText({ type: "Run", id: "run_1" }) // 'Run::"run_1"'
+ */
 export function uidText(value: TypeAndId): string {
   return `${value.type}::${JSON.stringify(value.id)}`;
 }
 
+/** @example principalUid({ kind: "anonymous" }) // { type: "Anonymous", id: "anonymous" } */
 export function principalUid(p: Principal): TypeAndId {
   switch (p.kind) {
     case "user":
@@ -69,7 +73,10 @@ export function principalUid(p: Principal): TypeAndId {
   }
 }
 
-/** The id recorded as the audit entry's actor. */
+/**
+ * The id recorded as the audit entry's actor.
+ * @example actorId({ kind: "workload", run }) // "workload:run_1"
+ */
 export function actorId(p: Principal): string {
   switch (p.kind) {
     case "workload":
@@ -81,6 +88,7 @@ export function actorId(p: Principal): string {
   }
 }
 
+/** @example resourceWorkspace({ type: "Workspace", id: "ws_1" }) // "ws_1" */
 export function resourceWorkspace(r: Resource): string {
   return r.type === "Workspace" ? r.id : r.workspace;
 }
@@ -176,7 +184,10 @@ export function entitiesFor(principal: Principal, resource: Resource): EntityJso
   });
 }
 
-/** Action uid for Cedar. */
+/**
+ * Action uid for Cedar.
+ * @example actionUid("run.start") // { type: "Action", id: "run.start" }
+ */
 export function actionUid(action: Action): TypeAndId {
   return uid("Action", action);
 }

@@ -3,7 +3,10 @@ import { type CompiledPolicySet, compilePolicySet, DEFAULT_POLICY_TEXT } from ".
 
 const compiled = new Map<string, CompiledPolicySet>();
 
-/** Compiles once per distinct text (Cedar keeps the parsed set under its digest). */
+/**
+ * Compiles once per distinct text (Cedar keeps the parsed set under its digest).
+ * @example const set = policySetFor(text); set.digest // "sha256:..."
+ */
 export function policySetFor(text: string): CompiledPolicySet {
   for (const set of compiled.values()) if (set.text === text) return set;
   const set = compilePolicySet(text);
@@ -11,7 +14,10 @@ export function policySetFor(text: string): CompiledPolicySet {
   return set;
 }
 
-/** The built-in default policy set (src/policy/default.cedar). */
+/**
+ * The built-in default policy set (src/policy/default.cedar).
+ * @example authorize(defaultPolicySet(), request)
+ */
 export function defaultPolicySet(): CompiledPolicySet {
   return policySetFor(DEFAULT_POLICY_TEXT);
 }
