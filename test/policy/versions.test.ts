@@ -32,7 +32,7 @@ async function rejection(promise: Promise<unknown>): Promise<CrucibleError> {
 }
 
 /** The default set plus one extra permit, so a change is observable. */
-const EXTRA = `${DEFAULT_POLICY_TEXT}\n@id("engineer.audit") @reason("engineers read the audit log") permit (principal, action == Action::"audit.read", resource is Workspace) when { principal in resource.ml_engineer };`;
+const EXTRA = `${DEFAULT_POLICY_TEXT}\n@id("engineer.audit") @reason("engineers read the audit log") permit (principal, action == Action::"audit.read", resource is Workspace) when { resource has ml_engineer && principal in resource.ml_engineer };`;
 
 describeEachStore("policy decisions and versions", (open) => {
   it("audits every decision, allow and deny, with its rules", async () => {
