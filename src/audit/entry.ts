@@ -1,4 +1,5 @@
-import { digestOf, sha256Hex } from "../core/digest.ts";
+import { hash } from "node:crypto";
+import { digestOf } from "../core/digest.ts";
 
 /** The `prev_hash` of the first entry: 64 zeros. */
 export const GENESIS_HASH = "0".repeat(64);
@@ -51,7 +52,8 @@ export type AuditBody = Omit<AuditEntry, "prevHash" | "hash">;
  * @example entryHash(GENESIS_HASH, body) // "9f2c..."
  */
 export function entryHash(prevHash: string, body: AuditBody): string {
-  return sha256Hex(prevHash + canonicalBody(body));
+  // crypto.hash: the one-shot SHA-256, about twice as fast as createHash for inputs this small
+  return hash("sha256", prevHash + canonicalBody(body), "hex");
 }
 
 const str = JSON.stringify;
