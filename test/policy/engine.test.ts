@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { CrucibleError } from "../../src/core/errors.ts";
-import type { Role } from "../../src/policy/actions.ts";
-import { authorize, compilePolicySet, DEFAULT_POLICY_TEXT } from "../../src/policy/engine.ts";
+import { ACTION_NAMES, ACTIONS, ROLES, type Role } from "../../src/policy/actions.ts";
+import {
+  type AuthzRequest,
+  authorize,
+  compilePolicySet,
+  DEFAULT_POLICY_TEXT,
+} from "../../src/policy/engine.ts";
 import type { Principal, RunFacts } from "../../src/policy/entities.ts";
 
 const policies = compilePolicySet(DEFAULT_POLICY_TEXT);
@@ -230,5 +235,59 @@ describe("compilePolicySet", () => {
       rules: ["all-read"],
       reasons: ["everyone reads"],
     });
+  });
+});
+
+describe("per-action policy slices", () => {
+  it("decide exactly as the whole policy set for every action, principal and gate setting", () => {
+    const principals: Principal[] = [
+      dana,
+      eli,
+      mara,
+      user("usr_root", ["ws_acme", "admin"]),
+      user("usr_all", ...ROLES.map((r) => ["ws_acme", r] as [string, Role])),
+      { kind: "workload", run },
+      { kind: "anonymous" },
+    ];
+    const author = "usr_all";
+    const fixtures = {
+      Workspace: { type: "Workspace", id: "ws_acme" },
+      PolicyVersion: { type: "PolicyVersion", id: "ws_acme/v1", workspace: "ws_acme", author },
+      Credential: { type: "Credential", id: "tok_1", workspace: "ws_acme", subject: "usr_eli" },
+      DatasetVersion: {
+        type: "DatasetVersion",
+        id: "dsv_1",
+        workspace: "ws_acme",
+        uploader: author,
+        revoked: false,
+      },
+      RewardFunction: { type: "RewardFunction", id: "rwd_1", workspace: "ws_acme", author },
+      Run: { type: "Run", ...run },
+      Checkpoint: { type: "Checkpoint", id: "ckpt_1", workspace: "ws_acme", run: "run_1", starter: author },
+      Deployment: { type: "Deployment", id: "dep_1", workspace: "ws_acme", owner: author },
+      ModerationPolicy: { type: "ModerationPolicy", id: "mod_1", workspace: "ws_acme", author },
+    } as const;
+    const contexts = [
+      {},
+      {
+        gates_passed: true,
+        prescreen_passed: true,
+        verified: true,
+        inputs_approved: true,
+        checkpoint_approved: true,
+        lifetime_s: 60,
+      },
+    ];
+    let compared = 0;
+    for (const principal of principals)
+      for (const action of ACTION_NAMES)
+        for (const context of contexts) {
+          const request = { principal, action, resource: fixtures[ACTIONS[action]], context } as AuthzRequest;
+          const sliced = authorize(policies, request);
+          const whole = authorize(policies, request, { whole: true });
+          expect([action, sliced.decision, sliced.rules]).toEqual([action, whole.decision, whole.rules]);
+          compared++;
+        }
+    expect(compared).toBe(principals.length * ACTION_NAMES.length * 2);
   });
 });
