@@ -9,6 +9,7 @@ export {
   ROLES,
   type Role,
 } from "./actions.ts";
+export { readWorkspaceAudit } from "./audit-access.ts";
 export {
   type AuditedDecision,
   type AuthorizeOptions,

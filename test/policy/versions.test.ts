@@ -1,6 +1,7 @@
 import { expect, it } from "vitest";
 import { readAudit } from "../../src/audit/store.ts";
 import { CrucibleError } from "../../src/core/errors.ts";
+import { readWorkspaceAudit } from "../../src/policy/audit-access.ts";
 import { authorizeAndAudit, governed } from "../../src/policy/audited.ts";
 import { approvePolicy, proposePolicy } from "../../src/policy/changes.ts";
 import { DEFAULT_POLICY_TEXT } from "../../src/policy/engine.ts";
@@ -119,6 +120,39 @@ describeEachStore("policy decisions and versions", (open) => {
         decision: "deny",
         rules: ["invariant.policy-two-person"],
       });
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("lets admins and auditors read their workspace's audit entries, and audits the read", async () => {
+    const db = await open();
+    try {
+      await db.transaction((tx) =>
+        authorizeAndAudit(tx, { principal: eli, action: "audit.read", resource: auditLog }),
+      );
+      await db.transaction((tx) =>
+        authorizeAndAudit(tx, {
+          principal: eli,
+          action: "audit.read",
+          resource: { type: "Workspace", id: "ws_other" },
+        }),
+      );
+      const audra: Principal = { kind: "user", id: "usr_audra", roles: [{ workspace: ws, role: "auditor" }] };
+      const seen = await readWorkspaceAudit(db, { principal: audra, workspace: ws });
+      // the other workspace's entry is not there; the read's own entry is (it is appended first)
+      expect(seen.map((e) => [e.actor, e.workspace, e.decision])).toEqual([
+        ["usr_eli", ws, "deny"],
+        ["usr_audra", ws, "allow"],
+      ]);
+      const err = await rejection(readWorkspaceAudit(db, { principal: eli, workspace: ws }));
+      expect(err.code).toBe("permission_denied");
+      expect((await entries(db)).map((e) => [e.actor, e.action, e.decision])).toEqual([
+        ["usr_eli", "audit.read", "deny"],
+        ["usr_eli", "audit.read", "deny"],
+        ["usr_audra", "audit.read", "allow"],
+        ["usr_eli", "audit.read", "deny"],
+      ]);
     } finally {
       await db.close();
     }
