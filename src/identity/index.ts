@@ -6,10 +6,8 @@ export {
   createToken,
   DEFAULT_TOKEN_LIFETIME_S,
   type IssuedToken,
-  listStale,
   revokeToken,
   rotateToken,
-  type StaleToken,
 } from "./tokens.ts";
 export {
   mintWorkloadToken,
