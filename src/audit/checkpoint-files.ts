@@ -36,7 +36,10 @@ export async function hashDirectory(dir: string): Promise<FileDigest[]> {
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** Streaming SHA-256 of one file, lower-case hex. */
+/**
+ * Streaming SHA-256 of one file, lower-case hex.
+ * @example await hashFile("ckpt/model.safetensors") // "9f86d0..."
+ */
 export async function hashFile(path: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);

@@ -1,4 +1,6 @@
 export { appendAudit, appendAuditBatch } from "./append.ts";
+export { type FileDigest, hashDirectory, hashFile } from "./checkpoint-files.ts";
+export { type DsseEnvelope, IN_TOTO_PAYLOAD_TYPE, pae, signEnvelope, verifyEnvelope } from "./dsse.ts";
 export {
   type AuditDecision,
   type AuditEntry,
@@ -14,5 +16,17 @@ export {
   verifyAuditFile,
   verifyAuditLog,
 } from "./export.ts";
+export {
+  type ApprovalRecord,
+  buildStatement,
+  type CheckpointProblem,
+  type CheckpointVerdict,
+  type InTotoStatement,
+  type Material,
+  type ProvenanceInputs,
+  signCheckpoint,
+  verifyCheckpoint,
+} from "./provenance.ts";
+export { keyIdOf, loadOrCreateSigningKey, type SigningKey } from "./signing-key.ts";
 export { auditHead, readAudit } from "./store.ts";
 export { type ChainHead, type ChainVerdict, type VerifyOptions, verifyChain } from "./verify.ts";

@@ -20,7 +20,10 @@ export interface SigningKey {
 export const PRIVATE_KEY_FILE = "provenance-ed25519.key.pem";
 export const PUBLIC_KEY_FILE = "provenance-ed25519.pub.pem";
 
-/** keyid of a public key: hex SHA-256 of its SPKI DER encoding. */
+/**
+ * keyid of a public key: hex SHA-256 of its SPKI DER encoding.
+ * @example keyIdOf(key.publicKey) // "3c1f...64 hex"
+ */
 export function keyIdOf(publicKey: KeyObject): string {
   return createHash("sha256")
     .update(publicKey.export({ type: "spki", format: "der" }))

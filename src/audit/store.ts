@@ -34,7 +34,10 @@ function toEntry(row: AuditRow): AuditEntry {
   };
 }
 
-/** The newest (seq, hash) as the database records it. */
+/**
+ * The newest (seq, hash) as the database records it.
+ * @example const { seq, hash } = await auditHead(db);
+ */
 export async function auditHead(db: Queryable): Promise<ChainHead> {
   const { rows } = await db.query<{ seq: number; hash: string }>(
     "SELECT seq, hash FROM audit_head WHERE singleton",

@@ -1,8 +1,14 @@
 import { Command, CommanderError } from "commander";
 import { asCrucibleError, type CrucibleError, exitCode } from "../core/errors.ts";
+import { registerAudit } from "./commands/audit.ts";
 import { registerDoctor } from "./commands/doctor.ts";
+import { registerInit } from "./commands/init.ts";
+import { registerPrincipal } from "./commands/principal.ts";
 import { registerProtocol } from "./commands/protocol.ts";
 import { registerStore } from "./commands/store.ts";
+import { registerToken } from "./commands/token.ts";
+import { registerVerify } from "./commands/verify.ts";
+import { registerWorkspace } from "./commands/workspace.ts";
 import { type CliIo, Output, processIo } from "./io.ts";
 
 /** What every command handler receives: its output channel and the process environment. */
@@ -19,7 +25,17 @@ export type RunAction = <A extends unknown[]>(
   handler: (ctx: CommandContext, ...args: A) => Promise<void>,
 ) => (...args: A) => Promise<void>;
 
-const REGISTRARS: Registrar[] = [registerStore, registerProtocol, registerDoctor];
+const REGISTRARS: Registrar[] = [
+  registerInit,
+  registerWorkspace,
+  registerPrincipal,
+  registerToken,
+  registerAudit,
+  registerVerify,
+  registerStore,
+  registerProtocol,
+  registerDoctor,
+];
 
 /**
  * Runs the CLI with `argv` (without node and script) and returns the exit code: 0 success,

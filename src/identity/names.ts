@@ -33,3 +33,47 @@ export async function principalByName(q: Queryable, name: string, field = "princ
   }
   return rows[0].id as PrincipalId;
 }
+
+export interface PrincipalListing {
+  id: string;
+  name: string;
+  kind: "user" | "service";
+  /** The human owner's name, for a service identity. */
+  owner: string | null;
+  roles: string[];
+  disabled: boolean;
+}
+
+/**
+ * Everyone with a role in a workspace, and its service identities, by name. The caller checks
+ * that whoever asks may read the workspace's membership.
+ * @example const people = await listPrincipals(db, acme);
+ */
+export async function listPrincipals(q: Queryable, workspace: string): Promise<PrincipalListing[]> {
+  const { rows } = await q.query<{
+    id: string;
+    name: string;
+    kind: "user" | "service";
+    owner: string | null;
+    roles: string[] | null;
+    disabled_at: Date | null;
+  }>(
+    `SELECT p.id, p.name, p.kind, o.name AS owner, p.disabled_at,
+            array_remove(array_agg(b.role ORDER BY b.role), NULL) AS roles
+       FROM principals p
+       LEFT JOIN principals o ON o.id = p.owner_id
+       LEFT JOIN role_bindings b ON b.principal_id = p.id AND b.workspace_id = $1
+      WHERE p.workspace_id = $1 OR b.workspace_id = $1
+      GROUP BY p.id, p.name, p.kind, o.name, p.disabled_at
+      ORDER BY p.name`,
+    [workspace],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    kind: r.kind,
+    owner: r.owner,
+    roles: r.roles ?? [],
+    disabled: r.disabled_at !== null,
+  }));
+}

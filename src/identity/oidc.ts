@@ -69,7 +69,10 @@ function unauthenticated(message: string): CrucibleError {
   });
 }
 
-/** Verifies a JWT (signature, issuer, audience, expiry) and maps issuer+subject+audience to a principal. */
+/**
+ * Verifies a JWT (signature, issuer, audience, expiry) and maps issuer+subject+audience to a principal.
+ * @example const { principal } = await verifyOidc(db, jwt, oidc, new Date());
+ */
 export async function verifyOidc(
   db: Queryable,
   jwt: string,

@@ -8,7 +8,10 @@ import type { PrincipalId } from "./ids.ts";
 
 const NAME = /^[a-z][a-z0-9-]{1,62}$/;
 
-/** Principal and workspace names: 2-63 lower-case letters, digits and dashes. */
+/**
+ * Principal and workspace names: 2-63 lower-case letters, digits and dashes.
+ * @example checkName("name", "ops-bot") // "ops-bot"
+ */
 export function checkName(field: string, name: string): string {
   if (!NAME.test(name))
     throw invalid(
@@ -20,7 +23,10 @@ export function checkName(field: string, name: string): string {
   return name;
 }
 
-/** A principal as the policy sees it, with its roles in every workspace; undefined if unknown. */
+/**
+ * A principal as the policy sees it, with its roles in every workspace; undefined if unknown.
+ * @example const p = await loadPrincipal(db, "usr_01h..."); // { kind: "user", id, roles, disabled }
+ */
 export async function loadPrincipal(
   q: Queryable,
   id: string,

@@ -73,10 +73,12 @@ export interface DecisionContext {
   lifetime_s?: number;
 }
 
+/** @example isAction("dataset.approve") // true */
 export function isAction(value: string): value is Action {
   return Object.hasOwn(ACTIONS, value);
 }
 
+/** @example isRole("auditor") // true */
 export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);
 }

@@ -55,7 +55,8 @@ export function compilePolicySet(text: string): CompiledPolicySet {
   const byId: Record<string, string> = {};
   const reasons = new Map<string, string>();
   const scopes = new Map<string, readonly string[] | "all">();
-  parts.policies.forEach((policy, i) => {
+  for (let i = 0; i < parts.policies.length; i++) {
+    const policy = parts.policies[i]!;
     const json = cedar.policyToJson(policy);
     const annotations = json.type === "success" ? (json.json.annotations ?? {}) : {};
     const id = annotations.id;
@@ -68,7 +69,7 @@ export function compilePolicySet(text: string): CompiledPolicySet {
       reasons.set(id, annotations.reason ?? id);
       if (json.type === "success") scopes.set(id, actionScope(json.json.action));
     }
-  });
+  }
   if (parts.policies.length === 0) problems.push("the policy set is empty");
   if (problems.length > 0) throw policyError("policy", problems);
   const validation = cedar.validate({ schema: POLICY_SCHEMA, policies: { staticPolicies: byId } });

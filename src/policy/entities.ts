@@ -51,11 +51,15 @@ const uid = (type: string, id: string): TypeAndId => ({ type, id });
 const ref = (type: string, id: string): CedarValueJson => ({ __entity: uid(type, id) });
 export const roleUid = (workspace: string, role: Role): TypeAndId => uid("Role", `${workspace}/${role}`);
 
-/** `Type::"id"` for the audit log and messages. */
+/**
+ * `Type::"id"` for the audit log and messages.
+ * @example uidText({ type: "Run", id: "run_1" }) // 'Run::"run_1"'
+ */
 export function uidText(value: TypeAndId): string {
   return `${value.type}::${JSON.stringify(value.id)}`;
 }
 
+/** @example principalUid({ kind: "anonymous" }) // { type: "Anonymous", id: "anonymous" } */
 export function principalUid(p: Principal): TypeAndId {
   switch (p.kind) {
     case "user":
@@ -69,7 +73,10 @@ export function principalUid(p: Principal): TypeAndId {
   }
 }
 
-/** The id recorded as the audit entry's actor. */
+/**
+ * The id recorded as the audit entry's actor.
+ * @example actorId({ kind: "workload", run }) // "workload:run_1"
+ */
 export function actorId(p: Principal): string {
   switch (p.kind) {
     case "workload":
@@ -81,14 +88,16 @@ export function actorId(p: Principal): string {
   }
 }
 
+/** @example resourceWorkspace({ type: "Workspace", id: "ws_1" }) // "ws_1" */
 export function resourceWorkspace(r: Resource): string {
   return r.type === "Workspace" ? r.id : r.workspace;
 }
 
-function workspaceEntity(id: string): EntityJson {
+/** A workspace with the role attributes `held` (the others are left out: see the schema). */
+function workspaceEntity(id: string, held: ReadonlySet<string>): EntityJson {
   const attrs: Record<string, CedarValueJson> = {};
   for (const [role, attr] of Object.entries(ROLE_ATTRS))
-    attrs[attr] = { __entity: roleUid(id, role as Role) };
+    if (held.has(`${id}/${role}`)) attrs[attr] = { __entity: roleUid(id, role as Role) };
   return { uid: uid("Workspace", id), attrs, parents: [] };
 }
 
@@ -130,7 +139,7 @@ function principalEntity(p: Principal): EntityJson[] {
   }
 }
 
-function resourceEntity(r: Resource): EntityJson {
+function resourceEntity(r: Resource, held: ReadonlySet<string>): EntityJson {
   const ws = (): CedarValueJson => ref("Workspace", r.type === "Workspace" ? r.id : r.workspace);
   const of = (attrs: Record<string, CedarValueJson>): EntityJson => ({
     uid: uid(r.type, r.id),
@@ -139,7 +148,7 @@ function resourceEntity(r: Resource): EntityJson {
   });
   switch (r.type) {
     case "Workspace":
-      return workspaceEntity(r.id);
+      return workspaceEntity(r.id, held);
     case "DatasetVersion":
       return of({ workspace: ws(), uploader: ref("Identity", r.uploader), revoked: r.revoked ?? false });
     case "RewardFunction":
@@ -162,11 +171,16 @@ function resourceEntity(r: Resource): EntityJson {
  * @example entitiesFor(user, { type: "Workspace", id: "ws_1" }).length // 2
  */
 export function entitiesFor(principal: Principal, resource: Resource): EntityJson[] {
-  const all = [resourceEntity(resource), ...principalEntity(principal)];
+  const held = new Set<string>(
+    principal.kind === "user" || principal.kind === "service"
+      ? principal.roles.map((b) => `${b.workspace}/${b.role}`)
+      : [],
+  );
+  const all = [resourceEntity(resource, held), ...principalEntity(principal)];
   const workspaces = new Set<string>([resourceWorkspace(resource)]);
   if (principal.kind === "workload") workspaces.add(principal.run.workspace);
   if (principal.kind === "service") workspaces.add(principal.workspace);
-  for (const ws of workspaces) all.push(workspaceEntity(ws));
+  for (const ws of workspaces) all.push(workspaceEntity(ws, held));
   const seen = new Set<string>();
   return all.filter((e) => {
     const key = uidText(e.uid as TypeAndId);
@@ -176,7 +190,10 @@ export function entitiesFor(principal: Principal, resource: Resource): EntityJso
   });
 }
 
-/** Action uid for Cedar. */
+/**
+ * Action uid for Cedar.
+ * @example actionUid("run.start") // { type: "Action", id: "run.start" }
+ */
 export function actionUid(action: Action): TypeAndId {
   return uid("Action", action);
 }

@@ -9,6 +9,7 @@ export {
   ROLES,
   type Role,
 } from "./actions.ts";
+export { readWorkspaceAudit } from "./audit-access.ts";
 export {
   type AuditedDecision,
   type AuthorizeOptions,
@@ -17,6 +18,7 @@ export {
   governed,
   type Invariant,
 } from "./audited.ts";
+export { approvePolicy, type PolicyVersion, proposePolicy } from "./changes.ts";
 export {
   type AuthzRequest,
   authorize,
@@ -28,11 +30,4 @@ export {
   POLICY_SCHEMA,
 } from "./engine.ts";
 export type { Principal, Resource, ResourceFor, RoleBinding, RunFacts } from "./entities.ts";
-export {
-  activePolicySet,
-  approvePolicy,
-  defaultPolicySet,
-  type PolicyVersion,
-  policySetFor,
-  proposePolicy,
-} from "./versions.ts";
+export { activePolicySet, defaultPolicySet, policySetFor } from "./versions.ts";

@@ -41,6 +41,18 @@ describeEachStore("audit log", (open, kind) => {
     }
   });
 
+  it("appends a batch larger than one INSERT chunk and moves the head to its last entry", async () => {
+    const db = await open();
+    try {
+      const many = Array.from({ length: 2345 }, (_, i) => input(i));
+      const entries = await db.transaction((tx) => appendAuditBatch(tx, many));
+      expect(await auditHead(db)).toEqual({ seq: 2345, hash: entries.at(-1)!.hash });
+      expect(await verifyAuditLog(db)).toMatchObject({ ok: true, count: 2345 });
+    } finally {
+      await db.close();
+    }
+  });
+
   it("rolls an entry back with its transaction, leaving no gap", async () => {
     const db = await open();
     try {

@@ -121,7 +121,7 @@ function apply(chain: readonly AuditEntry[], tamper: Tamper): AuditEntry[] {
         ...out[t.copyOf]!,
         rules: [...out[t.copyOf]!.rules],
         reason: `forged${t.salt}`,
-        time: new Date(out[t.copyOf]!.time),
+        time: new Date(Date.parse(out[t.copyOf]!.time) || 0),
       });
       out.splice(t.at, 0, forged);
       break;

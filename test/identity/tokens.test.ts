@@ -1,7 +1,8 @@
 import { expect, it } from "vitest";
 import { authenticate } from "../../src/identity/authenticate.ts";
 import { createServiceIdentity, createUser } from "../../src/identity/principals.ts";
-import { createToken, listStale, revokeToken, rotateToken } from "../../src/identity/tokens.ts";
+import { listStale } from "../../src/identity/stale.ts";
+import { createToken, revokeToken, rotateToken } from "../../src/identity/tokens.ts";
 import { mintWorkloadToken, revokeRunTokens } from "../../src/identity/workload.ts";
 import { bootstrap, createWorkspace } from "../../src/identity/workspaces.ts";
 import type { Db } from "../../src/store/db.ts";

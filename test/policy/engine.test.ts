@@ -220,6 +220,9 @@ describe("compilePolicySet", () => {
     const text = `@id("bad") permit (principal, action == Action::"dataset.read", resource is DatasetVersion) when { resource.nonsense };`;
     expect(problem(text)).toMatch(/bad/);
     expect(problem(`@id("x") permit (principal, action == Action::"no.such", resource);`)).toMatch(/no.such/);
+    // role attributes are optional (a request carries only the roles held), so tests need `has`
+    const unguarded = `@id("u") permit (principal, action == Action::"audit.read", resource is Workspace) when { principal in resource.admin };`;
+    expect(problem(unguarded)).toMatch(/admin/);
   });
 
   it("accepts a valid set and reports its determining ids", () => {

@@ -1,15 +1,12 @@
 import { expect, it } from "vitest";
 import { readAudit } from "../../src/audit/store.ts";
 import { CrucibleError } from "../../src/core/errors.ts";
+import { readWorkspaceAudit } from "../../src/policy/audit-access.ts";
 import { authorizeAndAudit, governed } from "../../src/policy/audited.ts";
+import { approvePolicy, proposePolicy } from "../../src/policy/changes.ts";
 import { DEFAULT_POLICY_TEXT } from "../../src/policy/engine.ts";
 import type { Principal } from "../../src/policy/entities.ts";
-import {
-  activePolicySet,
-  approvePolicy,
-  defaultPolicySet,
-  proposePolicy,
-} from "../../src/policy/versions.ts";
+import { activePolicySet, defaultPolicySet } from "../../src/policy/versions.ts";
 import type { Db } from "../../src/store/db.ts";
 import { describeEachStore } from "../support/stores.ts";
 
@@ -36,7 +33,7 @@ async function rejection(promise: Promise<unknown>): Promise<CrucibleError> {
 }
 
 /** The default set plus one extra permit, so a change is observable. */
-const EXTRA = `${DEFAULT_POLICY_TEXT}\n@id("engineer.audit") @reason("engineers read the audit log") permit (principal, action == Action::"audit.read", resource is Workspace) when { principal in resource.ml_engineer };`;
+const EXTRA = `${DEFAULT_POLICY_TEXT}\n@id("engineer.audit") @reason("engineers read the audit log") permit (principal, action == Action::"audit.read", resource is Workspace) when { resource has ml_engineer && principal in resource.ml_engineer };`;
 
 describeEachStore("policy decisions and versions", (open) => {
   it("audits every decision, allow and deny, with its rules", async () => {
@@ -123,6 +120,39 @@ describeEachStore("policy decisions and versions", (open) => {
         decision: "deny",
         rules: ["invariant.policy-two-person"],
       });
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("lets admins and auditors read their workspace's audit entries, and audits the read", async () => {
+    const db = await open();
+    try {
+      await db.transaction((tx) =>
+        authorizeAndAudit(tx, { principal: eli, action: "audit.read", resource: auditLog }),
+      );
+      await db.transaction((tx) =>
+        authorizeAndAudit(tx, {
+          principal: eli,
+          action: "audit.read",
+          resource: { type: "Workspace", id: "ws_other" },
+        }),
+      );
+      const audra: Principal = { kind: "user", id: "usr_audra", roles: [{ workspace: ws, role: "auditor" }] };
+      const seen = await readWorkspaceAudit(db, { principal: audra, workspace: ws });
+      // the other workspace's entry is not there; the read's own entry is (it is appended first)
+      expect(seen.map((e) => [e.actor, e.workspace, e.decision])).toEqual([
+        ["usr_eli", ws, "deny"],
+        ["usr_audra", ws, "allow"],
+      ]);
+      const err = await rejection(readWorkspaceAudit(db, { principal: eli, workspace: ws }));
+      expect(err.code).toBe("permission_denied");
+      expect((await entries(db)).map((e) => [e.actor, e.action, e.decision])).toEqual([
+        ["usr_eli", "audit.read", "deny"],
+        ["usr_eli", "audit.read", "deny"],
+        ["usr_audra", "audit.read", "allow"],
+        ["usr_eli", "audit.read", "deny"],
+      ]);
     } finally {
       await db.close();
     }

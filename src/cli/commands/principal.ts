@@ -1,0 +1,147 @@
+import type { Command } from "commander";
+import { CrucibleError } from "../../core/errors.ts";
+import { listPrincipals, principalByName, workspaceByName } from "../../identity/names.ts";
+import { createServiceIdentity, createUser, grantRole } from "../../identity/principals.ts";
+import { listStale } from "../../identity/stale.ts";
+import { isRole, type Role } from "../../policy/actions.ts";
+import { parseDuration } from "../duration.ts";
+import { table } from "../io.ts";
+import type { RunAction } from "../main.ts";
+import { readAudit, withCaller } from "../session.ts";
+
+interface CreateOptions {
+  workspace: string;
+  role: string[];
+  service?: boolean;
+  owner?: string;
+}
+
+/** `crucible principal create|grant|list`: users, service identities and their roles. */
+export function registerPrincipal(program: Command, run: RunAction): void {
+  const principal = program.command("principal").description("users and service identities, and their roles");
+
+  principal
+    .command("create")
+    .description("create a user, or with --service a service identity owned by a named user")
+    .argument("<name>", "principal name, e.g. eli or ops-bot")
+    .requiredOption("--workspace <name>", "workspace to create it in")
+    .option("--role <role>", "role in the workspace (repeatable)", collect, [])
+    .option("--service", "a service identity (pipeline, application) rather than a person")
+    .option("--owner <user>", "the human who answers for a service identity")
+    .action(
+      run(async (ctx, name: string, options: CreateOptions) => {
+        const roles = options.role.map(checkRole);
+        const id = await withCaller(ctx, async (db, caller) => {
+          const workspace = await workspaceByName(db, options.workspace);
+          if (!options.service) return createUser(db, { principal: caller, workspace, name, roles });
+          if (!options.owner) {
+            throw new CrucibleError("invalid_argument", "a service identity needs a human owner", {
+              field: "--owner",
+              fix: "Name the user who answers for it",
+            });
+          }
+          const owner = await principalByName(db, options.owner, "--owner");
+          return createServiceIdentity(db, { principal: caller, workspace, name, owner, roles });
+        });
+        ctx.out.result(
+          { id, name, kind: options.service ? "service" : "user", roles },
+          () => `${options.service ? "service identity" : "user"} ${name} (${id})`,
+        );
+      }),
+    );
+
+  principal
+    .command("grant")
+    .description("grant a role in a workspace (admins)")
+    .argument("<name>", "principal name")
+    .requiredOption("--workspace <name>", "workspace")
+    .requiredOption("--role <role>", "role to grant")
+    .action(
+      run(async (ctx, name: string, options: { workspace: string; role: string }) => {
+        const role = checkRole(options.role);
+        await withCaller(ctx, async (db, caller) => {
+          const workspace = await workspaceByName(db, options.workspace);
+          await grantRole(db, {
+            principal: caller,
+            workspace,
+            subject: await principalByName(db, name),
+            role,
+          });
+        });
+        ctx.out.result(
+          { name, role, workspace: options.workspace },
+          () => `granted ${role} in ${options.workspace} to ${name}`,
+        );
+      }),
+    );
+
+  principal
+    .command("list")
+    .description("who has a role in a workspace; with --stale, credentials unused for that long")
+    .requiredOption("--workspace <name>", "workspace")
+    .option("--stale <duration>", "list active tokens unused for at least this long, e.g. 30d")
+    .action(
+      run(async (ctx, options: { workspace: string; stale?: string }) => {
+        const unusedForS = options.stale === undefined ? undefined : parseDuration("--stale", options.stale);
+        const result = await withCaller(ctx, async (db, caller) => {
+          const workspace = await workspaceByName(db, options.workspace);
+          await readAudit(db, caller, workspace, "principals");
+          const principals = await listPrincipals(db, workspace);
+          if (unusedForS === undefined) return { principals };
+          const members = new Map(principals.map((p) => [p.id, p]));
+          const stale = (await listStale(db, { unusedForS })).filter(
+            (t) => t.principalId && members.has(t.principalId),
+          );
+          return {
+            principals,
+            stale: stale.map((t) => ({ ...t, principal: members.get(t.principalId!)!.name })),
+          };
+        });
+        ctx.out.result(result, () =>
+          result.stale
+            ? table(
+                ["token", "principal", "owner", "last used", "expires"],
+                result.stale.map((t) => [
+                  t.tokenId,
+                  t.principal,
+                  members(result.principals, t.ownerId),
+                  t.lastUsedAt ? iso(t.lastUsedAt) : "never",
+                  iso(t.expiresAt),
+                ]),
+              )
+            : table(
+                ["name", "kind", "roles", "owner"],
+                result.principals.map((p) => [
+                  p.name + (p.disabled ? " (disabled)" : ""),
+                  p.kind,
+                  p.roles.join(",") || "-",
+                  p.owner ?? "-",
+                ]),
+              ),
+        );
+      }),
+    );
+}
+
+function members(principals: { id: string; name: string }[], id: string | null): string {
+  return (id && principals.find((p) => p.id === id)?.name) || id || "-";
+}
+
+function iso(date: Date): string {
+  return new Date(date).toISOString();
+}
+
+function checkRole(role: string): Role {
+  if (!isRole(role)) {
+    throw new CrucibleError("invalid_argument", "unknown role", {
+      field: "--role",
+      value: role,
+      fix: "Use one of admin, data-steward, ml-engineer, model-approver, deployer, auditor",
+    });
+  }
+  return role;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, ...value.split(",").filter(Boolean)];
+}

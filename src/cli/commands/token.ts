@@ -1,0 +1,84 @@
+import type { Command } from "commander";
+import { principalByName } from "../../identity/names.ts";
+import { createToken, revokeToken, rotateToken } from "../../identity/tokens.ts";
+import { actorId } from "../../policy/entities.ts";
+import { parseDuration } from "../duration.ts";
+import type { RunAction } from "../main.ts";
+import { withCaller } from "../session.ts";
+
+/** `crucible token create|rotate|revoke`: bearer tokens, shown once and stored hashed. */
+export function registerToken(program: Command, run: RunAction): void {
+  const token = program.command("token").description("bearer tokens (crt_…): shown once, stored as SHA-256");
+
+  token
+    .command("create")
+    .description("issue a token for yourself, or (admins) for a service identity")
+    .option("--for <principal>", "whom the token authenticates (default: you)")
+    .option("--ttl <duration>", "lifetime, e.g. 12h or 30d (capped by policy)", "30d")
+    .option("--label <text>", "what the token is for")
+    .action(
+      run(async (ctx, options: { for?: string; ttl: string; label?: string }) => {
+        const lifetimeS = parseDuration("--ttl", options.ttl);
+        const issued = await withCaller(ctx, async (db, caller) => {
+          const subject = options.for ? await principalByName(db, options.for, "--for") : actorId(caller);
+          return createToken(db, {
+            principal: caller,
+            subject,
+            lifetimeS,
+            ...(options.label ? { label: options.label } : {}),
+          });
+        });
+        ctx.out.result(
+          { token_id: issued.tokenId, token: issued.secret, expires_at: issued.expiresAt.toISOString() },
+          () =>
+            [
+              issued.secret,
+              "",
+              `token ${issued.tokenId}, expires ${issued.expiresAt.toISOString()}`,
+              "This is the only time the token is shown; store it now (e.g. export CRUCIBLE_TOKEN=...).",
+            ].join("\n"),
+        );
+      }),
+    );
+
+  token
+    .command("rotate")
+    .description("issue a replacement; the old token keeps working for the overlap window")
+    .argument("<token-id>", "id of the token to replace (tok_…)")
+    .option("--overlap <duration>", "how long the old token stays valid", "1h")
+    .option("--ttl <duration>", "lifetime of the new token", "30d")
+    .action(
+      run(async (ctx, tokenId: string, options: { overlap: string; ttl: string }) => {
+        const overlapS = parseDuration("--overlap", options.overlap);
+        const lifetimeS = parseDuration("--ttl", options.ttl);
+        const issued = await withCaller(ctx, (db, caller) =>
+          rotateToken(db, { principal: caller, tokenId, overlapS, lifetimeS }),
+        );
+        ctx.out.result(
+          {
+            token_id: issued.tokenId,
+            token: issued.secret,
+            expires_at: issued.expiresAt.toISOString(),
+            replaces: tokenId,
+          },
+          () =>
+            [
+              issued.secret,
+              "",
+              `token ${issued.tokenId} replaces ${tokenId}, which stays valid for ${options.overlap}`,
+            ].join("\n"),
+        );
+      }),
+    );
+
+  token
+    .command("revoke")
+    .description("revoke a token now")
+    .argument("<token-id>", "id of the token (tok_…)")
+    .action(
+      run(async (ctx, tokenId: string) => {
+        await withCaller(ctx, (db, caller) => revokeToken(db, { principal: caller, tokenId }));
+        ctx.out.result({ token_id: tokenId, revoked: true }, () => `revoked ${tokenId}`);
+      }),
+    );
+}

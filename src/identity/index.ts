@@ -1,0 +1,18 @@
+export { type Authenticated, authenticate } from "./authenticate.ts";
+export { INSTALLATION, type PrincipalId, type TokenId, type WorkspaceId } from "./ids.ts";
+export { bindOidcSubject, createOidcVerifier, type OidcIssuerConfig, type OidcVerifier } from "./oidc.ts";
+export { createServiceIdentity, createUser, grantRole, loadPrincipal } from "./principals.ts";
+export {
+  createToken,
+  DEFAULT_TOKEN_LIFETIME_S,
+  type IssuedToken,
+  revokeToken,
+  rotateToken,
+} from "./tokens.ts";
+export {
+  mintWorkloadToken,
+  revokeRunTokens,
+  WORKLOAD_MAX_LIFETIME_S,
+  type WorkloadScope,
+} from "./workload.ts";
+export { bootstrap, createWorkspace } from "./workspaces.ts";

@@ -1,0 +1,40 @@
+import type { AuditEntry } from "../audit/entry.ts";
+import { readAudit } from "../audit/store.ts";
+import type { Db } from "../store/db.ts";
+import { governed } from "./audited.ts";
+import type { Principal } from "./entities.ts";
+
+/**
+ * A workspace's audit entries for someone allowed `audit.read` there (admins, auditors). The
+ * read itself is audited, allowed or denied. Entries come in seq order from `fromSeq`; the chain
+ * they belong to is installation-wide, so verify it with verifyAuditLog / verifyAuditFile.
+ * @example const entries = await readWorkspaceAudit(db, { principal: audra, workspace, limit: 100 });
+ */
+export async function readWorkspaceAudit(
+  db: Db,
+  input: { principal: Principal; workspace: string; fromSeq?: number; limit?: number },
+): Promise<AuditEntry[]> {
+  const limit = input.limit ?? 1000;
+  const request = {
+    principal: input.principal,
+    action: "audit.read",
+    resource: { type: "Workspace", id: input.workspace },
+  } as const;
+  return governed(
+    db,
+    request,
+    async (tx) => {
+      const out: AuditEntry[] = [];
+      for await (const entry of readAudit(tx, {
+        workspace: input.workspace,
+        fromSeq: input.fromSeq ?? 1,
+        pageSize: limit,
+      })) {
+        out.push(entry);
+        if (out.length >= limit) break;
+      }
+      return out;
+    },
+    { payload: { fromSeq: input.fromSeq ?? 1, limit } },
+  );
+}

@@ -1,0 +1,152 @@
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { signCheckpoint } from "../../src/audit/provenance.ts";
+import { loadOrCreateSigningKey } from "../../src/audit/signing-key.ts";
+import { runCli, tempHome } from "../support/cli.ts";
+
+/** One embedded installation shared by the tests below, set up through the CLI itself. */
+let home: string;
+const as = (name: string, ...argv: string[]) => runCli([...argv, "--as", name], { CRUCIBLE_HOME: home });
+
+beforeAll(async () => {
+  home = tempHome();
+  expect(
+    (await runCli(["init", "--workspace", "acme", "--admin", "root"], { CRUCIBLE_HOME: home })).code,
+  ).toBe(0);
+  for (const [name, role] of [
+    ["eli", "ml-engineer"],
+    ["dana", "data-steward"],
+    ["audra", "auditor"],
+  ] as const) {
+    const created = await as("root", "principal", "create", name, "--workspace", "acme", "--role", role);
+    expect(created.code, created.stderr).toBe(0);
+  }
+}, 120_000);
+
+describe("governance through the CLI", () => {
+  it("refuses a second init on an installation that has principals", async () => {
+    const again = await runCli(["init", "--workspace", "other", "--admin", "mallory"], {
+      CRUCIBLE_HOME: home,
+    });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("already has principals");
+  });
+
+  it("creates a service identity only with a human owner", async () => {
+    const orphan = await as("root", "principal", "create", "ops-bot", "--workspace", "acme", "--service");
+    expect(orphan.code).toBe(2);
+    expect(orphan.stderr).toContain("--owner");
+    const owned = await as(
+      "root",
+      "principal",
+      "create",
+      "ops-bot",
+      "--workspace",
+      "acme",
+      "--service",
+      "--owner",
+      "eli",
+      "--role",
+      "deployer",
+      "--json",
+    );
+    expect(owned.code, owned.stderr).toBe(0);
+    expect(owned.json()).toMatchObject({ name: "ops-bot", kind: "service", roles: ["deployer"] });
+  });
+
+  it("denies a non-admin with exit 3 and names the rule", async () => {
+    const denied = await as(
+      "eli",
+      "principal",
+      "create",
+      "mallory",
+      "--workspace",
+      "acme",
+      "--role",
+      "admin",
+    );
+    expect(denied.code).toBe(3);
+    expect(denied.stderr).toMatch(/\[rule: [a-z-.]+\]/);
+  });
+
+  it("issues a token shown once that then authenticates, and refuses it once revoked", async () => {
+    const issued = await as("dana", "token", "create", "--ttl", "1h", "--json");
+    expect(issued.code, issued.stderr).toBe(0);
+    const { token, token_id } = issued.json() as { token: string; token_id: string };
+    expect(token).toMatch(/^crt_/);
+    const withToken = await runCli(["principal", "list", "--workspace", "acme"], {
+      CRUCIBLE_HOME: home,
+      CRUCIBLE_TOKEN: token,
+    });
+    expect(withToken.code).toBe(3); // a data steward may not read membership: authenticated, then denied
+    expect((await as("dana", "token", "revoke", token_id)).code).toBe(0);
+    const revoked = await runCli(["principal", "list", "--workspace", "acme"], {
+      CRUCIBLE_HOME: home,
+      CRUCIBLE_TOKEN: token,
+    });
+    expect(revoked.code).toBe(3);
+    expect(revoked.stderr).toContain("revoked");
+  });
+
+  it("lists members for an auditor, and tokens unused for a while with --stale", async () => {
+    const listed = await as("audra", "principal", "list", "--workspace", "acme", "--json");
+    expect(listed.code, listed.stderr).toBe(0);
+    const names = (listed.json() as { principals: { name: string }[] }).principals.map((p) => p.name);
+    expect(names).toEqual(expect.arrayContaining(["root", "eli", "dana", "audra"]));
+    await as("eli", "token", "create", "--ttl", "2h", "--label", "laptop");
+    const stale = await as("audra", "principal", "list", "--workspace", "acme", "--stale", "0s", "--json");
+    expect(stale.code, stale.stderr).toBe(0);
+    expect((stale.json() as { stale: { principal: string }[] }).stale.map((t) => t.principal)).toContain(
+      "eli",
+    );
+  });
+
+  it("verifies the audit chain from the store and offline from an export, and catches an edit", async () => {
+    const verified = await as("audra", "audit", "verify", "--workspace", "acme", "--json");
+    expect(verified.code, verified.stderr).toBe(0);
+    expect((verified.json() as { ok: boolean; count: number }).count).toBeGreaterThan(5);
+    const file = join(home, "audit.jsonl");
+    expect((await as("audra", "audit", "export", "--workspace", "acme", "--out", file)).code).toBe(0);
+    expect((await runCli(["audit", "verify", "--file", file])).code).toBe(0);
+    const lines = readFileSync(file, "utf8").split("\n");
+    lines[2] = lines[2]!.replace('"allow"', '"deny"');
+    writeFileSync(file, lines.join("\n"));
+    const broken = await runCli(["audit", "verify", "--file", file]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain("broken at seq");
+  });
+
+  it("verifies a signed checkpoint offline and names a flipped file with both digests", async () => {
+    const dir = join(home, "checkpoint");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "model.safetensors"), Buffer.from([1, 2, 3, 4]));
+    writeFileSync(join(dir, "config.json"), "{}");
+    const key = loadOrCreateSigningKey(join(home, "keys"));
+    const material = (name: string) => ({ name, digest: `sha256:${"ab".repeat(32)}` });
+    const envelope = await signCheckpoint(
+      dir,
+      {
+        checkpointId: "ckpt_1",
+        workspace: "acme",
+        runId: "run_1",
+        baseCheckpoint: material("nano@mid"),
+        datasets: [material("acme-handbook@v2")],
+        recipe: material("recipes/cpt.yaml"),
+        rewardFunctions: [],
+        approvals: [],
+        builderId: "crucible-test",
+      },
+      key,
+    );
+    writeFileSync(`${dir}.provenance.json`, JSON.stringify(envelope));
+    const ok = await runCli(["verify", dir], { CRUCIBLE_HOME: home });
+    expect(ok.code, ok.stderr).toBe(0);
+    writeFileSync(join(dir, "model.safetensors"), Buffer.from([1, 2, 3, 5]));
+    const flipped = await runCli(["verify", dir, "--json"], { CRUCIBLE_HOME: home });
+    expect(flipped.code).toBe(1);
+    expect(flipped.stderr).toMatch(
+      /model\.safetensors was modified: signed sha256:[0-9a-f]{64}, found sha256:[0-9a-f]{64}/,
+    );
+  });
+});
