@@ -1,8 +1,10 @@
 import { Command, CommanderError } from "commander";
 import { asCrucibleError, type CrucibleError, exitCode } from "../core/errors.ts";
 import { registerAudit } from "./commands/audit.ts";
+import { registerDataset } from "./commands/dataset.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerInit } from "./commands/init.ts";
+import { registerLineage } from "./commands/lineage.ts";
 import { registerPrincipal } from "./commands/principal.ts";
 import { registerProtocol } from "./commands/protocol.ts";
 import { registerStore } from "./commands/store.ts";
@@ -30,6 +32,8 @@ const REGISTRARS: Registrar[] = [
   registerWorkspace,
   registerPrincipal,
   registerToken,
+  registerDataset,
+  registerLineage,
   registerAudit,
   registerVerify,
   registerStore,

@@ -1,0 +1,31 @@
+import type { Command } from "commander";
+import { invalid } from "../../core/errors.ts";
+import { parseVersionRef, versionImpact } from "../../data/service/index.ts";
+import { commandWorkspace } from "../dataset-context.ts";
+import { impactText } from "../dataset-render.ts";
+import type { RunAction } from "../main.ts";
+import { withCaller } from "../session.ts";
+
+/** `crucible lineage impact dataset:NAME@vN`: what a dataset version influenced. */
+export function registerLineage(program: Command, run: RunAction): void {
+  const lineage = program
+    .command("lineage")
+    .description("what influenced what: datasets, runs, checkpoints, deployments");
+
+  lineage
+    .command("impact")
+    .description("every run, checkpoint and deployment a dataset version influenced")
+    .argument("<target>", "dataset:NAME@vN")
+    .option("--workspace <name>", "workspace (default: your only one)")
+    .action(
+      run(async (ctx, target: string, options: { workspace?: string }) => {
+        if (!target.startsWith("dataset:"))
+          throw invalid("target", "impact starts from a dataset version", target, "Write dataset:NAME@vN");
+        const ref = parseVersionRef(target.slice("dataset:".length), "target");
+        const impact = await withCaller(ctx, async (db, caller) =>
+          versionImpact(db, caller, await commandWorkspace(db, caller, options.workspace), ref),
+        );
+        ctx.out.result(impact, () => impactText(impact));
+      }),
+    );
+}

@@ -1,0 +1,79 @@
+import type { VersionDetails, VersionDiff, VersionImpact, VersionRow } from "../data/service/index.ts";
+import { table } from "./io.ts";
+
+/** A version as the CLI's --json prints it. */
+export function versionJson(v: VersionRow) {
+  return {
+    ref: `${v.name}@v${v.version}`,
+    name: v.name,
+    version: v.version,
+    digest: v.digest,
+    format: v.format,
+    records: v.records,
+    bytes: v.bytes,
+    uploader: v.uploaderName,
+    parent: v.parentVersion === null ? null : `${v.name}@v${v.parentVersion}`,
+    status: v.status,
+    created_at: v.createdAt,
+  };
+}
+
+/** Versions as an aligned table. */
+export function versionsTable(versions: readonly VersionRow[]): string {
+  return table(
+    ["version", "status", "records", "uploader", "parent", "digest"],
+    versions.map((v) => {
+      const j = versionJson(v);
+      return [j.ref, j.status, String(j.records), j.uploader, j.parent ?? "-", j.digest];
+    }),
+  );
+}
+
+/** `dataset show` for people. */
+export function detailsText(d: VersionDetails): string {
+  const j = versionJson(d);
+  const lines = [
+    `${j.ref}  ${j.status}`,
+    `digest    ${j.digest}`,
+    `records   ${j.records} (${j.format}, ${j.bytes} bytes uploaded)`,
+    `uploader  ${j.uploader}`,
+    `parent    ${j.parent ?? "-"}`,
+    `findings  ${d.findings} in ${d.flaggedRecords} records`,
+  ];
+  for (const a of d.approvals)
+    lines.push(
+      `approved  ${a.purpose} by ${a.approver} at ${a.approvedAt}${a.expiresAt ? ` until ${a.expiresAt}` : ""}`,
+    );
+  if (d.revocation)
+    lines.push(`revoked   by ${d.revocation.revokedBy} at ${d.revocation.revokedAt}: ${d.revocation.reason}`);
+  return lines.join("\n");
+}
+
+/** `dataset diff` for people. */
+export function diffText(d: VersionDiff): string {
+  const r = d.records;
+  return [
+    `${d.from} -> ${d.to}`,
+    `records   ${r.from} -> ${r.to}: +${r.added} -${r.removed} (${r.unchanged} unchanged)`,
+    `findings  ${d.findings.from} -> ${d.findings.to}`,
+  ].join("\n");
+}
+
+/** `lineage impact` for people. */
+export function impactText(i: VersionImpact): string {
+  const nodes = [...i.runs, ...i.checkpoints, ...i.deployments];
+  if (nodes.length === 0) return `${i.version} has influenced no run, checkpoint or deployment`;
+  return [
+    `${i.version} (${i.digest}) influenced:`,
+    table(
+      ["kind", "id", "depth", "via", "tokens"],
+      nodes.map((n) => [
+        n.kind,
+        n.id,
+        String(n.depth),
+        `${n.via.kind}:${n.via.id}`,
+        n.tokens === null ? "-" : String(n.tokens),
+      ]),
+    ),
+  ].join("\n");
+}
