@@ -1,7 +1,10 @@
 import type { VersionDetails, VersionDiff, VersionImpact, VersionRow } from "../data/service/index.ts";
 import { table } from "./io.ts";
 
-/** A version as the CLI's --json prints it. */
+/**
+ * A version as the CLI's --json prints it.
+ * @example versionJson(v).ref // "acme-handbook@v2"
+ */
 export function versionJson(v: VersionRow) {
   return {
     ref: `${v.name}@v${v.version}`,
@@ -18,7 +21,10 @@ export function versionJson(v: VersionRow) {
   };
 }
 
-/** Versions as an aligned table. */
+/**
+ * Versions as an aligned table.
+ * @example out.result({ versions }, () => versionsTable(versions))
+ */
 export function versionsTable(versions: readonly VersionRow[]): string {
   return table(
     ["version", "status", "records", "uploader", "parent", "digest"],
@@ -29,7 +35,10 @@ export function versionsTable(versions: readonly VersionRow[]): string {
   );
 }
 
-/** `dataset show` for people. */
+/**
+ * `dataset show` for people.
+ * @example out.result(json, () => detailsText(details))
+ */
 export function detailsText(d: VersionDetails): string {
   const j = versionJson(d);
   const lines = [
@@ -49,7 +58,10 @@ export function detailsText(d: VersionDetails): string {
   return lines.join("\n");
 }
 
-/** `dataset diff` for people. */
+/**
+ * `dataset diff` for people.
+ * @example diffText(d) // "acme-handbook@v1 -> acme-handbook@v2\n..."
+ */
 export function diffText(d: VersionDiff): string {
   const r = d.records;
   return [
@@ -59,7 +71,10 @@ export function diffText(d: VersionDiff): string {
   ].join("\n");
 }
 
-/** `lineage impact` for people. */
+/**
+ * `lineage impact` for people.
+ * @example out.result(impact, () => impactText(impact))
+ */
 export function impactText(i: VersionImpact): string {
   const nodes = [...i.runs, ...i.checkpoints, ...i.deployments];
   if (nodes.length === 0) return `${i.version} has influenced no run, checkpoint or deployment`;

@@ -5,7 +5,7 @@ import { validateDatasetName } from "../names.ts";
 import type { ReadOptions } from "../read/options.ts";
 import { redactFile } from "../redact-file.ts";
 import type { ArtifactStore } from "./artifacts.ts";
-import { scanToArtifact } from "./intake.ts";
+import { type IntakeOptions, scanToArtifact } from "./intake.ts";
 import { readVersion } from "./read.ts";
 import { refText, type VersionRef, type VersionRow } from "./refs.ts";
 import { registerVersion } from "./register.ts";
@@ -27,14 +27,16 @@ export async function addDataset(
   db: Db,
   caller: Principal,
   input: { workspace: string; name: string; file: string; read?: ReadOptions },
-  options: DatasetServiceOptions,
+  options: DatasetServiceOptions & Pick<IntakeOptions, "onProgress" | "progressEvery">,
 ): Promise<VersionRow> {
   const name = validateDatasetName(input.name);
-  const scanned = await scanToArtifact(options.artifacts, input.file, {
+  const { artifacts, canaries, ...progress } = options;
+  const scanned = await scanToArtifact(artifacts, input.file, {
     ...(input.read ? { read: input.read } : {}),
-    canaries: options.canaries ?? [],
+    ...progress,
+    canaries: canaries ?? [],
   });
-  return registerVersion(db, options.artifacts, caller, { workspace: input.workspace, name, scanned });
+  return registerVersion(db, artifacts, caller, { workspace: input.workspace, name, scanned });
 }
 
 /**

@@ -22,6 +22,15 @@ export interface ScannedFile {
   report: PrescreenReport;
 }
 
+/** How to read a file, what to scan for, and whom to tell how far the read got. */
+export interface IntakeOptions {
+  read?: ReadOptions;
+  canaries?: readonly string[];
+  /** Called every `progressEvery` records (default 100,000) with the count so far. */
+  onProgress?: (records: number) => void;
+  progressEvery?: number;
+}
+
 /**
  * One streaming pass over a dataset file: every record is digested, scanned and written as its
  * canonical JSON line to a temporary file under the artifact store. Bad input (or any failure)
@@ -31,17 +40,19 @@ export interface ScannedFile {
 export async function scanToArtifact(
   store: ArtifactStore,
   file: string,
-  options: { read?: ReadOptions; canaries?: readonly string[] } = {},
+  options: IntakeOptions = {},
 ): Promise<ScannedFile> {
   const tempPath = store.tempPath();
   const out = createWriteStream(tempPath, { encoding: "utf8" });
   const scanner = new Scanner({ canaries: options.canaries ?? [] });
   const findings: Finding[] = [];
+  const every = options.progressEvery ?? 100_000;
   try {
     const stream = openDataset(file, options.read);
     for await (const { index, record } of stream) {
       for (const finding of scanner.scanRecord(record, index)) findings.push(finding);
       if (!out.write(canonicalRecordLine(record))) await once(out, "drain");
+      if (options.onProgress && (index + 1) % every === 0) options.onProgress(index + 1);
     }
     out.end();
     await once(out, "close");

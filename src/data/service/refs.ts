@@ -48,7 +48,10 @@ export function parseVersionRef(text: string, field = "dataset"): VersionRef {
   return { name, version: Number(match[1]) };
 }
 
-/** `name@vN`, as every message and listing writes a version. */
+/**
+ * `name@vN`, as every message and listing writes a version.
+ * @example refText({ name: "acme-handbook", version: 2 }) // "acme-handbook@v2"
+ */
 export function refText(row: { name: string; version: number }): string {
   return `${row.name}@v${row.version}`;
 }
@@ -75,7 +78,10 @@ export const VERSION_SELECT = `SELECT v.id, v.dataset_id, d.workspace_id, d.name
   JOIN dataset_artifacts a ON a.digest = v.digest
   LEFT JOIN dataset_versions pv ON pv.id = v.parent_id`;
 
-/** Maps a row of VERSION_SELECT. */
+/**
+ * Maps a row of VERSION_SELECT.
+ * @example const versions = rows.map(versionRow);
+ */
 export function versionRow(r: Record<string, unknown>): VersionRow {
   return {
     id: String(r.id),
@@ -116,7 +122,10 @@ export async function findVersion(q: Queryable, workspace: string, ref: VersionR
   return versionRow(rows[0]);
 }
 
-/** The policy resource for a version. */
+/**
+ * The policy resource for a version (its uploader, for separation of duties; revoked or not).
+ * @example authorize(policies, { principal, action: "dataset.read", resource: versionResource(v) })
+ */
 export function versionResource(v: VersionRow) {
   return {
     type: "DatasetVersion" as const,

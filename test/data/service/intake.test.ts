@@ -128,6 +128,23 @@ describeEachStore("dataset intake", (open) => {
     expect(artifactFiles(artifacts)).toEqual([]);
   });
 
+  it("concurrent adds to one new dataset get versions 1 and 2, and progress is reported", async () => {
+    const artifacts = artifactStore();
+    const a = writeFile(dir, "c1.jsonl", '{"text":"one"}\n{"text":"two"}\n{"text":"three"}\n');
+    const b = writeFile(dir, "c2.jsonl", '{"text":"four"}\n');
+    const seen: number[] = [];
+    const add = (file: string) =>
+      addDataset(
+        db,
+        ctx.eli,
+        { workspace: ctx.workspace, name: "race", file },
+        { artifacts, onProgress: (n) => seen.push(n), progressEvery: 1 },
+      );
+    const versions = await Promise.all([add(a), add(b)]);
+    expect(versions.map((v) => v.version).sort()).toEqual([1, 2]);
+    expect(seen.sort()).toEqual([1, 1, 2, 3]);
+  });
+
   it("list, versions and show read what was stored; reads are authorised", async () => {
     const artifacts = artifactStore();
     const a = writeFile(dir, "a.jsonl", '{"text":"one"}\n');
