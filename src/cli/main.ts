@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { asCrucibleError, type CrucibleError, exitCode } from "../core/errors.ts";
 import { registerAudit } from "./commands/audit.ts";
+import { registerDemo } from "./commands/demo.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerPrincipal } from "./commands/principal.ts";
@@ -34,6 +35,7 @@ const REGISTRARS: Registrar[] = [
   registerVerify,
   registerStore,
   registerProtocol,
+  registerDemo,
   registerDoctor,
 ];
 
