@@ -6,6 +6,7 @@ import { registerDoctor } from "./commands/doctor.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerPrincipal } from "./commands/principal.ts";
 import { registerProtocol } from "./commands/protocol.ts";
+import { registerServe } from "./commands/serve.ts";
 import { registerStore } from "./commands/store.ts";
 import { registerToken } from "./commands/token.ts";
 import { registerVerify } from "./commands/verify.ts";
@@ -33,6 +34,7 @@ const REGISTRARS: Registrar[] = [
   registerToken,
   registerAudit,
   registerVerify,
+  registerServe,
   registerStore,
   registerProtocol,
   registerDemo,
