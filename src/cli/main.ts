@@ -2,11 +2,13 @@ import { Command, CommanderError } from "commander";
 import { asCrucibleError, type CrucibleError, exitCode } from "../core/errors.ts";
 import { registerAudit } from "./commands/audit.ts";
 import { registerDataset } from "./commands/dataset.ts";
+import { registerDemo } from "./commands/demo.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerLineage } from "./commands/lineage.ts";
 import { registerPrincipal } from "./commands/principal.ts";
 import { registerProtocol } from "./commands/protocol.ts";
+import { registerServe } from "./commands/serve.ts";
 import { registerStore } from "./commands/store.ts";
 import { registerToken } from "./commands/token.ts";
 import { registerVerify } from "./commands/verify.ts";
@@ -36,8 +38,10 @@ const REGISTRARS: Registrar[] = [
   registerLineage,
   registerAudit,
   registerVerify,
+  registerServe,
   registerStore,
   registerProtocol,
+  registerDemo,
   registerDoctor,
 ];
 

@@ -30,7 +30,7 @@ export function withCaller<T>(
  * Checks, and audits, that the caller may read a workspace's audit trail and membership
  * (`audit.read`: admins and auditors); a denial throws with its rule.
  */
-export function readAudit(db: Db, caller: Principal, workspace: string, what: string): Promise<void> {
+export function requireAuditRead(db: Db, caller: Principal, workspace: string, what: string): Promise<void> {
   const request = {
     principal: caller,
     action: "audit.read",

@@ -22,14 +22,16 @@ export interface LocalRunOptions {
   graceSeconds?: number;
 }
 
-export type RunOutcome =
-  | {
-      status: "succeeded";
-      finished: Extract<TrainerEvent, { type: "finished" }>;
-      checkpoints: CheckpointEvent[];
-    }
+type Finished = Extract<TrainerEvent, { type: "finished" }>;
+type Ended =
   | { status: "failed"; reason: string; code: string; checkpoints: CheckpointEvent[] }
   | { status: "cancelled"; checkpoints: CheckpointEvent[] };
+/** How a trainer command ended; a command such as `nano build` may finish several runs or none. */
+export type CommandOutcome =
+  | { status: "succeeded"; finished?: Finished; checkpoints: CheckpointEvent[] }
+  | Ended;
+/** How a training run ended: a run that succeeded always says so with its `finished` event. */
+export type RunOutcome = { status: "succeeded"; finished: Finished; checkpoints: CheckpointEvent[] } | Ended;
 
 type CheckpointEvent = Extract<TrainerEvent, { type: "checkpoint" }>;
 
@@ -45,14 +47,30 @@ export async function runLocal(spec: JobSpec, options: LocalRunOptions): Promise
   mkdirSync(spec.output_dir, { recursive: true });
   const specPath = join(spec.output_dir, "job.json");
   writeFileSync(specPath, `${JSON.stringify(spec, null, 2)}\n`);
+  const outcome = await runTrainerCommand(["run", "--spec", specPath], options);
+  if (outcome.status !== "succeeded") return outcome;
+  if (!outcome.finished) {
+    const reason = "the trainer exited 0 without a finished event";
+    return { status: "failed", code: "protocol_violation", reason, checkpoints: outcome.checkpoints };
+  }
+  return { ...outcome, finished: outcome.finished };
+}
 
-  const child = spawn(options.python, ["-m", "crucible_trainer", "run", "--spec", specPath], {
+/**
+ * Runs any event-emitting trainer command (`run`, `nano build`) and turns its end into an outcome.
+ * @example await runTrainerCommand(["nano", "build", "--preset", "tiny", "--home", home], { python });
+ */
+export async function runTrainerCommand(
+  args: readonly string[],
+  options: LocalRunOptions,
+): Promise<CommandOutcome> {
+  const child = spawn(options.python, ["-m", "crucible_trainer", ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env, PYTHONUNBUFFERED: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const checkpoints: CheckpointEvent[] = [];
-  let finished: Extract<TrainerEvent, { type: "finished" }> | undefined;
+  let finished: Finished | undefined;
   let failed: { reason: string; code: string } | undefined;
   let violation: string | undefined;
   const cancelled = watchCancel(child, options);
@@ -88,12 +106,12 @@ export async function runLocal(spec: JobSpec, options: LocalRunOptions): Promise
   if (cancelled()) return { status: "cancelled", checkpoints };
   if (violation) return { status: "failed", code: "protocol_violation", reason: violation, checkpoints };
   if (failed) return { status: "failed", ...failed, checkpoints };
-  if (exit.code === 0 && finished) return { status: "succeeded", finished, checkpoints };
+  if (exit.code === 0) return { status: "succeeded", ...(finished ? { finished } : {}), checkpoints };
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
   return {
     status: "failed",
     code: "trainer_crashed",
-    reason: `the trainer ${how} without a finished event`,
+    reason: `the trainer ${how} without saying why`,
     checkpoints,
   };
 }

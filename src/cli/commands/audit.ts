@@ -4,7 +4,7 @@ import type { ChainVerdict } from "../../audit/verify.ts";
 import { CrucibleError } from "../../core/errors.ts";
 import { workspaceByName } from "../../identity/names.ts";
 import type { RunAction } from "../main.ts";
-import { readAudit, withCaller } from "../session.ts";
+import { requireAuditRead, withCaller } from "../session.ts";
 
 /** `crucible audit verify|export`: the hash-chained audit log. */
 export function registerAudit(program: Command, run: RunAction): void {
@@ -20,7 +20,7 @@ export function registerAudit(program: Command, run: RunAction): void {
         const verdict = options.file
           ? await verifyAuditFile(options.file)
           : await withCaller(ctx, async (db, caller) => {
-              await readAudit(
+              await requireAuditRead(
                 db,
                 caller,
                 await workspaceByName(db, requireWorkspace(options.workspace)),
@@ -49,7 +49,7 @@ export function registerAudit(program: Command, run: RunAction): void {
     .action(
       run(async (ctx, options: { workspace: string; out: string }) => {
         const head = await withCaller(ctx, async (db, caller) => {
-          await readAudit(db, caller, await workspaceByName(db, options.workspace), "audit export");
+          await requireAuditRead(db, caller, await workspaceByName(db, options.workspace), "audit export");
           return exportAuditJsonl(db, options.out);
         });
         ctx.out.result(

@@ -7,7 +7,7 @@ import { isRole, type Role } from "../../policy/actions.ts";
 import { parseDuration } from "../duration.ts";
 import { table } from "../io.ts";
 import type { RunAction } from "../main.ts";
-import { readAudit, withCaller } from "../session.ts";
+import { requireAuditRead, withCaller } from "../session.ts";
 
 interface CreateOptions {
   workspace: string;
@@ -85,7 +85,7 @@ export function registerPrincipal(program: Command, run: RunAction): void {
         const unusedForS = options.stale === undefined ? undefined : parseDuration("--stale", options.stale);
         const result = await withCaller(ctx, async (db, caller) => {
           const workspace = await workspaceByName(db, options.workspace);
-          await readAudit(db, caller, workspace, "principals");
+          await requireAuditRead(db, caller, workspace, "principals");
           const principals = await listPrincipals(db, workspace);
           if (unusedForS === undefined) return { principals };
           const members = new Map(principals.map((p) => [p.id, p]));

@@ -53,6 +53,16 @@ def _parser() -> argparse.ArgumentParser:
         "<home>/bases/nano-<preset>/",
     )
 
+    acme = nano_commands.add_parser(
+        "acme",
+        help="generate the demo's acme-handbook customer dataset (new products in the world's "
+        "relations, support transcripts with planted PII, secrets and canaries, held-out eval); "
+        "prints a JSON summary on stdout",
+    )
+    acme.add_argument("--out", required=True, help="directory to write the JSONL files into")
+    acme.add_argument("--preset", choices=["tiny", "demo"], default="tiny")
+    acme.add_argument("--seed", type=int, default=2024)
+
     digest = commands.add_parser(
         "digest", help="print the digest of a checkpoint directory or data file (for job specs)"
     )
@@ -151,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "run":
         return _run(args)
+    if args.command == "nano" and args.nano_command == "acme":
+        from crucible_trainer.nano.acme import build_acme
+
+        print(json.dumps(build_acme(Path(args.out), args.preset, args.seed)))
+        return 0
     if args.command == "nano":
         return _nano_build(args)
     try:

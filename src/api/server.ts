@@ -1,0 +1,28 @@
+import type { Hono } from "hono";
+import { authenticate } from "../identity/authenticate.ts";
+import type { OidcVerifier } from "../identity/oidc.ts";
+import type { Db } from "../store/db.ts";
+import { createApp } from "./app.ts";
+import { governanceRoutes } from "./routes/governance.ts";
+
+export interface ApiOptions {
+  /** Verifies federated JWTs (SSO, CI pipelines, Kubernetes) when issuers are configured. */
+  oidc?: OidcVerifier;
+  onInternalError?: (err: unknown) => void;
+}
+
+export const API_VERSION = "0.1.0";
+
+/**
+ * The Crucible HTTP API over one store. Every bearer route authenticates first; every service it
+ * calls authorises and audits its own decision.
+ * @example const res = await buildApi(db).request("/v1/me", { headers: { authorization: `Bearer ${token}` } });
+ */
+export function buildApi(db: Db, options: ApiOptions = {}): Hono {
+  return createApp({
+    routes: governanceRoutes(db),
+    authenticate: (bearer) => authenticate(db, bearer, options.oidc ? { oidc: options.oidc } : {}),
+    version: API_VERSION,
+    ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
+  });
+}

@@ -1,0 +1,38 @@
+import { serve } from "@hono/node-server";
+import type { Command } from "commander";
+import { buildApi } from "../../api/server.ts";
+import { invalid } from "../../core/errors.ts";
+import { openStore, storeConfigFromEnv } from "../../store/open.ts";
+import type { RunAction } from "../main.ts";
+
+/** `crucible serve`: the HTTP API (and, later, the console and gateway) on one port. */
+export function registerServe(program: Command, run: RunAction): void {
+  program
+    .command("serve")
+    .description("serve the HTTP API (OpenAPI at /openapi.json) until interrupted")
+    .option("--host <host>", "address to bind", "127.0.0.1")
+    .option("--port <port>", "port to listen on", "7070")
+    .action(
+      run(async (ctx, options: { host: string; port: string }) => {
+        const port = Number(options.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535)
+          throw invalid("--port", "is not a port", options.port, "Use 0-65535");
+        const db = await openStore(storeConfigFromEnv(ctx.env));
+        const app = buildApi(db, {
+          onInternalError: (err) => ctx.out.info(`internal error: ${(err as Error).stack ?? String(err)}`),
+        });
+        const server = serve({ fetch: app.fetch, hostname: options.host, port }, (info) => {
+          ctx.out.info(
+            `crucible serve: listening on http://${options.host}:${info.port} (OpenAPI at /openapi.json)`,
+          );
+        });
+        await new Promise<void>((resolve) => {
+          const stop = () => server.close(() => resolve());
+          process.once("SIGINT", stop);
+          process.once("SIGTERM", stop);
+        });
+        await db.close();
+        ctx.out.result({ stopped: true }, () => "crucible serve: stopped");
+      }),
+    );
+}
