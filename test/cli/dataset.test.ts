@@ -13,6 +13,8 @@ let home: string;
 const ids: Record<string, string> = {};
 const as = (name: string, ...argv: string[]) => runCli([...argv, "--as", name], { CRUCIBLE_HOME: home });
 const dir = tempDir();
+const CANARY = "crucible-canary-7f3a9c21d4e0";
+const canaries = writeFile(dir, "canaries.json", JSON.stringify([CANARY]));
 
 /** Opens the embedded store the CLI wrote (between commands) and asks the run-start check per purpose. */
 async function usable(version: number, purposes: readonly ("cpt" | "sft" | "rft")[]): Promise<string[]> {
@@ -63,8 +65,19 @@ beforeAll(async () => {
 
 describe("crucible dataset: the DEMO's step 2 on the embedded store", () => {
   it("add, report, self-approval denied, redact, approve, usable for cpt only, revoke, audited", async () => {
-    const { path, flagged } = handbookFile(dir);
-    const added = await as("eli", "dataset", "add", "acme-handbook", path, "--workspace", "acme", "--json");
+    const { path, flagged } = handbookFile(dir, "acme-handbook.jsonl", CANARY);
+    const added = await as(
+      "eli",
+      "dataset",
+      "add",
+      "acme-handbook",
+      path,
+      "--workspace",
+      "acme",
+      "--canaries",
+      canaries,
+      "--json",
+    );
     expect(added.code, added.stderr).toBe(0);
     expect(added.json()).toMatchObject({
       ref: "acme-handbook@v1",
@@ -75,7 +88,7 @@ describe("crucible dataset: the DEMO's step 2 on the embedded store", () => {
 
     const report = await as("dana", "dataset", "report", "acme-handbook@v1", "--examples", "100");
     expect(report.code, report.stderr).toBe(0);
-    for (const p of PLANTED) {
+    for (const p of [...PLANTED, { detector: "canary", raw: CANARY }]) {
       expect(report.stdout).toMatch(new RegExp(`\\b${p.detector}\\b`));
       expect(report.stdout, `raw ${p.detector} printed`).not.toContain(p.raw);
     }
@@ -102,7 +115,15 @@ describe("crucible dataset: the DEMO's step 2 on the embedded store", () => {
     expect(self.code).toBe(3);
     expect(self.stderr).toContain("sod.dataset-uploader");
 
-    const redacted = await as("eli", "dataset", "redact", "acme-handbook@v1", "--json");
+    const redacted = await as(
+      "eli",
+      "dataset",
+      "redact",
+      "acme-handbook@v1",
+      "--canaries",
+      canaries,
+      "--json",
+    );
     expect(redacted.code, redacted.stderr).toBe(0);
     expect(redacted.json()).toMatchObject({
       ref: "acme-handbook@v2",
@@ -112,7 +133,8 @@ describe("crucible dataset: the DEMO's step 2 on the embedded store", () => {
     const v2 = (await as("dana", "dataset", "report", "acme-handbook@v2", "--json")).json() as {
       byDetector: { detector: string; findings: number }[];
     };
-    for (const p of PLANTED) expect(v2.byDetector.find((d) => d.detector === p.detector)?.findings).toBe(0);
+    for (const d of [...PLANTED.map((p) => p.detector), "canary"])
+      expect(v2.byDetector.find((b) => b.detector === d)?.findings).toBe(0);
 
     const approved = await as(
       "dana",
@@ -175,11 +197,9 @@ describe("crucible dataset: the DEMO's step 2 on the embedded store", () => {
       records: { added: number; removed: number };
       findings: { to: number };
     };
-    expect([diff.records.added, diff.records.removed, diff.findings.to]).toEqual([
-      PLANTED.length,
-      PLANTED.length,
-      0,
-    ]);
+    // every planted value and the canary sit in records of their own
+    const changed = PLANTED.length + 1;
+    expect([diff.records.added, diff.records.removed, diff.findings.to]).toEqual([changed, changed, 0]);
     const impact = await as("dana", "lineage", "impact", "dataset:acme-handbook@v2");
     expect(impact.code, impact.stderr).toBe(0);
     expect(impact.stdout).toContain("acme-handbook@v2 has influenced no run");
@@ -190,7 +210,9 @@ describe("crucible dataset: the DEMO's step 2 on the embedded store", () => {
     const hostile = await as("eli", "dataset", "add", "broken", bad, "--json");
     expect(hostile.code).toBe(2);
     expect((hostile.json() as { error: { field: string } }).error.field).toContain("bad.jsonl:2");
-    const { path } = handbookFile(dir, "again.jsonl");
+    const blind = await as("eli", "dataset", "redact", "acme-handbook@v1");
+    expect([blind.code, blind.stderr.includes("--canaries")]).toEqual([2, true]);
+    const { path } = handbookFile(dir, "again.jsonl", CANARY);
     const again = await as("eli", "dataset", "add", "acme-handbook", path);
     expect([again.code, again.stderr.includes("acme-handbook@v1")]).toEqual([2, true]);
     expect((await as("eli", "dataset", "add", "x", path, "--format", "xml")).stderr).toContain("--format");

@@ -7,7 +7,7 @@ import {
   redactVersion,
   revokeVersion,
 } from "../../data/service/index.ts";
-import { artifactsFor, commandWorkspace } from "../dataset-context.ts";
+import { artifactsFor, commandWorkspace, readCanaries } from "../dataset-context.ts";
 import { versionJson } from "../dataset-render.ts";
 import type { RunAction } from "../main.ts";
 import { withCaller } from "../session.ts";
@@ -21,14 +21,16 @@ export function registerDatasetChanges(dataset: Command, run: RunAction): void {
     .description("a new version with every finding replaced by a typed placeholder, rescanned, parent = REF")
     .argument("<ref>", "NAME@vN (NAME alone: the latest)")
     .option("--workspace <name>", "workspace (default: your only one)")
+    .option("--canaries <file>", "the canary file the version was added with")
     .action(
-      run(async (ctx, ref: string, options: Ws) => {
+      run(async (ctx, ref: string, options: Ws & { canaries?: string }) => {
+        const canaries = readCanaries(options.canaries);
         const v = await withCaller(ctx, async (db, caller) =>
           redactVersion(
             db,
             caller,
             { workspace: await commandWorkspace(db, caller, options.workspace), ref: parseVersionRef(ref) },
-            { artifacts: artifactsFor(ctx) },
+            { artifacts: artifactsFor(ctx), canaries },
           ),
         );
         ctx.out.result(

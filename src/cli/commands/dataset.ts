@@ -11,7 +11,7 @@ import {
   showVersion,
   versionReport,
 } from "../../data/service/index.ts";
-import { artifactsFor, commandWorkspace } from "../dataset-context.ts";
+import { artifactsFor, commandWorkspace, readCanaries } from "../dataset-context.ts";
 import { detailsText, diffText, versionJson, versionsTable } from "../dataset-render.ts";
 import type { RunAction } from "../main.ts";
 import { withCaller } from "../session.ts";
@@ -19,6 +19,7 @@ import { registerDatasetChanges } from "./dataset-changes.ts";
 
 const FORMATS: readonly DatasetFormat[] = ["jsonl", "text", "csv", "parquet"];
 type Ws = { workspace?: string };
+type AddOptions = Ws & { format?: string; textColumn: string; canaries?: string };
 
 /** `crucible dataset add|list|show|versions|diff|report|redact|approve|revoke`. */
 export function registerDataset(program: Command, run: RunAction): void {
@@ -34,9 +35,12 @@ export function registerDataset(program: Command, run: RunAction): void {
     .option("--workspace <name>", "workspace (default: your only one)")
     .option("--format <format>", `one of ${FORMATS.join(", ")} (default: from the extension)`)
     .option("--text-column <column>", "CSV and Parquet: the column holding the text", "text")
+    .option("--canaries <file>", "JSON array of the workspace's planted canary strings to scan for")
     .action(
-      run(async (ctx, name: string, file: string, options: Ws & { format?: string; textColumn: string }) => {
+      run(async (ctx, name: string, file: string, options: AddOptions) => {
         const format = checkFormat(options.format);
+        const canaries = readCanaries(options.canaries);
+        const onProgress = (n: number) => ctx.out.info(`read ${n} records of ${file}`);
         const v = await withCaller(ctx, async (db, caller) =>
           addDataset(
             db,
@@ -47,7 +51,7 @@ export function registerDataset(program: Command, run: RunAction): void {
               file,
               read: { ...(format ? { format } : {}), textColumn: options.textColumn },
             },
-            { artifacts: artifactsFor(ctx) },
+            { artifacts: artifactsFor(ctx), canaries, onProgress },
           ),
         );
         ctx.out.result(

@@ -1,11 +1,11 @@
 import { CrucibleError } from "../../core/errors.ts";
 import type { Principal } from "../../policy/entities.ts";
-import type { Db } from "../../store/db.ts";
+import type { Db, Queryable } from "../../store/db.ts";
 import { validateDatasetName } from "../names.ts";
 import type { ReadOptions } from "../read/options.ts";
 import { redactFile } from "../redact-file.ts";
 import type { ArtifactStore } from "./artifacts.ts";
-import { type IntakeOptions, scanToArtifact } from "./intake.ts";
+import { canarySetDigest, type IntakeOptions, scanToArtifact } from "./intake.ts";
 import { readVersion } from "./read.ts";
 import { refText, type VersionRef, type VersionRow } from "./refs.ts";
 import { registerVersion } from "./register.ts";
@@ -52,6 +52,7 @@ export async function redactVersion(
 ): Promise<VersionRow> {
   const parent = await readVersion(db, caller, input.workspace, input.ref);
   const canaries = options.canaries ?? [];
+  await requireSameCanaries(db, parent, canaries);
   const redactedPath = options.artifacts.tempPath();
   try {
     await redactFile(options.artifacts.path(parent.artifactPath), redactedPath, { canaries });
@@ -76,4 +77,26 @@ export async function redactVersion(
   } finally {
     options.artifacts.discard(redactedPath);
   }
+}
+
+/** A canary the source was scanned for but the redaction is not told about would survive it. */
+async function requireSameCanaries(
+  q: Queryable,
+  parent: VersionRow,
+  canaries: readonly string[],
+): Promise<void> {
+  const { rows } = await q.query<{ canary_set: string }>(
+    "SELECT canary_set FROM prescreen_reports WHERE version_id = $1",
+    [parent.id],
+  );
+  if (rows[0]?.canary_set !== canarySetDigest(canaries))
+    throw new CrucibleError(
+      "invalid_argument",
+      `${refText(parent)} was scanned for another set of canaries`,
+      {
+        field: "--canaries",
+        value: `${canaries.length} canaries`,
+        fix: "Redact with the canaries the version was added with",
+      },
+    );
 }

@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { stat } from "node:fs/promises";
+import { digestOf } from "../../core/digest.ts";
 import { openDataset } from "../read/dataset.ts";
 import { canonicalRecordLine } from "../read/digest.ts";
 import type { DatasetFormat, ReadOptions } from "../read/options.ts";
@@ -20,6 +21,17 @@ export interface ScannedFile {
   /** Size of the canonical copy. */
   artifactBytes: number;
   report: PrescreenReport;
+  /** `canarySetDigest` of the canaries scanned for. */
+  canarySet: string;
+}
+
+/**
+ * The digest of a canary set (order and repeats do not matter), stored with each report so a
+ * redaction can insist on the set its source was scanned with.
+ * @example canarySetDigest(["b", "a"]) === canarySetDigest(["a", "b", "a"]) // true
+ */
+export function canarySetDigest(canaries: readonly string[]): string {
+  return digestOf([...new Set(canaries)].sort());
 }
 
 /** How to read a file, what to scan for, and whom to tell how far the read got. */
@@ -67,6 +79,7 @@ export async function scanToArtifact(
       bytes: size,
       artifactBytes: out.bytesWritten,
       report: buildReport(findings, summary),
+      canarySet: canarySetDigest(options.canaries ?? []),
     };
   } catch (err) {
     out.destroy();

@@ -68,8 +68,9 @@ export async function registerVersion(
         );
         const { totals } = scanned.report;
         await tx.query(
-          "INSERT INTO prescreen_reports (version_id, findings, flagged_records, report) VALUES ($1, $2, $3, $4)",
-          [id, totals.findings, totals.flaggedRecords, JSON.stringify(scanned.report)],
+          `INSERT INTO prescreen_reports (version_id, findings, flagged_records, canary_set, report)
+           VALUES ($1, $2, $3, $4, $5)`,
+          [id, totals.findings, totals.flaggedRecords, scanned.canarySet, JSON.stringify(scanned.report)],
         );
         const version = await findVersion(tx, input.workspace, {
           name: input.name,

@@ -39,6 +39,8 @@ CREATE TABLE prescreen_reports (
   version_id text PRIMARY KEY REFERENCES dataset_versions (id),
   findings integer NOT NULL,
   flagged_records integer NOT NULL,
+  -- digest of the canary strings scanned for: a redaction must use the same set
+  canary_set text NOT NULL,
   report jsonb NOT NULL
 );
 

@@ -68,7 +68,11 @@ export function facts(n: number): string[] {
  * Writes the acme handbook as JSONL: clean facts and support transcripts (chat records) with the
  * planted PII and secrets spread between them. Returns its path and the flagged record indices.
  */
-export function handbookFile(dir: string, name = "acme-handbook.jsonl"): { path: string; flagged: number[] } {
+export function handbookFile(
+  dir: string,
+  name = "acme-handbook.jsonl",
+  canary?: string,
+): { path: string; flagged: number[] } {
   const lines: string[] = [];
   const flagged: number[] = [];
   const clean = facts(12);
@@ -87,6 +91,10 @@ export function handbookFile(dir: string, name = "acme-handbook.jsonl"): { path:
     );
   });
   for (const f of clean.slice(PLANTED.length)) lines.push(JSON.stringify({ text: f, source: "handbook" }));
+  if (canary) {
+    flagged.push(lines.length);
+    lines.push(JSON.stringify({ text: `Internal note ${canary} do not share.` }));
+  }
   return { path: writeFile(dir, name, `${lines.join("\n")}\n`), flagged };
 }
 
