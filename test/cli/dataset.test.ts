@@ -37,6 +37,11 @@ async function usable(version: number, purposes: readonly ("cpt" | "sft" | "rft"
   }
 }
 
+/** Lines (records) in a JSONL file. */
+function recordLines(path: string): number {
+  return readFileSync(path, "utf8").trim().split("\n").length;
+}
+
 beforeAll(async () => {
   home = tempHome();
   expect(
@@ -85,6 +90,9 @@ describe("crucible dataset: the DEMO's step 2 on the embedded store", () => {
       status: "pending",
       parent: null,
     });
+    const digest = (added.json() as { digest: string }).digest;
+    const artifact = join(home, "artifacts", "datasets", `sha256-${digest.slice("sha256:".length)}.jsonl`);
+    expect(readFileSync(artifact, "utf8").split("\n")).toHaveLength(recordLines(path) + 1);
 
     const report = await as("dana", "dataset", "report", "acme-handbook@v1", "--examples", "100");
     expect(report.code, report.stderr).toBe(0);
@@ -216,6 +224,10 @@ describe("crucible dataset: the DEMO's step 2 on the embedded store", () => {
     const again = await as("eli", "dataset", "add", "acme-handbook", path);
     expect([again.code, again.stderr.includes("acme-handbook@v1")]).toEqual([2, true]);
     expect((await as("eli", "dataset", "add", "x", path, "--format", "xml")).stderr).toContain("--format");
+    const csv = writeFile(dir, "notes.csv", 'id,body\n1,"first, with a comma"\n2,second\n');
+    const notes = await as("eli", "dataset", "add", "notes", csv, "--text-column", "body", "--json");
+    expect(notes.code, notes.stderr).toBe(0);
+    expect(notes.json()).toMatchObject({ ref: "notes@v1", format: "csv", records: 2 });
     expect((await as("eli", "dataset", "show", "acme-handbook@v9")).code).toBe(2);
     expect((await as("dana", "dataset", "approve", "acme-handbook@v2", "--purpose", "pretrain")).code).toBe(
       2,
