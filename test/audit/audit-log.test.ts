@@ -127,6 +127,8 @@ describeEachStore("audit log", (open, kind) => {
     }
   });
 
+  // Several processes appending at once exists only on a server: PGlite is single-process by
+  // design (its directory lock refuses a second process), so the PGlite variant has nothing to test.
   it.skipIf(kind !== "postgres")(
     "keeps one unforked, gapless chain while four processes append at once",
     async () => {
