@@ -89,8 +89,7 @@ export interface Warning {
   type: "warning";
   run_id: RunId;
   time: Time;
-  code:
-    "partial_checkpoint_removed" | "invalid_checkpoint_skipped" | "source_exhausted_epoch" | "nonfinite_loss" | "other";
+  code: "partial_checkpoint_removed" | "invalid_checkpoint_skipped" | "source_new_epoch" | "other";
   message: string;
 }
 export interface Finished {
