@@ -1,18 +1,16 @@
-import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { verifyAuditLog } from "../audit/export.ts";
 import { CrucibleError } from "../core/errors.ts";
-import { prescreenFile } from "../data/prescreen.ts";
-import { redactFile } from "../data/redact-file.ts";
+import { ArtifactStore } from "../data/service/artifacts.ts";
 import { createServiceIdentity, createUser, loadPrincipal } from "../identity/principals.ts";
 import { bootstrap } from "../identity/workspaces.ts";
 import { runLocal, runTrainerCommand } from "../jobs/local-runner.ts";
-import { REPO_ROOT } from "../jobs/trainer-python.ts";
 import type { TrainerEvent } from "../protocol/types/events.gen.ts";
 import type { JobSpec } from "../protocol/types/job-spec.gen.ts";
 import { openStore } from "../store/open.ts";
 import { checkpointDigest, fileDigest } from "./files.ts";
+import { type Denial, dataStory, type StoryData } from "./story-data.ts";
 
 export interface DemoOptions {
   /** Crucible home: the nano family is cached under it; each demo run gets its own folder. */
@@ -31,13 +29,8 @@ export interface DemoSummary {
   ok: boolean;
   workdir: string;
   base: Record<string, string>;
-  data: {
-    records: number;
-    flagged_records: number;
-    findings: Record<string, number>;
-    redactions: number;
-    rescan_findings: number;
-  };
+  data: StoryData["summary"];
+  denials: Denial[];
   runs: Record<
     string,
     { tokens_by_source: Record<string, number>; final_loss: number | null; checkpoint: string }
@@ -73,10 +66,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const total = performance.now();
   const db = await openStore({ kind: "pglite", home: join(workdir, "store") });
   try {
-    await timed("governance", async () => {
+    const cast = await timed("governance", async () => {
       options.say("governance: workspace acme, admin root, people and service identities with their roles");
       const { workspace, admin } = await bootstrap(db, { workspace: "acme", admin: "root" });
-      const rootNow = (await loadPrincipal(db, admin))!;
+      const root = (await loadPrincipal(db, admin))!;
       const people = {
         eli: "ml-engineer",
         dana: "data-steward",
@@ -85,21 +78,26 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       } as const;
       const ids: Record<string, string> = {};
       for (const [name, role] of Object.entries(people))
-        ids[name] = await createUser(db, { principal: rootNow, workspace, name, roles: [role] });
+        ids[name] = await createUser(db, { principal: root, workspace, name, roles: [role] });
       await createServiceIdentity(db, {
-        principal: rootNow,
+        principal: root,
         workspace,
         name: "ops-bot",
         owner: ids.eli!,
         roles: ["deployer"],
       });
       await createServiceIdentity(db, {
-        principal: rootNow,
+        principal: root,
         workspace,
         name: "support-app",
         owner: ids.eli!,
         roles: [],
       });
+      return {
+        workspace,
+        eli: (await loadPrincipal(db, ids.eli!))!,
+        dana: (await loadPrincipal(db, ids.dana!))!,
+      };
     });
 
     const base = await timed("base", async () => {
@@ -117,45 +115,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       return join(options.home, "bases", `nano-${size.preset}`);
     });
 
+    const denials: Denial[] = [];
     const data = await timed("data", async () => {
-      options.say("data: acme-handbook generated, pre-screened for PII, secrets and canaries, then redacted");
-      const dir = join(workdir, "data");
-      const made = spawnSync(
-        options.python,
-        ["-m", "crucible_trainer", "nano", "acme", "--out", dir, "--preset", size.preset],
-        {
-          cwd: REPO_ROOT,
-          encoding: "utf8",
-        },
-      );
-      if (made.status !== 0)
-        throw new CrucibleError(
-          "internal",
-          `generating acme-handbook failed: ${made.stderr.trim().split("\n").at(-1)}`,
-        );
-      const canaries = JSON.parse(readFileSync(join(dir, "canaries.json"), "utf8")) as string[];
-      const handbook = join(dir, "acme-handbook.jsonl");
-      const report = await prescreenFile(handbook, { canaries });
-      const redacted = join(dir, "acme-handbook.redacted.jsonl");
-      const result = await redactFile(handbook, redacted, { canaries });
-      const rescan = await prescreenFile(redacted, { canaries });
-      const findings = Object.fromEntries(
-        report.byDetector.filter((d) => d.findings > 0).map((d) => [d.detector, d.findings]),
-      );
-      options.say(
-        `data: ${report.totals.flaggedRecords} of ${report.dataset?.records ?? "?"} records flagged (${JSON.stringify(findings)}); ${result.redactions} spans redacted; rescan finds ${rescan.totals.findings}`,
-      );
-      return {
-        dir,
-        redacted,
-        summary: {
-          records: report.dataset?.records ?? 0,
-          flagged_records: report.totals.flaggedRecords,
-          findings,
-          redactions: result.redactions,
-          rescan_findings: rescan.totals.findings,
-        },
-      };
+      options.say("data: acme-handbook generated, added, pre-screened, gated, redacted and approved");
+      const artifacts = new ArtifactStore(join(workdir, "artifacts"));
+      return dataStory(db, cast, {
+        python: options.python,
+        dir: join(workdir, "data"),
+        preset: size.preset,
+        artifacts,
+        denials,
+        say: options.say,
+      });
     });
 
     const hyper = (steps: number, lr: number) => ({
@@ -199,8 +170,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
           sources: [
             {
               name: "acme-handbook",
-              path: data.redacted,
-              digest: await fileDigest(data.redacted),
+              path: data.handbook,
+              digest: await fileDigest(data.handbook),
               share: 0.3,
               format: "text",
             },
@@ -222,7 +193,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
     await timed("sft", async () => {
       options.say("sft: acme Q&A 50% / replay instructions and refusals 50%, loss on answers only");
-      const qa = join(data.dir, "acme-qa.jsonl");
+      const qa = data.qa;
       const post = join(base, "corpora", "post.jsonl");
       return train("sft", {
         protocol_version: 1,
@@ -250,15 +221,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     );
     timings.total = Math.round((performance.now() - total) / 100) / 10;
     const summary: DemoSummary = {
-      ok: audit.ok && data.summary.rescan_findings === 0,
+      ok: audit.ok && data.summary.rescan_findings === 0 && denials.length === 2,
       workdir,
       base: Object.fromEntries(["pre", "mid", "post"].map((s) => [s, checkpointDigest(join(base, s))])),
       data: data.summary,
+      denials,
       runs,
       audit: { verified: audit.ok, entries: audit.ok ? audit.count : 0 },
       timings_s: timings,
       steps_not_yet_built: [
-        "dataset approval gates and denials",
         "rft",
         "evaluation and drift gates",
         "checkpoint approval and provenance",

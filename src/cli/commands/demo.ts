@@ -38,6 +38,7 @@ export function registerDemo(program: Command, run: RunAction): void {
               ([name, r]) =>
                 `  ${name.padEnd(4)} final loss ${r.final_loss?.toFixed(3) ?? "-"}, tokens ${JSON.stringify(r.tokens_by_source)}`,
             ),
+            ...summary.denials.map((d) => `  denied ${d.step}: ${d.actor} ${d.action} [rule: ${d.rule}]`),
             `  audit ${summary.audit.verified ? "verified" : "BROKEN"} (${summary.audit.entries} entries)`,
             `  timings ${JSON.stringify(summary.timings_s)}`,
             `  not built yet: ${summary.steps_not_yet_built.join(", ")}`,

@@ -1,0 +1,159 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { CrucibleError } from "../core/errors.ts";
+import { addDataset, redactVersion } from "../data/service/add.ts";
+import { approveVersion } from "../data/service/approve.ts";
+import type { ArtifactStore } from "../data/service/artifacts.ts";
+import { versionReport } from "../data/service/read.ts";
+import { authorizeRunStart } from "../jobs/run-gate.ts";
+import { REPO_ROOT } from "../jobs/trainer-python.ts";
+import type { Principal } from "../policy/entities.ts";
+import type { Db } from "../store/db.ts";
+
+export interface Denial {
+  step: string;
+  actor: string;
+  action: string;
+  rule: string;
+  message: string;
+}
+
+export interface StoryData {
+  /** Paths of the approved versions' artifacts the runs read. */
+  handbook: string;
+  qa: string;
+  summary: {
+    records: number;
+    flagged_records: number;
+    findings: Record<string, number>;
+    redacted_version: string;
+    rescan_findings: number;
+  };
+}
+
+interface Cast {
+  workspace: string;
+  eli: Principal;
+  dana: Principal;
+}
+
+/**
+ * DEMO step 2: eli adds the generated acme-handbook, its pre-screen flags the planted PII,
+ * secrets and canaries; training on it and approving it himself are denied; the redacted version
+ * is approved by dana, bound to its digest; the runs' gate then lets eli train on it.
+ */
+export async function dataStory(
+  db: Db,
+  cast: Cast,
+  options: {
+    python: string;
+    dir: string;
+    preset: string;
+    artifacts: ArtifactStore;
+    denials: Denial[];
+    say: (line: string) => void;
+  },
+): Promise<StoryData> {
+  const made = spawnSync(
+    options.python,
+    ["-m", "crucible_trainer", "nano", "acme", "--out", options.dir, "--preset", options.preset],
+    {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+    },
+  );
+  if (made.status !== 0)
+    throw new CrucibleError(
+      "internal",
+      `generating acme-handbook failed: ${made.stderr.trim().split("\n").at(-1)}`,
+    );
+  const canaries = JSON.parse(readFileSync(join(options.dir, "canaries.json"), "utf8")) as string[];
+  const service = { artifacts: options.artifacts, canaries };
+  const { workspace, eli, dana } = cast;
+
+  const v1 = await addDataset(
+    db,
+    eli,
+    { workspace, name: "acme-handbook", file: join(options.dir, "acme-handbook.jsonl") },
+    service,
+  );
+  const report = await versionReport(db, eli, workspace, { name: "acme-handbook", version: 1 });
+  const findings = Object.fromEntries(
+    report.byDetector.filter((d) => d.findings > 0).map((d) => [d.detector, d.findings]),
+  );
+  options.say(
+    `data: eli added acme-handbook@v1: ${report.totals.flaggedRecords} of ${v1.records} records flagged ${JSON.stringify(findings)}`,
+  );
+
+  await expectDenied(options.denials, "train-unapproved-data", "eli", "run.start", () =>
+    authorizeRunStart(db, eli, {
+      workspace,
+      runId: "demo-cpt-unapproved",
+      datasets: [{ ref: { name: "acme-handbook", version: 1 }, purpose: "cpt" }],
+    }),
+  );
+  await expectDenied(options.denials, "self-approve-data", "eli", "dataset.approve", () =>
+    approveVersion(db, eli, { workspace, ref: { name: "acme-handbook", version: 1 }, purposes: ["cpt"] }),
+  );
+
+  const v2 = await redactVersion(db, eli, { workspace, ref: { name: "acme-handbook", version: 1 } }, service);
+  const rescan = await versionReport(db, eli, workspace, { name: "acme-handbook", version: v2.version });
+  await approveVersion(db, dana, {
+    workspace,
+    ref: { name: "acme-handbook", version: v2.version },
+    purposes: ["cpt", "sft", "rft"],
+  });
+  await addDataset(
+    db,
+    eli,
+    { workspace, name: "acme-qa", file: join(options.dir, "acme-qa.jsonl") },
+    service,
+  );
+  await approveVersion(db, dana, { workspace, ref: { name: "acme-qa", version: 1 }, purposes: ["sft"] });
+  options.say(
+    `data: eli redacted it as acme-handbook@v${v2.version} (rescan: ${rescan.totals.findings} findings); dana approved it for cpt, sft, rft, and acme-qa@v1 for sft`,
+  );
+
+  const [handbook] = await authorizeRunStart(db, eli, {
+    workspace,
+    runId: "demo-cpt",
+    datasets: [{ ref: { name: "acme-handbook", version: v2.version, digest: v2.digest }, purpose: "cpt" }],
+  });
+  const [qa] = await authorizeRunStart(db, eli, {
+    workspace,
+    runId: "demo-sft",
+    datasets: [{ ref: { name: "acme-qa", version: 1 }, purpose: "sft" }],
+  });
+  return {
+    handbook: options.artifacts.path(handbook!.artifactPath),
+    qa: options.artifacts.path(qa!.artifactPath),
+    summary: {
+      records: v1.records,
+      flagged_records: report.totals.flaggedRecords,
+      findings,
+      redacted_version: `acme-handbook@v${v2.version}`,
+      rescan_findings: rescan.totals.findings,
+    },
+  };
+}
+
+/** Runs an action that policy must refuse, and records the refusal with its rule. */
+async function expectDenied(
+  denials: Denial[],
+  step: string,
+  actor: string,
+  action: string,
+  fn: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof CrucibleError && err.code === "permission_denied") {
+      denials.push({ step, actor, action, rule: err.details.rule ?? "", message: err.message });
+      return;
+    }
+    throw err;
+  }
+  throw new CrucibleError("internal", `${step}: ${actor} was allowed ${action}, which policy must deny`);
+}
