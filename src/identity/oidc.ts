@@ -13,7 +13,7 @@ import { governed } from "../policy/audited.ts";
 import { actorId, type Principal } from "../policy/entities.ts";
 import type { Db, Queryable } from "../store/db.ts";
 import type { Authenticated } from "./authenticate.ts";
-import { loadPrincipal } from "./principals.ts";
+import { loadPrincipal, requirePrincipal } from "./principals.ts";
 
 /** One trusted OIDC issuer (a CI system, a Kubernetes cluster, a corporate IdP). */
 export interface OidcIssuerConfig {
@@ -151,12 +151,7 @@ export async function bindOidcSubject(
     db,
     request,
     async (tx) => {
-      if (!(await loadPrincipal(tx, input.target)))
-        throw new CrucibleError("not_found", `no principal ${input.target}`, {
-          field: "target",
-          value: input.target,
-          fix: "Create the principal first",
-        });
+      await requirePrincipal(tx, input.target, "target");
       await tx.query(
         "INSERT INTO oidc_bindings (issuer, subject, audience, principal_id, created_by) VALUES ($1, $2, $3, $4, $5)",
         [input.issuer, input.subject, input.audience, input.target, actorId(input.principal)],

@@ -50,6 +50,18 @@ export async function loadPrincipal(
   return { kind: "user", id, roles, disabled };
 }
 
+/** The principal with this id; `not_found` naming `field` when there is none. */
+export async function requirePrincipal(q: Queryable, id: string, field: string): Promise<Principal> {
+  const principal = await loadPrincipal(q, id);
+  if (!principal)
+    throw new CrucibleError("not_found", `no principal ${id}`, {
+      field,
+      value: id,
+      fix: "Create the principal first",
+    });
+  return principal;
+}
+
 /**
  * Creates a user in a workspace with the given roles (may be none). Needs `principal.create`.
  * @example const eli = await createUser(db, { principal: root, workspace, name: "eli", roles: ["ml-engineer"] });
@@ -163,12 +175,7 @@ export async function grantRole(
     db,
     request,
     async (tx) => {
-      if (!(await loadPrincipal(tx, input.subject)))
-        throw new CrucibleError("not_found", `no principal ${input.subject}`, {
-          field: "subject",
-          value: input.subject,
-          fix: "Create the principal first",
-        });
+      await requirePrincipal(tx, input.subject, "subject");
       await tx.query(
         `INSERT INTO role_bindings (workspace_id, principal_id, role, granted_by) VALUES ($1, $2, $3, $4)
          ON CONFLICT DO NOTHING`,
