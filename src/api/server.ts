@@ -3,6 +3,7 @@ import { authenticate } from "../identity/authenticate.ts";
 import type { OidcVerifier } from "../identity/oidc.ts";
 import type { Db } from "../store/db.ts";
 import { createApp } from "./app.ts";
+import { datasetRoutes } from "./routes/datasets.ts";
 import { governanceRoutes } from "./routes/governance.ts";
 
 export interface ApiOptions {
@@ -20,7 +21,7 @@ export const API_VERSION = "0.1.0";
  */
 export function buildApi(db: Db, options: ApiOptions = {}): Hono {
   return createApp({
-    routes: governanceRoutes(db),
+    routes: [...governanceRoutes(db), ...datasetRoutes(db)],
     authenticate: (bearer) => authenticate(db, bearer, options.oidc ? { oidc: options.oidc } : {}),
     version: API_VERSION,
     ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),

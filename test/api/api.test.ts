@@ -1,6 +1,12 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { buildApi } from "../../src/api/server.ts";
+import { addDataset, redactVersion } from "../../src/data/service/add.ts";
+import { ArtifactStore } from "../../src/data/service/artifacts.ts";
+import { principalByName, workspaceByName } from "../../src/identity/names.ts";
 import { createUser, loadPrincipal } from "../../src/identity/principals.ts";
 import { createToken } from "../../src/identity/tokens.ts";
 import { bootstrap } from "../../src/identity/workspaces.ts";
@@ -154,6 +160,55 @@ describeEachStore("HTTP API", (open) => {
     expect(revoked.status).toBe(200);
     await conforms("delete", "/v1/tokens/{token}", revoked);
     expect((await call("GET", "/v1/me", "ci")).status).toBe(401);
+  });
+
+  it("serves a version's masked pre-screen report, refuses self-approval with 403 and lets a steward approve", async () => {
+    const workspace = await workspaceByName(db, "acme");
+    const principal = async (name: string) => (await loadPrincipal(db, await principalByName(db, name)))!;
+    const eli = await principal("eli");
+    const dana = await createUser(db, {
+      principal: await principal("root"),
+      workspace,
+      name: "dana",
+      roles: ["data-steward"],
+    });
+    tokens.dana = (
+      await createToken(db, { principal: await principal("dana"), subject: dana, lifetimeS: 600 })
+    ).secret;
+    const dir = mkdtempSync(join(tmpdir(), "crucible-api-"));
+    writeFileSync(
+      join(dir, "notes.jsonl"),
+      `${JSON.stringify({ text: "Reach Maria at maria.lopez@northwind-mail.com today." })}\n`,
+    );
+    const artifacts = new ArtifactStore(join(dir, "artifacts"));
+    await addDataset(db, eli, { workspace, name: "notes", file: join(dir, "notes.jsonl") }, { artifacts });
+
+    const report = await call("GET", "/v1/workspaces/acme/datasets/notes/versions/1/report", "eli");
+    expect(report.status).toBe(200);
+    expect(JSON.stringify(report.body)).not.toContain("maria.lopez@northwind-mail.com");
+    expect((report.body.totals as { pii: number }).pii).toBe(1);
+    const self = await call("POST", "/v1/workspaces/acme/datasets/notes/versions/1/approve", "eli", {
+      purposes: ["cpt"],
+    });
+    expect(self.status).toBe(403);
+    expect((self.body.error as { rule: string }).rule).toContain("sod.dataset-uploader");
+    const flagged = await call("POST", "/v1/workspaces/acme/datasets/notes/versions/1/approve", "dana", {
+      purposes: ["cpt"],
+    });
+    expect((flagged.body.error as { rule: string }).rule).toBe("gate.dataset-prescreen");
+    await redactVersion(db, eli, { workspace, ref: { name: "notes", version: 1 } }, { artifacts });
+    const approved = await call("POST", "/v1/workspaces/acme/datasets/notes/versions/2/approve", "dana", {
+      purposes: ["cpt"],
+    });
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    await conforms(
+      "post",
+      "/v1/workspaces/{workspace}/datasets/{dataset}/versions/{version}/approve",
+      approved,
+    );
+    expect((await call("GET", "/v1/workspaces/acme/datasets/notes/versions/v1/report", "eli")).status).toBe(
+      400,
+    );
   });
 
   it("gives auditors the audit trail and a verified chain, and refuses an ml-engineer", async () => {
