@@ -265,9 +265,9 @@ def _child(variant: str, setup: dict, args: argparse.Namespace) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    parser.add_argument("--tokens", type=int, default=ROWS * SEQ_LEN * 48, help="real-token budget")
+    parser.add_argument("--tokens", type=int, default=ROWS * SEQ_LEN * 24, help="real-token budget")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--repeat", type=int, default=1, help="runs per variant; best is kept")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per variant; best is kept")
     parser.add_argument("--variant", choices=["ours", "hf"], help=argparse.SUPPRESS)
     parser.add_argument("--setup", help=argparse.SUPPRESS)
     args = parser.parse_args()

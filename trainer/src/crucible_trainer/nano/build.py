@@ -26,8 +26,9 @@ from crucible_trainer.events import EventEmitter, utc_now
 from crucible_trainer.nano.corpora import build_corpora, training_texts
 from crucible_trainer.nano.tokenizer import save_tokenizer, train_tokenizer
 from crucible_trainer.nano.world import generate_world
+from crucible_trainer.run_checkpoint import library_versions
 from crucible_trainer.spec import canonical_digest, parse_spec
-from crucible_trainer.train import library_versions, run
+from crucible_trainer.train import run
 
 STAGES = ("pre", "mid", "post")
 PUBLISHED_FILES = ("model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json")
