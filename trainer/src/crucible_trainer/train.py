@@ -130,7 +130,6 @@ class Run:
                 model_lib.load_adapter_state(model, resume[1]["adapter"])
         return model
 
-    # -- checkpoints ------------------------------------------------------------------------------
     # -- the run ----------------------------------------------------------------------------------
     def execute(self) -> dict[str, Any]:
         spec, h = self.spec, self.spec.hyper
