@@ -9,8 +9,9 @@ from safetensors.torch import load_file
 
 from crucible_trainer import checkpoint, protocol
 from crucible_trainer.events import EventEmitter, list_sink
-from crucible_trainer.nano.build import PRESETS, build_nano
+from crucible_trainer.nano.build import build_nano
 from crucible_trainer.nano.corpora import build_corpora, training_texts
+from crucible_trainer.nano.presets import PRESETS
 from crucible_trainer.nano.world import RELATIONS, generate_world
 
 
@@ -122,3 +123,15 @@ def test_demo_preset_is_the_feasibility_size():
     with torch.device("meta"):
         params = sum(t.numel() for t in LlamaForCausalLM(config).parameters())
     assert 3.0e6 < params < 3.6e6 and p.hidden_size == 256 and p.layers == 4 and p.seq_len == 128
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+@pytest.mark.parametrize("stage", ["pre", "mid", "post"])
+def test_every_preset_stage_spec_is_a_valid_job_spec(preset, stage, tmp_path):
+    from crucible_trainer.nano.build import stage_spec
+    from crucible_trainer.spec import parse_spec
+
+    fake = "sha256:" + "0" * 64
+    data = {name: (tmp_path / f"{name}.jsonl", fake) for name in ("pre", "mid", "post")}
+    spec = parse_spec(stage_spec(PRESETS[preset], stage, (tmp_path, fake), data, tmp_path / "o"))
+    assert spec.stage == ("sft" if stage == "post" else "cpt")

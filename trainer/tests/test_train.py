@@ -185,3 +185,12 @@ def test_a_base_that_does_not_match_its_digest_is_refused(tiny_llama, data_files
     doc = make_spec((tiny_llama[0], "sha256:" + "1" * 64), data_files, tmp_path / "out")
     with pytest.raises(BaseCheckpointError, match="fix: point the spec at the approved"):
         _train(doc)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_asking_for_cuda_without_a_gpu_is_bad_input(tiny_llama, data_files, tmp_path):
+    from crucible_trainer.errors import SpecError
+
+    doc = make_spec(tiny_llama, data_files, tmp_path / "out", runtime={"device": "cuda"})
+    with pytest.raises(SpecError, match=r"\$\.runtime\.device"):
+        _train(doc)

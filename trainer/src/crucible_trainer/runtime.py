@@ -9,23 +9,33 @@ from typing import Any
 import numpy as np
 import torch
 
+from crucible_trainer.errors import SpecError
 from crucible_trainer.spec import RuntimeSpec
 
 
 def pick_device(runtime: RuntimeSpec) -> torch.device:
     if runtime.device == "cuda" or (runtime.device == "auto" and torch.cuda.is_available()):
         if not torch.cuda.is_available():
-            raise RuntimeError("runtime.device is 'cuda' but no CUDA device is available")
+            raise SpecError(
+                [
+                    '$.runtime.device: no CUDA device is available (value "cuda"); '
+                    'fix: use "auto" or "cpu", or run on a machine with a GPU'
+                ]
+            )
         return torch.device("cuda")
     return torch.device("cpu")
 
 
-def configure(runtime: RuntimeSpec, seed: int) -> None:
-    """Fix threads, seeds and (when asked) deterministic kernels before anything touches torch."""
+def configure(runtime: RuntimeSpec, seed: int, device: torch.device) -> None:
+    """Fix threads, seeds and (when asked) deterministic kernels before the model is built.
+
+    On CPU every op we use has a deterministic kernel, so a missing one is an error; on CUDA a
+    kernel without a deterministic variant only warns rather than failing a long run.
+    """
     if runtime.deterministic:
-        # cuBLAS needs a fixed workspace to be deterministic; harmless on CPU.
+        # cuBLAS needs a fixed workspace to be deterministic; set before the first CUDA call.
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True, warn_only=False)
+        torch.use_deterministic_algorithms(True, warn_only=device.type == "cuda")
         torch.backends.cudnn.benchmark = False
     torch.set_num_threads(runtime.threads or os.cpu_count() or 1)
     seed_everything(seed)

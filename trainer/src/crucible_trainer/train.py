@@ -10,53 +10,32 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import platform
 import time
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import safetensors
-import safetensors.torch
-import tokenizers
 import torch
-import transformers
 
-from crucible_trainer import __version__, checkpoint, runtime
+from crucible_trainer import checkpoint, runtime
 from crucible_trainer import model as model_lib
 from crucible_trainer.data.mixer import IGNORE_INDEX, MixedStream
 from crucible_trainer.data.stream import mixed_stream, next_batch
 from crucible_trainer.errors import BaseCheckpointError, NonFiniteLossError, SpecError
 from crucible_trainer.evaluate import HeldOutSets
-from crucible_trainer.events import EventEmitter, utc_now
+from crucible_trainer.events import EventEmitter
 from crucible_trainer.loss import summed_loss
+from crucible_trainer.run_checkpoint import (
+    load_trainer_state,
+    save_run_checkpoint,
+    training_identity,
+)
 from crucible_trainer.schedule import lr_at
-from crucible_trainer.spec import JobSpec, canonical_digest
+from crucible_trainer.spec import JobSpec
 from crucible_trainer.stages import cpt, sft
 
 log = logging.getLogger("crucible_trainer")
 
 STAGES = {"cpt": cpt, "sft": sft}
-TRAINER_STATE = "trainer_state.pt"
-
-
-def library_versions() -> dict[str, str]:
-    return {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "peft": version("peft"),
-        "tokenizers": tokenizers.__version__,
-        "safetensors": safetensors.__version__,
-    }
-
-
-def training_identity(spec: JobSpec) -> str:
-    """Digest of everything that determines the trained weights; a resume must match it."""
-    resolved = spec.resolved()
-    for key in ("resume", "runtime", "output_dir", "digest", "eval", "keep_last", "run_id"):
-        resolved.pop(key)
-    return canonical_digest(resolved)
 
 
 def _optimizer(model: Any, spec: JobSpec, device: torch.device) -> torch.optim.AdamW:
@@ -128,7 +107,7 @@ class Run:
         if found is None:
             return None
         path, _, _ = found
-        state = torch.load(path / TRAINER_STATE, weights_only=True, map_location="cpu")
+        state = load_trainer_state(path)
         if state["identity"] != training_identity(self.spec):
             raise SpecError(
                 [
@@ -151,80 +130,12 @@ class Run:
                 model_lib.load_adapter_state(model, resume[1]["adapter"])
         return model
 
-    # -- checkpoints ------------------------------------------------------------------------------
-    def _save(
-        self,
-        step: int,
-        tokens: int,
-        final: bool,
-        model: Any,
-        tokenizer: Any,
-        optimizer: torch.optim.Optimizer,
-        stream: MixedStream,
-    ) -> tuple[Path, str]:
-        spec = self.spec
-        state: dict[str, Any] = {
-            "step": step,
-            "tokens": tokens,
-            "identity": training_identity(spec),
-            "sampler": stream.state(),
-            "optimizer": optimizer.state_dict(),
-            "rng": runtime.rng_state(),
-        }
-        if spec.hyper.adapter.kind == "lora":
-            state["adapter"] = model_lib.adapter_state(model)
-
-        def write(tmp: Path) -> None:
-            safetensors.torch.save_file(
-                model_lib.merged_weights(model),
-                tmp / "model.safetensors",
-                metadata={"format": "pt"},
-            )
-            model_lib.base_config(model).save_pretrained(tmp)
-            tokenizer.save_pretrained(tmp, save_jinja_files=False)
-            if spec.hyper.adapter.kind == "lora":
-                model.save_pretrained(tmp / "adapter")
-            torch.save(state, tmp / TRAINER_STATE)
-
-        manifest = {
-            "protocol_version": 1,
-            "kind": "crucible-checkpoint",
-            "run_id": spec.run_id,
-            "stage": spec.stage,
-            "step": step,
-            "tokens": tokens,
-            "final": final,
-            "parent_digest": spec.base_digest,
-            "data_sources": [
-                {
-                    "name": s.name,
-                    "digest": s.digest,
-                    "share": s.share,
-                    "tokens_seen": count,
-                    "epochs_started": epochs,
-                }
-                for s, count, epochs in zip(spec.sources, stream.counts, stream.epochs_started())
-            ],
-            "spec_digest": spec.digest,
-            "code_version": f"crucible-trainer {__version__}",
-            "library_versions": library_versions(),
-            "config": spec.resolved(),
-            "created_at": utc_now(),
-        }
-        root = checkpoint.checkpoints_root(self.output_dir)
-        root.mkdir(parents=True, exist_ok=True)
-        path = root / checkpoint.step_dir_name(step)
-        digest = checkpoint.write_checkpoint(path, write, manifest)
-        if spec.keep_last is not None:
-            checkpoint.prune(self.output_dir, spec.keep_last, keep=path)
-        return path, digest
-
     # -- the run ----------------------------------------------------------------------------------
     def execute(self) -> dict[str, Any]:
         spec, h = self.spec, self.spec.hyper
         started_at = time.monotonic()
-        runtime.configure(spec.runtime, spec.seed)
         device = runtime.pick_device(spec.runtime)
+        runtime.configure(spec.runtime, spec.seed, device)
         autocast = _autocast(spec, device)
 
         base = self._check_base()
@@ -325,8 +236,8 @@ class Run:
                 )
             if step % spec.checkpoint_every == 0 or step == h.steps:
                 final = step == h.steps
-                last_path, last_digest = self._save(
-                    step, tokens, final, model, tokenizer, optimizer, stream
+                last_path, last_digest = save_run_checkpoint(
+                    spec, step, tokens, final, model, tokenizer, optimizer, stream
                 )
                 self.emit(
                     "checkpoint",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -17,24 +19,27 @@ import numpy as np
 from crucible_trainer.errors import DataError
 
 _CHUNK = 1 << 20
+_NON_SPACE = re.compile(rb"\S")
 
 
 def index_jsonl(path: Path) -> tuple[np.ndarray, str]:
     """Byte offsets of every non-blank line, and `sha256:<hex>` of the file, in one pass."""
     digest = hashlib.sha256()
-    offsets: list[int] = []
+    offsets = array("q")  # 8 bytes per document, no per-int Python objects
     position = 0
     line_start = 0
     line_has_content = False
+    buffer = bytearray(_CHUNK)  # reused for every read: no allocation per chunk
+    view = memoryview(buffer)
     try:
         with path.open("rb") as fh:
-            while chunk := fh.read(_CHUNK):
-                digest.update(chunk)
+            while size := fh.readinto(buffer):
+                digest.update(view[:size])
                 start = 0
                 while True:
-                    newline = chunk.find(b"\n", start)
-                    piece = chunk[start:] if newline < 0 else chunk[start:newline]
-                    if piece.strip():
+                    newline = buffer.find(b"\n", start, size)
+                    end = size if newline < 0 else newline
+                    if not line_has_content and _NON_SPACE.search(buffer, start, end):
                         line_has_content = True
                     if newline < 0:
                         break
@@ -43,12 +48,12 @@ def index_jsonl(path: Path) -> tuple[np.ndarray, str]:
                     line_start = position + newline + 1
                     line_has_content = False
                     start = newline + 1
-                position += len(chunk)
+                position += size
     except OSError as e:
         raise DataError(f"cannot read data file {path}: {e.strerror}; fix: check the path") from e
     if line_has_content:
         offsets.append(line_start)
-    return np.asarray(offsets, dtype=np.int64), "sha256:" + digest.hexdigest()
+    return np.frombuffer(offsets, dtype=np.int64), "sha256:" + digest.hexdigest()
 
 
 class JsonlSource:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,85 +23,15 @@ from crucible_trainer.data.jsonl_source import index_jsonl
 from crucible_trainer.errors import CheckpointError
 from crucible_trainer.events import EventEmitter, utc_now
 from crucible_trainer.nano.corpora import build_corpora, training_texts
+from crucible_trainer.nano.presets import PRESETS, NanoPreset, StageRecipe
 from crucible_trainer.nano.tokenizer import save_tokenizer, train_tokenizer
 from crucible_trainer.nano.world import generate_world
+from crucible_trainer.run_checkpoint import library_versions
 from crucible_trainer.spec import canonical_digest, parse_spec
-from crucible_trainer.train import library_versions, run
+from crucible_trainer.train import run
 
 STAGES = ("pre", "mid", "post")
 PUBLISHED_FILES = ("model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json")
-
-
-@dataclass(frozen=True)
-class StageRecipe:
-    steps: int
-    lr: float
-    warmup_steps: int
-
-
-@dataclass(frozen=True)
-class NanoPreset:
-    name: str
-    seed: int
-    people: int
-    cities: int
-    companies: int
-    products: int
-    arithmetic_items: int
-    vocab_size: int
-    hidden_size: int
-    layers: int
-    heads: int
-    intermediate_size: int
-    seq_len: int
-    batch_size: int
-    pre: StageRecipe
-    mid: StageRecipe
-    post: StageRecipe
-
-
-PRESETS = {
-    # For tests and CI: builds in seconds; learns little.
-    "tiny": NanoPreset(
-        name="tiny",
-        seed=11,
-        people=12,
-        cities=8,
-        companies=6,
-        products=6,
-        arithmetic_items=60,
-        vocab_size=400,
-        hidden_size=64,
-        layers=2,
-        heads=4,
-        intermediate_size=128,
-        seq_len=64,
-        batch_size=8,
-        pre=StageRecipe(steps=60, lr=3e-3, warmup_steps=6),
-        mid=StageRecipe(steps=20, lr=1e-3, warmup_steps=2),
-        post=StageRecipe(steps=30, lr=1e-3, warmup_steps=3),
-    ),
-    # The DEMO.md feasibility size: ~3.4M parameters, ~5.5M training tokens in all.
-    "demo": NanoPreset(
-        name="demo",
-        seed=11,
-        people=100,
-        cities=100,
-        companies=100,
-        products=40,
-        arithmetic_items=2000,
-        vocab_size=1024,
-        hidden_size=256,
-        layers=4,
-        heads=4,
-        intermediate_size=688,
-        seq_len=128,
-        batch_size=16,
-        pre=StageRecipe(steps=2000, lr=2e-3, warmup_steps=100),
-        mid=StageRecipe(steps=400, lr=5e-4, warmup_steps=20),
-        post=StageRecipe(steps=300, lr=3e-4, warmup_steps=20),
-    ),
-}
 
 
 def _write_jsonl(path: Path, field: str | None, records: list[Any]) -> str:
@@ -131,6 +60,58 @@ def _init_model(preset: NanoPreset, tokenizer: Any, directory: Path) -> str:
     model.save_pretrained(directory)
     save_tokenizer(tokenizer, directory)
     return checkpoint.directory_digest(directory)
+
+
+# Each stage's data mix: (corpus, share of the token stream, format).
+STAGE_MIXES = {
+    "pre": ("cpt", [("pre", 1.0, "text")]),
+    "mid": ("cpt", [("mid", 0.7, "text"), ("pre", 0.3, "text")]),
+    "post": ("sft", [("post", 0.85, "chat"), ("pre", 0.15, "text")]),
+}
+
+
+def stage_spec(
+    preset: NanoPreset,
+    stage: str,
+    base: tuple[Path, str],
+    data: dict[str, tuple[Path, str]],
+    output_dir: Path,
+) -> dict[str, Any]:
+    """The JobSpec document that trains one stage of the family."""
+    kind, sources = STAGE_MIXES[stage]
+    recipe: StageRecipe = getattr(preset, stage)
+    return {
+        "protocol_version": 1,
+        "run_id": f"nano-{preset.name}-{stage}",
+        "stage": kind,
+        "base": {"path": str(base[0]), "digest": base[1]},
+        "data": {
+            "sources": [
+                {
+                    "name": f"nano-{name}",
+                    "path": str(data[name][0]),
+                    "digest": data[name][1],
+                    "share": share,
+                    "format": fmt,
+                }
+                for name, share, fmt in sources
+            ]
+        },
+        "hyperparameters": {
+            "lr": recipe.lr,
+            "warmup_steps": recipe.warmup_steps,
+            "schedule": "cosine",
+            "budget": {"steps": recipe.steps},
+            "batch_size": preset.batch_size,
+            "seq_len": preset.seq_len,
+            "weight_decay": 0.1,
+            "adapter": {"kind": "full"},
+        },
+        "seed": preset.seed,
+        "checkpoint": {"every_steps": recipe.steps, "keep_last": 1},
+        "resume": False,
+        "output_dir": str(output_dir),
+    }
 
 
 class NanoBuilder:
@@ -190,47 +171,9 @@ class NanoBuilder:
 
         tokenizer = train_tokenizer(training_texts(corpora), p.vocab_size)
         base = (work / "init", _init_model(p, tokenizer, work / "init"))
-        mixes = {
-            "pre": ("cpt", [("pre", 1.0, "text")]),
-            "mid": ("cpt", [("mid", 0.7, "text"), ("pre", 0.3, "text")]),
-            "post": ("sft", [("post", 0.85, "chat"), ("pre", 0.15, "text")]),
-        }
         digests = {}
         for stage in STAGES:
-            kind, sources = mixes[stage]
-            recipe: StageRecipe = getattr(p, stage)
-            spec_doc = {
-                "protocol_version": 1,
-                "run_id": f"nano-{p.name}-{stage}",
-                "stage": kind,
-                "base": {"path": str(base[0]), "digest": base[1]},
-                "data": {
-                    "sources": [
-                        {
-                            "name": f"nano-{name}",
-                            "path": str(data[name][0]),
-                            "digest": data[name][1],
-                            "share": share,
-                            "format": fmt,
-                        }
-                        for name, share, fmt in sources
-                    ]
-                },
-                "hyperparameters": {
-                    "lr": recipe.lr,
-                    "warmup_steps": recipe.warmup_steps,
-                    "schedule": "cosine",
-                    "budget": {"steps": recipe.steps},
-                    "batch_size": p.batch_size,
-                    "seq_len": p.seq_len,
-                    "weight_decay": 0.1,
-                    "adapter": {"kind": "full"},
-                },
-                "seed": p.seed,
-                "checkpoint": {"every_steps": recipe.steps, "keep_last": 1},
-                "resume": False,
-                "output_dir": str(work / f"{stage}-run"),
-            }
+            spec_doc = stage_spec(p, stage, base, data, work / f"{stage}-run")
             finished = run(parse_spec(spec_doc), self.emitter_for(stage))
             digests[stage] = self._publish(stage, Path(finished["checkpoint_path"]), spec_doc)
             base = (self.root / stage, digests[stage])

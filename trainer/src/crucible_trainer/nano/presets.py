@@ -1,0 +1,77 @@
+"""Sizes and training budgets of the nano family presets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StageRecipe:
+    steps: int
+    lr: float
+    warmup_steps: int
+
+
+@dataclass(frozen=True)
+class NanoPreset:
+    name: str
+    seed: int
+    people: int
+    cities: int
+    companies: int
+    products: int
+    arithmetic_items: int
+    vocab_size: int
+    hidden_size: int
+    layers: int
+    heads: int
+    intermediate_size: int
+    seq_len: int
+    batch_size: int
+    pre: StageRecipe
+    mid: StageRecipe
+    post: StageRecipe
+
+
+PRESETS = {
+    # For tests and CI: builds in seconds; learns little.
+    "tiny": NanoPreset(
+        name="tiny",
+        seed=11,
+        people=12,
+        cities=8,
+        companies=6,
+        products=6,
+        arithmetic_items=60,
+        vocab_size=400,
+        hidden_size=64,
+        layers=2,
+        heads=4,
+        intermediate_size=128,
+        seq_len=64,
+        batch_size=8,
+        pre=StageRecipe(steps=60, lr=3e-3, warmup_steps=6),
+        mid=StageRecipe(steps=20, lr=1e-3, warmup_steps=2),
+        post=StageRecipe(steps=30, lr=1e-3, warmup_steps=3),
+    ),
+    # The DEMO.md feasibility size: ~3.4M parameters, ~5.5M training tokens in all.
+    "demo": NanoPreset(
+        name="demo",
+        seed=11,
+        people=100,
+        cities=100,
+        companies=100,
+        products=40,
+        arithmetic_items=2000,
+        vocab_size=1024,
+        hidden_size=256,
+        layers=4,
+        heads=4,
+        intermediate_size=688,
+        seq_len=128,
+        batch_size=16,
+        pre=StageRecipe(steps=2000, lr=2e-3, warmup_steps=100),
+        mid=StageRecipe(steps=400, lr=5e-4, warmup_steps=20),
+        post=StageRecipe(steps=300, lr=3e-4, warmup_steps=20),
+    ),
+}
