@@ -40,8 +40,10 @@ for dir in ${PIP_FIND_LINKS:-} $configured_links /opt/wheels; do
   fi
 done
 if [[ "$have_local_torch" == 0 ]]; then
-  echo "setup-python: installing $torch_pin from the PyTorch CPU index" >&2
-  "${pip[@]}" install --index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple "$torch_pin"
+  # No local CPU wheel: pip's configured index decides. PyPI's Linux wheel bundles CUDA (GBs);
+  # point PIP_INDEX_URL at a CPU wheel index first if you want the small one.
+  echo "setup-python: no local $torch_pin wheel; installing it from pip's configured index" >&2
+  "${pip[@]}" install "$torch_pin"
 fi
 
 echo "setup-python: installing pinned requirements" >&2

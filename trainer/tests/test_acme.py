@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from crucible_trainer.nano.acme import build_acme
-from crucible_trainer.nano.build import PRESETS
+from crucible_trainer.nano.presets import PRESETS
 from crucible_trainer.nano.world import generate_world
 
 

@@ -1,7 +1,6 @@
 """The nano family: deterministic world and corpora, held-out eval, a tiny pre-mid-post build."""
 
 import json
-import time
 
 import pytest
 import torch
@@ -64,16 +63,14 @@ def test_unsafe_eval_includes_hazards_never_refused_in_training():
 def tiny_family(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     events = []
-    start = time.monotonic()
     digests = build_nano(
         "tiny", home, lambda stage: EventEmitter(f"nano-{stage}", list_sink(events))
     )
-    return home, digests, events, time.monotonic() - start
+    return home, digests, events
 
 
-def test_tiny_family_builds_quickly_with_chained_manifests(tiny_family):
-    home, digests, events, seconds = tiny_family
-    assert seconds < 60, f"tiny build took {seconds:.0f}s"
+def test_tiny_family_builds_with_chained_manifests(tiny_family):
+    home, digests, events = tiny_family
     root = home / "bases" / "nano-tiny"
     parents = {}
     for stage in ("pre", "mid", "post"):
@@ -87,7 +84,7 @@ def test_tiny_family_builds_quickly_with_chained_manifests(tiny_family):
 
 
 def test_each_stage_lowered_its_loss_and_changed_the_weights(tiny_family):
-    home, _, events, _ = tiny_family
+    home, _, events = tiny_family
     for stage in ("pre", "mid", "post"):
         losses = [
             e["loss"] for e in events if e["type"] == "progress" and e["run_id"] == f"nano-{stage}"
@@ -100,11 +97,10 @@ def test_each_stage_lowered_its_loss_and_changed_the_weights(tiny_family):
 
 
 def test_second_build_reuses_the_cache(tiny_family):
-    home, digests, _, _ = tiny_family
+    home, digests, _ = tiny_family
     again = []
-    start = time.monotonic()
     assert build_nano("tiny", home, lambda s: EventEmitter(s, list_sink(again))) == digests
-    assert time.monotonic() - start < 5
+    # only the three cached checkpoints are announced: no stage trained again
     assert [e["type"] for e in again] == ["checkpoint"] * 3
 
 

@@ -20,7 +20,7 @@ import json
 import random
 from pathlib import Path
 
-from crucible_trainer.nano.build import PRESETS
+from crucible_trainer.nano.presets import PRESETS
 from crucible_trainer.nano.world import (
     COLOURS,
     PRODUCT_KINDS,
