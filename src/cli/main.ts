@@ -6,6 +6,7 @@ import { registerDemo } from "./commands/demo.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerLineage } from "./commands/lineage.ts";
+import { registerPolicy } from "./commands/policy.ts";
 import { registerPrincipal } from "./commands/principal.ts";
 import { registerProtocol } from "./commands/protocol.ts";
 import { registerServe } from "./commands/serve.ts";
@@ -37,6 +38,7 @@ const REGISTRARS: Registrar[] = [
   registerDataset,
   registerLineage,
   registerAudit,
+  registerPolicy,
   registerVerify,
   registerServe,
   registerStore,

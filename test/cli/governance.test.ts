@@ -117,6 +117,31 @@ describe("governance through the CLI", () => {
     expect(broken.stderr).toContain("broken at seq");
   });
 
+  it("changes the policy set only with a second admin's approval, and then enforces the new set", async () => {
+    expect(
+      (await as("root", "principal", "create", "ada", "--workspace", "acme", "--role", "admin")).code,
+    ).toBe(0);
+    const shown = await as("audra", "policy", "show", "--workspace", "acme", "--json");
+    expect(shown.code, shown.stderr).toBe(0);
+    const current = (shown.json() as { text: string }).text;
+    // the new set lets auditors create principals too
+    const file = join(home, "policy.cedar");
+    writeFileSync(
+      file,
+      `${current}\n@id("auditors.create-principals")\n@reason("auditors may create principals in this workspace")\npermit (principal, action == Action::"principal.create", resource is Workspace)\nwhen { resource has auditor && principal in resource.auditor };\n`,
+    );
+    const proposed = await as("root", "policy", "propose", file, "--workspace", "acme", "--json");
+    expect(proposed.code, proposed.stderr).toBe(0);
+    const { version } = proposed.json() as { version: number };
+    expect((await as("audra", "principal", "create", "early", "--workspace", "acme")).code).toBe(3); // not active yet
+    const self = await as("root", "policy", "approve", String(version), "--workspace", "acme");
+    expect(self.code).toBe(3);
+    expect(self.stderr).toMatch(/rule: [^\]]*sod/);
+    expect((await as("ada", "policy", "approve", String(version), "--workspace", "acme")).code).toBe(0);
+    const allowed = await as("audra", "principal", "create", "late", "--workspace", "acme");
+    expect(allowed.code, allowed.stderr).toBe(0);
+  });
+
   it("verifies a signed checkpoint offline and names a flipped file with both digests", async () => {
     const dir = join(home, "checkpoint");
     mkdirSync(dir);
