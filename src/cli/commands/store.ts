@@ -1,12 +1,12 @@
 import type { Command } from "commander";
 import type { Db } from "../../store/db.ts";
-import { loadMigrations, migrate } from "../../store/migrate.ts";
+import { loadMigrations } from "../../store/migrate.ts";
 import { type StoreConfig, storeConfigFromEnv } from "../../store/open.ts";
 import { table } from "../io.ts";
 import type { RunAction } from "../main.ts";
 import { withDb } from "../session.ts";
 
-/** `crucible store status|migrate`: where the store is and which schema it has. */
+/** `crucible store status`: where the store is and which schema it has (opening it migrates). */
 export function registerStore(program: Command, run: RunAction): void {
   const store = program.command("store").description("the database: embedded PGlite or a PostgreSQL server");
 
@@ -28,20 +28,6 @@ export function registerStore(program: Command, run: RunAction): void {
               status.migrations.map((m) => [String(m.version), m.name, m.applied_at]),
             ),
           ].join("\n"),
-        );
-      }),
-    );
-
-  store
-    .command("migrate")
-    .description("apply pending migrations (every command does this on start; this only reports it)")
-    .action(
-      run(async (ctx) => {
-        // openStore migrates; a second pass reports that nothing is left.
-        const pending = await withDb(ctx, (db) => migrate(db));
-        const { out } = ctx;
-        out.result({ applied: pending }, () =>
-          pending.length ? `applied ${pending.join(", ")}` : "up to date",
         );
       }),
     );
