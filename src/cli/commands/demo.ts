@@ -9,7 +9,7 @@ import { progressPrinter } from "../progress.ts";
 export function registerDemo(program: Command, run: RunAction): void {
   program
     .command("demo")
-    .description("run the demo story offline: base family, data pre-screen, CPT with replay, SFT, audit")
+    .description("run the demo story offline: base family, data gates, CPT with replay, SFT, audit")
     .option("--fast", "tiny sizes: every step runs, in a few minutes (what CI runs)")
     .action(
       run(async (ctx, options: { fast?: boolean }) => {
