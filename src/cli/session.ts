@@ -1,4 +1,3 @@
-import { governed } from "../policy/audited.ts";
 import type { Principal } from "../policy/entities.ts";
 import type { Db } from "../store/db.ts";
 import { openStore, storeConfigFromEnv } from "../store/open.ts";
@@ -24,17 +23,4 @@ export function withCaller<T>(
   fn: (db: Db, caller: Principal) => Promise<T>,
 ): Promise<T> {
   return withDb(ctx, async (db) => fn(db, await resolveCaller(db, ctx.env, ctx.as)));
-}
-
-/**
- * Checks, and audits, that the caller may read a workspace's audit trail and membership
- * (`audit.read`: admins and auditors); a denial throws with its rule.
- */
-export function requireAuditRead(db: Db, caller: Principal, workspace: string, what: string): Promise<void> {
-  const request = {
-    principal: caller,
-    action: "audit.read",
-    resource: { type: "Workspace", id: workspace },
-  } as const;
-  return governed(db, request, async () => undefined, { payload: { read: what } });
 }

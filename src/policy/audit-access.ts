@@ -38,3 +38,22 @@ export async function readWorkspaceAudit(
     { payload: { fromSeq: input.fromSeq ?? 1, limit } },
   );
 }
+
+/**
+ * Checks, and audits, that the caller may read a workspace's audit trail, membership or policy
+ * set (`audit.read`: admins and auditors); a denial throws with its rule.
+ * @example await requireAuditRead(db, audra, workspace, "audit chain");
+ */
+export function requireAuditRead(
+  db: Db,
+  principal: Principal,
+  workspace: string,
+  what: string,
+): Promise<void> {
+  const request = {
+    principal,
+    action: "audit.read",
+    resource: { type: "Workspace", id: workspace },
+  } as const;
+  return governed(db, request, async () => undefined, { payload: { read: what } });
+}

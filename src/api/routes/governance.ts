@@ -6,9 +6,8 @@ import { listStale } from "../../identity/stale.ts";
 import { createToken, revokeToken, rotateToken } from "../../identity/tokens.ts";
 import { createWorkspace } from "../../identity/workspaces.ts";
 import type { Role } from "../../policy/actions.ts";
-import { readWorkspaceAudit } from "../../policy/audit-access.ts";
-import { governed } from "../../policy/audited.ts";
-import { actorId, type Principal } from "../../policy/entities.ts";
+import { readWorkspaceAudit, requireAuditRead } from "../../policy/audit-access.ts";
+import { actorId } from "../../policy/entities.ts";
 import type { Db } from "../../store/db.ts";
 import type { Route } from "../route.ts";
 import { arr, bool, DURATION_S, int, NAME, obj, ROLE, str } from "../schemas.ts";
@@ -21,13 +20,6 @@ const ISSUED = obj({ token_id: str(), token: str(), expires_at: str() });
 
 /** Workspaces, principals, tokens and the audit log over HTTP; each handler calls one service. */
 export function governanceRoutes(db: Db): Route<Authenticated>[] {
-  const audited = (caller: Principal, workspace: string, what: string) =>
-    governed(
-      db,
-      { principal: caller, action: "audit.read", resource: { type: "Workspace", id: workspace } },
-      async () => undefined,
-      { payload: { read: what } },
-    );
   return [
     {
       method: "get",
@@ -98,7 +90,7 @@ export function governanceRoutes(db: Db): Route<Authenticated>[] {
       response: obj({ principals: arr(PRINCIPAL) }, { stale: arr({ type: "object" }) }),
       handler: async ({ caller, params, query }) => {
         const workspace = await workspaceByName(db, params.workspace!);
-        await audited(caller.principal, workspace, "principals");
+        await requireAuditRead(db, caller.principal, workspace, "principals");
         const principals = await listPrincipals(db, workspace);
         if (query.stale_s === undefined) return { body: { principals } };
         const members = new Set(principals.map((p) => p.id));
@@ -231,7 +223,12 @@ export function governanceRoutes(db: Db): Route<Authenticated>[] {
         { count: int(), head: { type: "object" }, index: int(), seq: int(), reason: str() },
       ),
       handler: async ({ caller, params }) => {
-        await audited(caller.principal, await workspaceByName(db, params.workspace!), "audit chain");
+        await requireAuditRead(
+          db,
+          caller.principal,
+          await workspaceByName(db, params.workspace!),
+          "audit chain",
+        );
         return { body: await verifyAuditLog(db) };
       },
     },

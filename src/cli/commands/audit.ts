@@ -3,8 +3,9 @@ import { exportAuditJsonl, verifyAuditFile, verifyAuditLog } from "../../audit/e
 import type { ChainVerdict } from "../../audit/verify.ts";
 import { CrucibleError } from "../../core/errors.ts";
 import { workspaceByName } from "../../identity/names.ts";
+import { requireAuditRead } from "../../policy/audit-access.ts";
 import type { RunAction } from "../main.ts";
-import { requireAuditRead, withCaller } from "../session.ts";
+import { withCaller } from "../session.ts";
 
 /** `crucible audit verify|export`: the hash-chained audit log. */
 export function registerAudit(program: Command, run: RunAction): void {

@@ -2,10 +2,11 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { invalid } from "../../core/errors.ts";
 import { workspaceByName } from "../../identity/names.ts";
+import { requireAuditRead } from "../../policy/audit-access.ts";
 import { approvePolicy, type PolicyVersion, proposePolicy } from "../../policy/changes.ts";
 import { activePolicySet } from "../../policy/versions.ts";
 import type { RunAction } from "../main.ts";
-import { requireAuditRead, withCaller } from "../session.ts";
+import { withCaller } from "../session.ts";
 
 /** `crucible policy show|propose|approve`: the Cedar policy set is data, changed by two admins. */
 export function registerPolicy(program: Command, run: RunAction): void {

@@ -4,10 +4,11 @@ import { listPrincipals, principalByName, workspaceByName } from "../../identity
 import { createServiceIdentity, createUser, grantRole } from "../../identity/principals.ts";
 import { listStale } from "../../identity/stale.ts";
 import { isRole, type Role } from "../../policy/actions.ts";
+import { requireAuditRead } from "../../policy/audit-access.ts";
 import { parseDuration } from "../duration.ts";
 import { table } from "../io.ts";
 import type { RunAction } from "../main.ts";
-import { requireAuditRead, withCaller } from "../session.ts";
+import { withCaller } from "../session.ts";
 
 interface CreateOptions {
   workspace: string;
