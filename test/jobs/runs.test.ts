@@ -1,0 +1,153 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, expect, it } from "vitest";
+import { CrucibleError } from "../../src/core/errors.ts";
+import { ArtifactStore } from "../../src/data/service/artifacts.ts";
+import { findVersion } from "../../src/data/service/refs.ts";
+import { jobHandlers } from "../../src/jobs/handlers.ts";
+import { parseRecipe } from "../../src/jobs/recipe.ts";
+import { listRuns, showRun } from "../../src/jobs/run-read.ts";
+import { cancelRun, startRun } from "../../src/jobs/runs.ts";
+import { trainerPython } from "../../src/jobs/trainer-python.ts";
+import { runWorker } from "../../src/jobs/worker.ts";
+import { impactOf } from "../../src/lineage/edges.ts";
+import type { Db } from "../../src/store/db.ts";
+import { describeEachStore } from "../support/stores.ts";
+import { nanoTinyHome, seedAcmeWorkspace } from "./support/nano.ts";
+import { pipelineRecipe } from "./support/recipes.ts";
+
+let nanoHome: string;
+const acmeDir = mkdtempSync(join(tmpdir(), "crucible-acme-"));
+beforeAll(() => {
+  nanoHome = nanoTinyHome();
+}, 600_000);
+
+async function seeded(db: Db) {
+  const home = mkdtempSync(join(tmpdir(), "crucible-runs-"));
+  const artifacts = new ArtifactStore(join(home, "artifacts"));
+  const ws = await seedAcmeWorkspace(db, { nanoHome, artifacts, acmeDir });
+  const work = (owner: string) =>
+    runWorker(db, {
+      owner,
+      handlers: jobHandlers({ python: trainerPython(process.env), home, env: process.env }),
+      drain: true,
+      leaseSeconds: 30,
+    });
+  return { ...ws, home, work };
+}
+
+async function count(db: Db, sql: string, params: unknown[]): Promise<number> {
+  return Number(
+    (await db.query<{ n: number }>(`SELECT count(*)::integer AS n FROM ${sql}`, params)).rows[0]!.n,
+  );
+}
+
+describeEachStore("runs", (open) => {
+  it("runs the pipeline recipe: cpt 30/70 from nano@mid, then sft from its checkpoint, with full lineage", async () => {
+    const db = await open();
+    try {
+      const { workspace, eli, audra, work } = await seeded(db);
+      const plan = parseRecipe(pipelineRecipe({ cptSteps: 8, sftSteps: 4, every: 4 }), "pipeline-acme.yaml");
+      const started = await startRun(db, eli, { workspace, recipe: plan, target: "local" });
+      expect(started).toMatchObject({ name: "pipeline-acme-1", status: "queued" });
+      expect(started.stages).toEqual([
+        { idx: 0, stage: "cpt", base: "nano@mid" },
+        { idx: 1, stage: "sft", base: null },
+      ]);
+      expect(await count(db, "jobs WHERE run_id = $1 AND status = 'pending'", [started.id])).toBe(1);
+      const audit = await db.query<{ decision: string }>(
+        "SELECT decision FROM audit_log WHERE action = 'run.start' AND resource = $1",
+        [`Run::"${started.id}"`],
+      );
+      expect(audit.rows.map((r) => r.decision)).toEqual(["allow"]);
+
+      expect(await work("w1")).toEqual({ jobs: 2 });
+      const run = await showRun(db, audra, workspace, started.name);
+      expect(run.status, run.failureReason ?? "").toBe("succeeded");
+      expect(run.stages.map((s) => [s.stage, s.status, s.progress?.step])).toEqual([
+        ["cpt", "succeeded", 8],
+        ["sft", "succeeded", 4],
+      ]);
+      expect(run.base?.name).toBe("nano@mid");
+      expect(run.checkpoints.map((c) => [c.name, c.final])).toEqual([
+        ["pipeline-acme-1/cpt/step-4", false],
+        ["pipeline-acme-1/cpt/step-8", true],
+        ["pipeline-acme-1/sft/step-4", true],
+      ]);
+      // the sft stage started from the cpt stage's final checkpoint
+      expect(run.stages[1]!.baseCheckpointId).toBe(run.stages[0]!.finalCheckpointId);
+      // tokens per dataset version, from the trainer's own counts; 30/70 holds on the cpt mix
+      const tokens = Object.fromEntries(run.datasets.map((d) => [d.ref, d.tokens]));
+      expect(Object.keys(tokens)).toEqual(["acme-handbook@v2", "acme-qa@v1", "nano-post@v1", "nano-pre@v1"]);
+      for (const n of Object.values(tokens)) expect(n).toBeGreaterThan(0);
+      const share = tokens["acme-handbook@v2"]! / (tokens["acme-handbook@v2"]! + tokens["nano-pre@v1"]!);
+      expect(Math.abs(share - 0.3)).toBeLessThan(0.05);
+      // a revoked acme-handbook@v2 would reach the run and every checkpoint it made
+      const v2 = await findVersion(db, workspace, { name: "acme-handbook", version: 2 });
+      const reached = await impactOf(db, { kind: "dataset_version", id: v2.id });
+      expect(reached.filter((n) => n.kind === "checkpoint").length).toBe(3);
+      // the workload token lived only while the run did
+      const tokensLeft = await count(db, "tokens WHERE run_id = $1 AND revoked_at IS NULL", [started.id]);
+      expect(tokensLeft).toBe(0);
+      expect(await count(db, "tokens WHERE run_id = $1", [started.id])).toBe(2);
+      expect((await listRuns(db, eli, workspace)).map((r) => [r.name, r.status])).toEqual([
+        ["pipeline-acme-1", "succeeded"],
+      ]);
+    } finally {
+      await db.close();
+    }
+  }, 240_000);
+
+  it("checks policy before anything is queued: unapproved data is denied and audited, an unknown base is not found", async () => {
+    const db = await open();
+    try {
+      const { workspace, eli } = await seeded(db);
+      const unapproved = parseRecipe(
+        pipelineRecipe().replace("dataset: acme-handbook@v2", "dataset: acme-handbook@v1"),
+      );
+      const denied = await startRun(db, eli, { workspace, recipe: unapproved, target: "local" }).catch(
+        (e) => e,
+      );
+      expect(denied).toBeInstanceOf(CrucibleError);
+      expect(denied.code).toBe("permission_denied");
+      expect(denied.details.rule).toContain("gate.run-inputs-approved");
+      expect(denied.details.rule).toContain("dataset.unapproved");
+      const noBase = parseRecipe(pipelineRecipe().replace("base: nano@mid", "base: nano@pre"));
+      const missing = await startRun(db, eli, { workspace, recipe: noBase, target: "local" }).catch((e) => e);
+      expect(missing).toMatchObject({ code: "not_found", details: { field: "$.stages[0].base" } });
+      expect(await count(db, "runs WHERE workspace_id = $1", [workspace])).toBe(0);
+      expect(await count(db, "jobs WHERE workspace_id = $1", [workspace])).toBe(0);
+      const audit = await db.query<{ decision: string }>(
+        "SELECT decision FROM audit_log WHERE action = 'run.start'",
+      );
+      expect(audit.rows.map((r) => r.decision)).toEqual(["deny"]);
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
+
+  it("cancels a queued run at once, audited; a second cancel is refused", async () => {
+    const db = await open();
+    try {
+      const { workspace, eli, dana } = await seeded(db);
+      const run = await startRun(db, eli, {
+        workspace,
+        recipe: parseRecipe(pipelineRecipe()),
+        target: "local",
+      });
+      const refused = await cancelRun(db, dana, { workspace, run: run.name }).catch((e) => e);
+      expect(refused).toMatchObject({ code: "permission_denied" });
+      expect(await cancelRun(db, eli, { workspace, run: run.name })).toMatchObject({ status: "cancelled" });
+      expect(await count(db, "jobs WHERE run_id = $1 AND status = 'cancelled'", [run.id])).toBe(1);
+      const again = await cancelRun(db, eli, { workspace, run: run.id }).catch((e) => e);
+      expect(again).toMatchObject({ code: "failed_precondition" });
+      const decisions = await db.query<{ actor: string; decision: string }>(
+        "SELECT actor, decision FROM audit_log WHERE action = 'run.cancel' ORDER BY seq",
+      );
+      expect(decisions.rows.map((r) => r.decision)).toEqual(["deny", "allow"]);
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
+});
