@@ -1,0 +1,79 @@
+import type { RunDetails } from "../jobs/run-read.ts";
+import type { RunRow, StageRow } from "../jobs/run-rows.ts";
+import { table } from "./io.ts";
+
+/** A run as `--json` prints it (the API renders the same shape). */
+export function runJson(run: RunRow & { stages: StageRow[] }) {
+  return {
+    id: run.id,
+    name: run.name,
+    status: run.status,
+    target: run.target,
+    recipe_digest: run.recipeDigest,
+    started_by: run.startedBy,
+    created_at: run.createdAt,
+    started_at: run.startedAt,
+    finished_at: run.finishedAt,
+    cancel_requested_at: run.cancelRequestedAt,
+    failure: run.failureCode ? { code: run.failureCode, reason: run.failureReason } : null,
+    stages: run.stages.map((s) => ({
+      idx: s.idx,
+      stage: s.stage,
+      status: s.status,
+      base_checkpoint_id: s.baseCheckpointId,
+      final_checkpoint_id: s.finalCheckpointId,
+      ...("progress" in s ? { progress: s.progress ?? null } : {}),
+    })),
+  };
+}
+
+/** `run show --json`: the run with its checkpoints, datasets (tokens) and base. */
+export function runDetailsJson(run: RunDetails) {
+  return {
+    ...runJson(run),
+    base: run.base,
+    datasets: run.datasets,
+    checkpoints: run.checkpoints.map((c) => ({
+      id: c.id,
+      name: c.name,
+      stage_idx: c.stageIdx,
+      step: c.step,
+      final: c.final,
+      manifest_digest: c.manifestDigest,
+    })),
+    last_seq: run.lastSeq,
+  };
+}
+
+const stagesText = (stages: StageRow[]) => stages.map((s) => `${s.stage}:${s.status}`).join(" -> ");
+
+/** `run list` as a table. */
+export function runsTable(runs: (RunRow & { stages: StageRow[] })[]): string {
+  if (runs.length === 0) return "no runs";
+  return table(
+    ["NAME", "STATUS", "STAGES", "CREATED", "ID"],
+    runs.map((r) => [r.name, r.status, stagesText(r.stages), r.createdAt, r.id]),
+  );
+}
+
+/** `run show` for a person. */
+export function runText(run: RunDetails): string {
+  const lines = [
+    `${run.name} (${run.id}): ${run.status}${run.failureReason ? ` — ${run.failureCode}: ${run.failureReason}` : ""}`,
+    `  recipe ${run.recipeDigest}, started by ${run.startedBy} at ${run.createdAt}`,
+    `  base ${run.base ? run.base.name : "?"}`,
+  ];
+  for (const s of run.stages) {
+    const p = s.progress;
+    const progress = p
+      ? `  step ${p.step}/${p.total_steps}  loss ${p.loss.toFixed(3)}  ${Math.round(p.tokens_per_s)} tok/s`
+      : "";
+    lines.push(`  stage ${s.idx} ${s.stage}: ${s.status}${progress}`);
+  }
+  if (run.datasets.length) lines.push("  datasets:");
+  for (const d of run.datasets) lines.push(`    ${d.ref}  ${d.tokens ?? "?"} tokens`);
+  if (run.checkpoints.length) lines.push("  checkpoints:");
+  for (const c of run.checkpoints)
+    lines.push(`    ${c.name}${c.final ? " (final)" : ""}  ${c.manifestDigest}`);
+  return lines.join("\n");
+}
