@@ -2,49 +2,6 @@ import type { RunDetails } from "../jobs/run-read.ts";
 import type { RunRow, StageRow } from "../jobs/run-rows.ts";
 import { table } from "./io.ts";
 
-/** A run as `--json` prints it (the API renders the same shape). */
-export function runJson(run: RunRow & { stages: StageRow[] }) {
-  return {
-    id: run.id,
-    name: run.name,
-    status: run.status,
-    target: run.target,
-    recipe_digest: run.recipeDigest,
-    started_by: run.startedBy,
-    created_at: run.createdAt,
-    started_at: run.startedAt,
-    finished_at: run.finishedAt,
-    cancel_requested_at: run.cancelRequestedAt,
-    failure: run.failureCode ? { code: run.failureCode, reason: run.failureReason } : null,
-    stages: run.stages.map((s) => ({
-      idx: s.idx,
-      stage: s.stage,
-      status: s.status,
-      base_checkpoint_id: s.baseCheckpointId,
-      final_checkpoint_id: s.finalCheckpointId,
-      ...("progress" in s ? { progress: s.progress ?? null } : {}),
-    })),
-  };
-}
-
-/** `run show --json`: the run with its checkpoints, datasets (tokens) and base. */
-export function runDetailsJson(run: RunDetails) {
-  return {
-    ...runJson(run),
-    base: run.base,
-    datasets: run.datasets,
-    checkpoints: run.checkpoints.map((c) => ({
-      id: c.id,
-      name: c.name,
-      stage_idx: c.stageIdx,
-      step: c.step,
-      final: c.final,
-      manifest_digest: c.manifestDigest,
-    })),
-    last_seq: run.lastSeq,
-  };
-}
-
 const stagesText = (stages: StageRow[]) => stages.map((s) => `${s.stage}:${s.status}`).join(" -> ");
 
 /** `run list` as a table. */

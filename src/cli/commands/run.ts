@@ -5,6 +5,7 @@ import { CrucibleError, invalid } from "../../core/errors.ts";
 import { jobHandlers } from "../../jobs/handlers.ts";
 import { parseRecipe } from "../../jobs/recipe.ts";
 import { followRun } from "../../jobs/run-follow.ts";
+import { runDetailsJson, runJson } from "../../jobs/run-json.ts";
 import { listRuns, showRun } from "../../jobs/run-read.ts";
 import type { RunTarget } from "../../jobs/run-rows.ts";
 import { cancelRun, startRun } from "../../jobs/runs.ts";
@@ -17,7 +18,7 @@ import { crucibleHome } from "../../store/open.ts";
 import { commandWorkspace } from "../dataset-context.ts";
 import type { CommandContext, RunAction } from "../main.ts";
 import { progressPrinter } from "../progress.ts";
-import { runDetailsJson, runJson, runsTable, runText } from "../run-render.ts";
+import { runsTable, runText } from "../run-render.ts";
 import { withCaller } from "../session.ts";
 
 type Ws = { workspace?: string };
