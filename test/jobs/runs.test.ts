@@ -127,6 +127,57 @@ describeEachStore("runs", (open) => {
     }
   }, 120_000);
 
+  it("cancels a running run: the worker's signal stops the trainer and the run ends cancelled", async () => {
+    const db = await open();
+    try {
+      const { workspace, eli, home } = await seeded(db);
+      const recipe = parseRecipe(pipelineRecipe({ cptSteps: 400, batch: 2 }));
+      const run = await startRun(db, eli, { workspace, recipe, target: "local" });
+      const worked = runWorker(db, {
+        owner: "w-cancel",
+        handlers: jobHandlers({ python: trainerPython(process.env), home, env: process.env }),
+        drain: true,
+        leaseSeconds: 3,
+      });
+      // cancel once the trainer reports progress
+      while ((await count(db, "run_events WHERE run_id = $1 AND type = 'progress'", [run.id])) === 0)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(await cancelRun(db, eli, { workspace, run: run.name })).toMatchObject({ status: "running" });
+      expect(await worked).toEqual({ jobs: 1 });
+      const shown = await showRun(db, eli, workspace, run.name);
+      expect(shown.status).toBe("cancelled");
+      expect(shown.stages.map((s) => s.status)).toEqual(["cancelled", "cancelled"]);
+      expect(shown.stages[0]!.progress!.step).toBeLessThan(400);
+      expect(await count(db, "jobs WHERE run_id = $1 AND status = 'cancelled'", [run.id])).toBe(1);
+      expect(await count(db, "tokens WHERE run_id = $1 AND revoked_at IS NULL", [run.id])).toBe(0);
+    } finally {
+      await db.close();
+    }
+  }, 180_000);
+
+  it("fails the run with the trainer's own reason when the trainer refuses the job", async () => {
+    const db = await open();
+    try {
+      const { workspace, eli, work } = await seeded(db);
+      const text = pipelineRecipe({ cptSteps: 4 }).replace(
+        "adapter: { kind: full }",
+        "adapter: { kind: lora, r: 2, alpha: 4, target_modules: [no_such_proj] }",
+      );
+      const run = await startRun(db, eli, { workspace, recipe: parseRecipe(text), target: "local" });
+      expect(await work("w-fail")).toEqual({ jobs: 1 });
+      const shown = await showRun(db, eli, workspace, run.name);
+      expect(shown.status).toBe("failed");
+      expect(shown.failureCode).not.toBe("trainer_crashed");
+      expect(shown.failureReason).toContain("no_such_proj");
+      expect(shown.stages.map((s) => s.status)).toEqual(["failed", "cancelled"]);
+      expect(await count(db, "jobs WHERE run_id = $1 AND status = 'failed' AND attempts = 1", [run.id])).toBe(
+        1,
+      );
+    } finally {
+      await db.close();
+    }
+  }, 180_000);
+
   it("cancels a queued run at once, audited; a second cancel is refused", async () => {
     const db = await open();
     try {

@@ -59,12 +59,14 @@ export function acmeFiles(dir: string): { handbook: string; qa: string; canaries
   };
 }
 
+type User = Extract<Principal, { kind: "user" }>;
+
 export interface AcmeWorkspace {
   workspace: string;
   root: Principal;
-  eli: Principal;
-  dana: Principal;
-  audra: Principal;
+  eli: User;
+  dana: User;
+  audra: User;
 }
 
 /**
@@ -127,5 +129,5 @@ export async function seedAcmeWorkspace(
   await approve("nano-pre", 1, ["cpt"]);
   await approve("acme-qa", 1, ["sft"]);
   await approve("nano-post", 1, ["sft"]);
-  return { workspace, root, eli: eli!, dana: dana!, audra: audra! };
+  return { workspace, root, eli: eli as User, dana: dana as User, audra: audra as User };
 }
