@@ -1,7 +1,8 @@
 import type { TrainerEvent } from "../protocol/types/events.gen.ts";
-import type { Queryable } from "../store/db.ts";
+import type { Db } from "../store/db.ts";
 import { readRunEvents, readRunLogs } from "./events.ts";
 import { type RunStatus, TERMINAL } from "./run-rows.ts";
+import { settleOrphanedRun } from "./run-state.ts";
 
 export interface FollowOptions {
   /** Start after this event seq (0: from the first event). */
@@ -19,14 +20,17 @@ export interface FollowOptions {
 /**
  * Follows a run's events and log lines as they are written, in order, until the run ends (every
  * event written before the end is delivered) or `signal` aborts. Works on either store, from any
- * process: it only reads. Returns the run's last status.
+ * process: it only reads (but ends a run whose last job ended without ending it; see
+ * settleOrphanedRun). Returns the run's last status.
  * @example const status = await followRun(db, runId, { onEvent: ({ event }) => print(event) });
  */
-export async function followRun(q: Queryable, runId: string, options: FollowOptions = {}): Promise<RunStatus> {
+export async function followRun(q: Db, runId: string, options: FollowOptions = {}): Promise<RunStatus> {
   let afterSeq = options.afterSeq ?? 0;
   let afterLog = options.afterLogSeq ?? 0;
   let last: RunStatus | undefined;
   for (;;) {
+    // a run whose last job ended without ending it (lease expired on the last attempt) ends here
+    await settleOrphanedRun(q, runId);
     // read the status first: events written before a run ended are all visible once it has
     const { rows } = await q.query<{ status: RunStatus }>("SELECT status FROM runs WHERE id = $1", [runId]);
     const status = rows[0]?.status ?? "failed";

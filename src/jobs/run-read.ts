@@ -11,6 +11,7 @@ import {
   type StageRow,
   stagesOfRun,
 } from "./run-rows.ts";
+import { settleOrphanedRun } from "./run-state.ts";
 
 type Progress = Extract<TrainerEvent, { type: "progress" }>;
 
@@ -78,8 +79,9 @@ export async function showRun(
   workspace: string,
   ref: string,
 ): Promise<RunDetails> {
-  const run = await findRun(db, workspace, ref);
-  await authorizeRunRead(db, caller, [run]);
+  const found = await findRun(db, workspace, ref);
+  await authorizeRunRead(db, caller, [found]);
+  const run = (await settleOrphanedRun(db, found.id)) ? await findRun(db, workspace, found.id) : found;
   const stages = await stagesOfRun(db, run.id);
   const progress = await db.query<{ stage_idx: number; body: Progress }>(
     `SELECT DISTINCT ON (stage_idx) stage_idx, body FROM run_events

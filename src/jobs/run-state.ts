@@ -1,5 +1,5 @@
 import { revokeRunTokens } from "../identity/workload.ts";
-import type { Queryable } from "../store/db.ts";
+import type { Db, Queryable } from "../store/db.ts";
 import { enqueue } from "./queue.ts";
 
 /** How a run ends. */
@@ -96,4 +96,32 @@ export async function completeStage(
   );
   await enqueue(tx, { workspace: input.workspace, kind: "train_stage", runId: input.runId, stageIdx: next });
   return "next_stage_queued";
+}
+
+/**
+ * Ends a run whose last job ended without its handler ending the run: a job failed for good by
+ * the queue (its lease expired on the last attempt) or cancelled before a handler ran. Without
+ * this the run would stay queued or running with nothing left to run it. Returns the run's end,
+ * or null when it still has a job waiting or held (or has ended already).
+ * @example await settleOrphanedRun(db, runId); // called by whoever watches a run
+ */
+export async function settleOrphanedRun(db: Db, runId: string): Promise<RunEnd | null> {
+  return db.transaction(async (tx) => {
+    const run = await tx.query<{ status: string }>("SELECT status FROM runs WHERE id = $1 FOR UPDATE", [
+      runId,
+    ]);
+    if (!["queued", "running"].includes(run.rows[0]?.status ?? "")) return null;
+    const { rows } = await tx.query<{ status: string; last_error: string | null }>(
+      "SELECT status, last_error FROM jobs WHERE run_id = $1 ORDER BY id DESC LIMIT 1",
+      [runId],
+    );
+    const job = rows[0];
+    if (!job || !["failed", "cancelled"].includes(job.status)) return null;
+    const end: RunEnd =
+      job.status === "cancelled"
+        ? { status: "cancelled" }
+        : { status: "failed", code: "job_failed", reason: job.last_error ?? "the job failed" };
+    await settleRun(tx, runId, end);
+    return end;
+  });
 }

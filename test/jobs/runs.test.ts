@@ -6,7 +6,9 @@ import { CrucibleError } from "../../src/core/errors.ts";
 import { ArtifactStore } from "../../src/data/service/artifacts.ts";
 import { findVersion } from "../../src/data/service/refs.ts";
 import { jobHandlers } from "../../src/jobs/handlers.ts";
+import { leaseNext } from "../../src/jobs/queue.ts";
 import { parseRecipe } from "../../src/jobs/recipe.ts";
+import { followRun } from "../../src/jobs/run-follow.ts";
 import { listRuns, showRun } from "../../src/jobs/run-read.ts";
 import { cancelRun, startRun } from "../../src/jobs/runs.ts";
 import { trainerPython } from "../../src/jobs/trainer-python.ts";
@@ -177,6 +179,31 @@ describeEachStore("runs", (open) => {
       await db.close();
     }
   }, 180_000);
+
+  it("fails a run whose job the queue failed for good (every lease expired), so no follower waits forever", async () => {
+    const db = await open();
+    try {
+      const { workspace, eli } = await seeded(db);
+      const run = await startRun(db, eli, {
+        workspace,
+        recipe: parseRecipe(pipelineRecipe()),
+        target: "local",
+      });
+      // three workers lease the job and vanish without a heartbeat; the next look fails it for good
+      for (let i = 0; i < 4; i++) {
+        await leaseNext(db, `vanished-${i}`, { leaseSeconds: 0.2 });
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      expect(await count(db, "jobs WHERE run_id = $1 AND status = 'failed'", [run.id])).toBe(1);
+      const status = await followRun(db, run.id);
+      expect(status).toBe("failed");
+      const shown = await showRun(db, eli, workspace, run.name);
+      expect(shown).toMatchObject({ status: "failed", failureCode: "job_failed" });
+      expect(shown.failureReason).toContain("expired on attempt 3 of 3");
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
 
   it("cancels a queued run at once, audited; a second cancel is refused", async () => {
     const db = await open();
