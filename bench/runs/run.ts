@@ -67,7 +67,7 @@ async function eventIngestion(f: Fixture): Promise<void> {
     enqueue(tx, { workspace: f.workspace, kind: "train_stage", runId: run, stageIdx: 0 }),
   );
   const lease = (await leaseNext(f.db, "bench-ingest", { leaseSeconds: 600 }))!;
-  const batch = 100;
+  const batch = 200; // RunIngest (the train_stage handler) writes at most 200 lines per batch
   const events = quick ? 5_000 : 20_000;
   const singles = quick ? 500 : 2_000;
   await batchedRate(f.db, lease, run, { events: 1_000, batch, firstStep: 1 }); // warm up
