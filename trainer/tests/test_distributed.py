@@ -33,6 +33,7 @@ STEPS, EVERY = 8, 4
 def _spec(tiny_llama, data_files, out):
     # batch 4 × accum 1: each rank trains 2 of the step's 4 sequences, so the float reduction
     # order really differs from the 1-process run.
+    heldout = data_files["heldout"]
     return make_spec(
         tiny_llama,
         data_files,
@@ -41,6 +42,12 @@ def _spec(tiny_llama, data_files, out):
         batch_size=4,
         grad_accum=1,
         checkpoint={"every_steps": EVERY},
+        eval={
+            "every_steps": EVERY,
+            "sources": [
+                {"name": "heldout", "path": str(heldout[0]), "digest": heldout[1], "format": "text"}
+            ],
+        },
     )
 
 
@@ -65,6 +72,10 @@ def _torchrun(spec_doc, tmp_path, name):
 
 def _losses(events):
     return [e["loss"] for e in events if e["type"] == "progress"]
+
+
+def _evals(events):
+    return [(e["step"], e["loss_by_source"]["heldout"]) for e in events if e["type"] == "eval"]
 
 
 def _weights(finished):
@@ -106,6 +117,9 @@ def test_two_processes_follow_the_one_process_loss_curve_with_identical_token_co
     ):
         assert a["tokens_by_source"] == b["tokens_by_source"], (a["step"], a, b)
     assert "rank1 crucible_trainer rank 1 of 2" in stderr, "rank 1 logs to stderr, with its rank"
+    evals, one_evals = _evals(events), _evals(one_events)
+    assert [s for s, _ in evals] == [s for s, _ in one_evals] == [EVERY, STEPS]
+    assert max(abs(a - b) for (_, a), (_, b) in zip(evals, one_evals)) <= LOSS_TOLERANCE
 
 
 def test_only_rank_zero_emits_events_and_writes_a_valid_final_checkpoint(two_processes):

@@ -166,7 +166,7 @@ class Run:
         )
         optimizer = _optimizer(model, spec, device)
         held_out = None
-        if spec.eval is not None:
+        if spec.eval is not None and ranks.writes:  # rank 0 evaluates, on the unwrapped model
             held_out = HeldOutSets(
                 spec.eval.sources, tokenizer, self.stage.encoder, h.seq_len, spec.eval.max_sequences
             )
@@ -252,8 +252,7 @@ class Run:
                 tokens_per_s=tokens_this_process / max(train_seconds, 1e-9),
                 tokens_by_source=self._by_source(stream),
             )
-            evaluate = held_out is not None and ranks.writes
-            if evaluate and (step % spec.eval.every_steps == 0 or step == h.steps):
+            if held_out is not None and (step % spec.eval.every_steps == 0 or step == h.steps):
                 self.emit(
                     "eval", step=step, loss_by_source=held_out.losses(model, device, autocast)
                 )
