@@ -1,43 +1,24 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runLocal } from "../../src/jobs/local-runner.ts";
 import { runTorchrun, runTorchrunFollower, torchrunLauncher } from "../../src/jobs/torchrun-runner.ts";
 import { trainerPython } from "../../src/jobs/trainer-python.ts";
 import type { TrainerEvent } from "../../src/protocol/types/events.gen.ts";
-import type { JobSpec } from "../../src/protocol/types/job-spec.gen.ts";
 import { checkDocument } from "../../src/protocol/validate.ts";
+import { freePort, makeTinyFixture, type TinyFixture, tinyCptSpec } from "../support/tiny-run.ts";
 
 const python = trainerPython(process.env);
-interface Fixture {
-  base: { path: string; digest: string };
-  sources: Record<string, { path: string; digest: string }>;
-}
-let fixture: Fixture;
-let root: string;
+let fixture: TinyFixture;
 
 beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), "crucible-torchrun-"));
-  const script = new URL("../support/make_tiny_model.py", import.meta.url).pathname;
-  fixture = JSON.parse(execFileSync(python, [script, root], { encoding: "utf8" })) as Fixture;
+  fixture = makeTinyFixture(python, "crucible-torchrun-");
 }, 120_000);
 
-/** A 6-step CPT spec; batch 2 × accum 2 gives each of 2 ranks whole micro-batches. */
-function cptSpec(runId: string): JobSpec {
-  return {
-    protocol_version: 1,
-    run_id: runId,
-    stage: "cpt",
-    base: fixture.base,
-    data: {
-      sources: [
-        { name: "acme", ...fixture.sources.acme!, share: 0.3, format: "text" },
-        { name: "replay", ...fixture.sources.replay!, share: 0.7, format: "text" },
-      ],
-    },
+/** The tiny 6-step CPT spec with batch 2 × accum 2: each of 2 ranks trains whole micro-batches. */
+const cptSpec = (runId: string) =>
+  tinyCptSpec(fixture, runId, {
     hyperparameters: {
       lr: 3e-3,
       warmup_steps: 1,
@@ -47,23 +28,9 @@ function cptSpec(runId: string): JobSpec {
       seq_len: 32,
       adapter: { kind: "full" },
     },
-    seed: 3,
-    checkpoint: { every_steps: 3 },
-    output_dir: join(root, runId),
-    runtime: { device: "cpu", threads: 1 },
-  } as JobSpec;
-}
+  });
 
 const losses = (events: TrainerEvent[]) => events.flatMap((e) => (e.type === "progress" ? [e.loss] : []));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe("torchrun runner with the real trainer (2 processes, gloo, CPU)", () => {
   it("runs a 2-process job to the same events, tokens and loss as one process, with a verified checkpoint", async () => {
