@@ -15,12 +15,27 @@ export function checkKubernetesInput(
   d: { nodes: number; gpu: number; nproc: number; mountPath: string },
 ): void {
   const { spec } = input;
-  for (const [field, value] of [
-    ["nodes", d.nodes],
-    ["nprocPerNode", d.nproc],
+  for (const [field, value, least] of [
+    ["nodes", d.nodes, 1],
+    ["nprocPerNode", d.nproc, 1],
+    ["backoffLimit", input.backoffLimit ?? 0, 0],
+    ["activeDeadlineSeconds", input.activeDeadlineSeconds ?? 1, 1],
   ] as const) {
-    if (!Number.isInteger(value) || value < 1)
-      throw invalid(field, "must be a whole number of at least 1", value, `Set ${field} to 1 or more`);
+    if (!Number.isInteger(value) || value < least)
+      throw invalid(
+        field,
+        `must be a whole number of at least ${least}`,
+        value,
+        `Set ${field} to ${least} or more`,
+      );
+  }
+  if (!d.mountPath.startsWith("/") || d.mountPath.split("/").includes("..")) {
+    throw invalid(
+      "mountPath",
+      "must be an absolute path",
+      d.mountPath,
+      "Use the path the shared volume is mounted at, e.g. /crucible",
+    );
   }
   if (!Number.isInteger(d.gpu) || d.gpu < 0)
     throw invalid("gpu", "must be a whole number of GPUs", d.gpu, "Set gpu to 0 or more");
@@ -71,6 +86,10 @@ export function checkKubernetesInput(
     ["namespace", input.namespace],
     ["serviceAccount", input.serviceAccount],
     ["pvcName", input.pvcName],
+    [
+      "workloadToken.secretName",
+      input.workloadToken?.kind === "secret" ? input.workloadToken.secretName : undefined,
+    ],
   ] as const) {
     if (value !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value)) {
       throw invalid(

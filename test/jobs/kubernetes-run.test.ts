@@ -1,7 +1,5 @@
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ConfigMap } from "kubernetes-models/v1";
 import { expect, it } from "vitest";
@@ -9,17 +7,9 @@ import { type PyTorchJob, renderKubernetesManifests } from "../../src/jobs/kuber
 import { trainerPython } from "../../src/jobs/trainer-python.ts";
 import type { JobSpec } from "../../src/protocol/types/job-spec.gen.ts";
 import { checkDocument } from "../../src/protocol/validate.ts";
+import { freePort, makeTinyFixture } from "../support/tiny-run.ts";
 
 const python = trainerPython(process.env);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function run(
   command: string[],
@@ -47,9 +37,8 @@ function run(
  * file. This checks that torchrun really takes its topology from the operator's variables.
  */
 it("runs the rendered PyTorchJob's command as two nodes with the operator's variables", async () => {
-  const root = mkdtempSync(join(tmpdir(), "crucible-k8s-"));
-  const script = new URL("../support/make_tiny_model.py", import.meta.url).pathname;
-  const fixture = JSON.parse(execFileSync(python, [script, root], { encoding: "utf8" }));
+  const fixture = makeTinyFixture(python, "crucible-k8s-");
+  const root = fixture.root;
   const spec = {
     protocol_version: 1,
     run_id: "k8s-two-nodes",

@@ -249,6 +249,12 @@ describe("renderKubernetesManifests", () => {
       [{ namespace: "Team_A" }, /namespace: must be a Kubernetes name/],
       [{ nodes: 0 }, /nodes: must be a whole number/],
       [{ image: "" }, /image: must name a container image/],
+      [{ backoffLimit: -1 }, /backoffLimit: must be a whole number of at least 0/],
+      [{ mountPath: "data" }, /mountPath: must be an absolute path/],
+      [
+        { workloadToken: { kind: "secret", secretName: "Run Token" } },
+        /workloadToken\.secretName: must be a Kubernetes name/,
+      ],
     ];
     for (const [over, message] of cases)
       expect(() => renderKubernetesManifests(input(over))).toThrow(message);
