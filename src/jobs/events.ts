@@ -100,6 +100,9 @@ export async function readRunLogs(
 
 /** PostgreSQL text and jsonb cannot hold NUL; a trainer that prints one gets U+FFFD instead. */
 function storableJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  // A literal backslash-u0000 in the text is escaped as "\\u0000" and matches too: harmless.
+  if (!json.includes("\\u0000")) return json;
   return JSON.stringify(value, (_key, v: unknown) =>
     typeof v === "string" ? v.replaceAll("\0", "\ufffd") : v,
   );

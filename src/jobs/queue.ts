@@ -75,11 +75,12 @@ export async function enqueue(q: Queryable, job: NewJob): Promise<number> {
     values.push(job.runAfter);
   }
   const placeholders = values.map((_, i) => (i === 4 ? `$${i + 1}::jsonb` : `$${i + 1}`));
+  // One round trip: the row and the NOTIFY (delivered at commit), so enqueue adds little latency.
   const { rows } = await q.query<{ id: number }>(
-    `INSERT INTO jobs (${columns.join(", ")}) VALUES (${placeholders.join(", ")}) RETURNING id`,
+    `WITH job AS (INSERT INTO jobs (${columns.join(", ")}) VALUES (${placeholders.join(", ")}) RETURNING id)
+     SELECT job.id, pg_notify('${JOBS_CHANNEL}', current_schema())::text AS notified FROM job`,
     values,
   );
-  await q.query(`SELECT pg_notify('${JOBS_CHANNEL}', current_schema())`);
   return Number(rows[0]!.id);
 }
 
@@ -109,7 +110,6 @@ export async function leaseNext(
   options: { kinds?: readonly JobKind[]; leaseSeconds: number },
 ): Promise<Lease | null> {
   const kinds = [...(options.kinds ?? JOB_KINDS)];
-  await failExhaustedExpired(db, kinds);
   // Under READ COMMITTED, a row another leaser took between our snapshot and our lock is rechecked
   // and dropped, and LIMIT 1 then yields nothing although other jobs are ready: look, and try again.
   for (let tries = 0; tries < 5; tries++) {
@@ -126,7 +126,19 @@ export async function leaseNext(
 const READY = `((status = 'pending' AND run_after <= now())
   OR (status = 'leased' AND lease_expires_at <= now() AND attempts < max_attempts))`;
 
-const LEASE_SQL = `WITH next AS (
+// One statement, one round trip: expired leases on their last attempt cannot be taken over, so
+// they fail (fence raised); then the oldest ready job is leased.
+const LEASE_SQL = `WITH exhausted AS (
+    UPDATE jobs SET status = 'failed', fence = fence + 1, finished_at = now(),
+      last_error = 'lease of ' || lease_owner || ' expired on attempt ' || attempts || ' of ' || max_attempts,
+      lease_owner = NULL, lease_expires_at = NULL
+    WHERE id IN (
+      SELECT id FROM jobs
+      WHERE kind = ANY($1::text[]) AND status = 'leased' AND lease_expires_at <= now()
+        AND attempts >= max_attempts
+      FOR UPDATE SKIP LOCKED)
+    RETURNING jobs.id
+  ), next AS (
     SELECT id FROM jobs
     WHERE kind = ANY($1::text[]) AND ${READY}
     ORDER BY CASE WHEN status = 'leased' THEN lease_expires_at ELSE run_after END, id
@@ -138,21 +150,6 @@ const LEASE_SQL = `WITH next AS (
   FROM next WHERE jobs.id = next.id
   RETURNING jobs.id, workspace_id, kind, run_id, stage_idx, payload, attempts, max_attempts,
     fence, lease_owner, lease_expires_at`;
-
-/** Expired leases on their last attempt cannot be taken over: they fail, fence raised. */
-async function failExhaustedExpired(db: Db, kinds: string[]): Promise<void> {
-  await db.query(
-    `UPDATE jobs SET status = 'failed', fence = fence + 1, finished_at = now(),
-       last_error = 'lease of ' || lease_owner || ' expired on attempt ' || attempts || ' of ' || max_attempts,
-       lease_owner = NULL, lease_expires_at = NULL
-     WHERE id IN (
-       SELECT id FROM jobs
-       WHERE status = 'leased' AND lease_expires_at <= now() AND attempts >= max_attempts
-         AND kind = ANY($1::text[])
-       FOR UPDATE SKIP LOCKED)`,
-    [kinds],
-  );
-}
 
 function toLease(row: LeaseRow): Lease {
   return {

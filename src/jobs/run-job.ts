@@ -1,7 +1,7 @@
 /**
- * One leased job, start to end: check the run was not cancelled, run the kind's handler with a
- * signal, heartbeat while it works (each heartbeat also looks for a cancel request), then record
- * the outcome, fenced. The signal aborts with a JobAborted whose `kind` says why.
+ * One leased job, start to end: run the kind's handler with a signal, heartbeat while it works
+ * (each heartbeat also looks for a cancel request on the job's run), then record the outcome,
+ * fenced. The signal aborts with a JobAborted whose `kind` says why.
  */
 import { CrucibleError } from "../core/errors.ts";
 import type { Db, Queryable } from "../store/db.ts";
@@ -70,11 +70,10 @@ export async function runJob(
   const abort = (kind: AbortKind, message: string) => {
     if (!controller.signal.aborted) controller.abort(new JobAborted(kind, message));
   };
+  // A cancel that came before this lease (say, while a crashed worker held the job) still reaches
+  // the handler: it starts with its signal aborted, so it can settle the run as cancelled.
   const cancelled = await cancelRequestedAt(db, lease);
-  if (cancelled) {
-    // Nothing ran: the run service settles the run itself when it cancels a queued run.
-    return settle(db, lease, { status: "cancelled", reason: cancelMessage(lease, cancelled) }, options);
-  }
+  if (cancelled) abort("cancelled", cancelMessage(lease, cancelled));
   const onStop = () => abort("shutdown", "the worker is stopping; the job goes back to the queue");
   options.stop?.addEventListener("abort", onStop, { once: true });
   const beats = new AbortController();

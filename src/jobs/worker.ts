@@ -6,9 +6,10 @@
  */
 import { CrucibleError } from "../core/errors.ts";
 import type { Db } from "../store/db.ts";
-import type { BackoffPolicy } from "./backoff.ts";
-import { JOBS_CHANNEL, type JobKind, type Lease, leaseNext } from "./queue.ts";
+import { type BackoffPolicy, retryDelaySeconds } from "./backoff.ts";
+import { type JobKind, type Lease, leaseNext } from "./queue.ts";
 import { type JobEnd, type JobHandler, runJob } from "./run-job.ts";
+import { JobsListener, Wakeup } from "./wakeup.ts";
 
 export {
   type AbortKind,
@@ -42,7 +43,9 @@ export interface WorkerOptions {
 
 export type WorkerEvent =
   | { event: "leased"; at: Date; lease: Lease }
-  | { event: "ended"; at: Date; lease: Lease; end: JobEnd; error?: string; ms: number };
+  | { event: "ended"; at: Date; lease: Lease; end: JobEnd; error?: string; ms: number }
+  /** The store failed the worker (it is down, say); the worker tries again after `retryInMs`. */
+  | { event: "store_error"; at: Date; error: string; retryInMs: number; lease?: Lease };
 
 /**
  * Works jobs until `signal` aborts (or, with `drain`, until none is ready). Returns how many jobs
@@ -69,15 +72,41 @@ export async function runWorker(db: Db, options: WorkerOptions): Promise<{ jobs:
   }
   const pollMs = options.pollMs ?? 1000;
   const wakeup = new Wakeup();
-  const unlisten =
-    options.listen === false
-      ? undefined
-      : await db.listen(JOBS_CHANNEL, (schema) => schema === db.schema && wakeup.notify());
+  const listener = options.listen === false ? undefined : new JobsListener(db, wakeup);
+  await listener?.start();
   let jobs = 0;
+  let failures = 0;
+  // A store error (the server restarting, say) does not end a worker that serves a queue: it
+  // says so, waits (growing up to 30 s) and tries again. A job it held meanwhile is taken over
+  // once its lease expires. A draining worker stops at the first error instead.
+  const storeError = async (err: unknown, lease?: Lease) => {
+    if (options.drain) throw err;
+    failures++;
+    const retryInMs = Math.round(
+      retryDelaySeconds(failures, { baseSeconds: pollMs / 1000, maxSeconds: 30 }) * 1000,
+    );
+    const error = err instanceof Error ? err.message : String(err);
+    options.onEvent?.({
+      event: "store_error",
+      at: new Date(),
+      error,
+      retryInMs,
+      ...(lease ? { lease } : {}),
+    });
+    await wakeup.wait(retryInMs, options.signal);
+  };
   try {
     while (!options.signal?.aborted) {
       wakeup.clear();
-      const lease = await leaseNext(db, options.owner, { kinds, leaseSeconds });
+      await listener?.keep();
+      let lease: Lease | null;
+      try {
+        lease = await leaseNext(db, options.owner, { kinds, leaseSeconds });
+      } catch (err) {
+        await storeError(err);
+        continue;
+      }
+      failures = 0;
       if (!lease) {
         if (options.drain) break;
         await wakeup.wait(pollMs, options.signal);
@@ -87,48 +116,21 @@ export async function runWorker(db: Db, options: WorkerOptions): Promise<{ jobs:
       options.onEvent?.({ event: "leased", at: new Date(), lease });
       const started = performance.now();
       const handler = options.handlers[lease.kind] as JobHandler;
-      const result = await runJob(db, lease, handler, {
-        leaseSeconds,
-        heartbeatSeconds,
-        ...(options.backoff ? { backoff: options.backoff } : {}),
-        ...(options.signal ? { stop: options.signal } : {}),
-      });
-      const ms = Math.round(performance.now() - started);
-      options.onEvent?.({ event: "ended", at: new Date(), lease, ...result, ms });
+      try {
+        const result = await runJob(db, lease, handler, {
+          leaseSeconds,
+          heartbeatSeconds,
+          ...(options.backoff ? { backoff: options.backoff } : {}),
+          ...(options.signal ? { stop: options.signal } : {}),
+        });
+        const ms = Math.round(performance.now() - started);
+        options.onEvent?.({ event: "ended", at: new Date(), lease, ...result, ms });
+      } catch (err) {
+        await storeError(err, lease);
+      }
     }
   } finally {
-    await unlisten?.();
+    await listener?.close();
   }
   return { jobs };
-}
-
-/** An idle wait that a notification, the poll interval or the stop signal ends. */
-class Wakeup {
-  private notified = false;
-  private wake: (() => void) | undefined;
-
-  notify(): void {
-    this.notified = true;
-    this.wake?.();
-  }
-
-  /** Forgets notifications seen so far: the lease about to be tried covers them. */
-  clear(): void {
-    this.notified = false;
-  }
-
-  wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    if (this.notified || signal?.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", done);
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener("abort", done, { once: true });
-      this.wake = done;
-    });
-  }
 }

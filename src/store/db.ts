@@ -26,11 +26,16 @@ export interface Db extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /**
    * Calls `onNotify` with the payload of every NOTIFY on `channel` (delivered at commit) until the
-   * returned function is called. The server adapter holds one pooled connection for it; PGlite
-   * listens on its one connection. A lost connection ends the delivery silently: callers poll too.
-   * @example const stop = await db.listen("crucible_jobs", (payload) => wake(payload));
+   * returned function is called. The server adapter holds one pooled connection for it, and calls
+   * `onLost` once if that connection dies (delivery has then ended: listen again); PGlite listens
+   * on its one connection, which is never lost.
+   * @example const stop = await db.listen("crucible_jobs", (payload) => wake(payload), () => relisten());
    */
-  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onLost?: (err: Error) => void,
+  ): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 

@@ -71,6 +71,7 @@ class PgliteDb implements Db {
     );
   }
 
+  /** One connection, in this process: never lost, so `onLost` is never called. */
   async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
     assertChannelName(channel);
     const unsubscribe = await this.serialised(() => this.pg.listen(channel, onNotify));

@@ -60,13 +60,20 @@ class PostgresDb implements Db {
     }
   }
 
-  async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+  async listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onLost?: (err: Error) => void,
+  ): Promise<() => Promise<void>> {
     assertChannelName(channel);
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    let listening = false;
     // A checked-out client that loses its server emits 'error'; unheard, it would end the process.
     const onError = (err: Error) => {
+      const first = broken === undefined;
       broken = err;
+      if (first && listening) onLost?.(err);
     };
     const onNotification = (message: pg.Notification) => {
       if (message.channel === channel) onNotify(message.payload ?? "");
@@ -85,6 +92,7 @@ class PostgresDb implements Db {
     };
     try {
       await client.query(`LISTEN ${channel}`);
+      listening = true;
     } catch (err) {
       broken = err instanceof Error ? err : new Error(String(err));
       await stop();

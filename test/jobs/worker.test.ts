@@ -83,21 +83,22 @@ describeEachStore("worker", (open) => {
     expect(await status(id)).toMatchObject({ status: "cancelled" });
   });
 
-  it("a run cancelled before its job is leased never starts the handler", async () => {
+  it("a run cancelled before its job was leased: the handler starts with its signal already aborted ('cancelled')", async () => {
     const id = await job();
     await db.query("UPDATE runs SET cancel_requested_at = now() WHERE id = $1", [seed.runs[0]]);
-    let ran = false;
+    let reason: unknown;
     await runWorker(db, {
       owner: "w",
       drain: true,
       handlers: {
-        train_stage: async () => {
-          ran = true;
+        train_stage: async (ctx) => {
+          reason = ctx.signal.reason;
+          ctx.signal.throwIfAborted();
         },
       },
     });
-    expect(ran).toBe(false);
-    expect((await status(id)).status).toBe("cancelled");
+    expect(reason).toMatchObject({ name: "JobAborted", kind: "cancelled" });
+    expect(await status(id)).toMatchObject({ status: "cancelled" });
   });
 
   it("a lease taken over aborts the handler with kind 'lease_lost', and its fenced write is refused", async () => {

@@ -122,29 +122,52 @@ export function stopOnSignals(stop: AbortController, onSignal: (signal: NodeJS.S
 }
 
 function eventDocument(event: WorkerEvent): Record<string, unknown> {
+  const at = event.at.toISOString();
   const { lease } = event;
-  const base = {
+  const job = lease
+    ? {
+        job: lease.jobId,
+        kind: lease.kind,
+        run: lease.runId,
+        stage: lease.stageIdx,
+        attempt: lease.attempt,
+        fence: lease.fence,
+      }
+    : {};
+  if (event.event === "store_error") {
+    return { event: event.event, at, ...job, error: event.error, retry_in_ms: event.retryInMs };
+  }
+  if (event.event === "leased") {
+    return {
+      event: event.event,
+      at,
+      ...job,
+      owner: event.lease.owner,
+      expires_at: event.lease.expiresAt.toISOString(),
+    };
+  }
+  return {
     event: event.event,
-    at: event.at.toISOString(),
-    job: lease.jobId,
-    kind: lease.kind,
-    run: lease.runId,
-    stage: lease.stageIdx,
-    attempt: lease.attempt,
-    fence: lease.fence,
+    at,
+    ...job,
+    end: event.end,
+    ms: event.ms,
+    ...(event.error ? { error: event.error } : {}),
   };
-  if (event.event === "leased")
-    return { ...base, owner: lease.owner, expires_at: lease.expiresAt.toISOString() };
-  return { ...base, end: event.end, ms: event.ms, ...(event.error ? { error: event.error } : {}) };
 }
 
 function eventLine(event: WorkerEvent): string {
+  const at = event.at.toISOString();
+  if (event.event === "store_error") {
+    const held = event.lease ? ` (holding job ${event.lease.jobId}: its lease will expire)` : "";
+    return `${at} store error: ${event.error}${held}; trying again in ${event.retryInMs} ms`;
+  }
   const { lease } = event;
   const what = `job ${lease.jobId} ${lease.kind}${lease.runId ? ` run ${lease.runId} stage ${lease.stageIdx}` : ""}`;
   const attempt = `attempt ${lease.attempt}/${lease.maxAttempts}, fence ${lease.fence}`;
-  if (event.event === "leased") return `${event.at.toISOString()} leased  ${what} (${attempt})`;
+  if (event.event === "leased") return `${at} leased    ${what} (${attempt})`;
   const error = event.error ? `: ${event.error}` : "";
-  return `${event.at.toISOString()} ${event.end.padEnd(9)} ${what} (${attempt}, ${event.ms} ms)${error}`;
+  return `${at} ${event.end.padEnd(9)} ${what} (${attempt}, ${event.ms} ms)${error}`;
 }
 
 function positive(flag: string, text: string): number {
