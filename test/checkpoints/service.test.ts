@@ -269,6 +269,9 @@ describeEachStore("checkpoint service", (open) => {
         ),
       );
       expect(denied.code).toBe("permission_denied");
+      // a base registered from a directory: no run, nothing recorded before it
+      const base = await checkpointLineage(db, w.eli, w.workspace, "tiny@mid");
+      expect([base.kind, "name" in base && base.name, base.parents]).toEqual(["checkpoint", "tiny@mid", []]);
     } finally {
       await db.close();
     }
