@@ -126,15 +126,16 @@ export function registerRun(program: Command, run: RunAction): void {
             await commandWorkspace(db, caller, options.workspace),
             ref,
           );
+          // the run's log: the trainer's own lines, and a line per event other than progress
           const lines: { stage: number; line: string }[] = [];
+          const print = (stage: number, line: string) => {
+            if (ctx.out.json) lines.push({ stage, line });
+            else ctx.out.io.stdout.write(`[${stage}] ${line}\n`);
+          };
           const status = await followRun(db, details.id, {
-            onLog: ({ stageIdx, line }) => {
-              if (ctx.out.json) lines.push({ stage: stageIdx, line });
-              else ctx.out.io.stdout.write(`[${stageIdx}] ${line}\n`);
-            },
+            onLog: ({ stageIdx, line }) => print(stageIdx, line),
             onEvent: ({ stageIdx, event }) => {
-              if (!ctx.out.json && event.type !== "progress")
-                ctx.out.info(`[${stageIdx}] ${eventLine(event)}`);
+              if (event.type !== "progress") print(stageIdx, eventLine(event));
             },
             ...(options.follow ? {} : { signal: AbortSignal.abort() }),
           });
