@@ -71,6 +71,8 @@ export async function completeStage(
     tokens: ReadonlyMap<string, number>;
     /** How many stages the run has. */
     stages: number;
+    /** The job payload the next stage's job carries on (how its trainer is launched). */
+    payload?: Record<string, unknown>;
   },
 ): Promise<"next_stage_queued" | "run_succeeded" | "already_done"> {
   const { rowCount } = await tx.query(
@@ -94,7 +96,13 @@ export async function completeStage(
     `UPDATE run_stages SET base_checkpoint_id = COALESCE(base_checkpoint_id, $3) WHERE run_id = $1 AND idx = $2`,
     [input.runId, next, input.finalCheckpointId],
   );
-  await enqueue(tx, { workspace: input.workspace, kind: "train_stage", runId: input.runId, stageIdx: next });
+  await enqueue(tx, {
+    workspace: input.workspace,
+    kind: "train_stage",
+    runId: input.runId,
+    stageIdx: next,
+    payload: input.payload ?? {},
+  });
   return "next_stage_queued";
 }
 

@@ -17,7 +17,14 @@ export interface StartRunRequest {
   workspace: string;
   recipe: RecipePlan;
   target: RunTarget;
+  /** torchrun: trainer processes per stage, data-parallel on this machine (default 2). */
+  nprocPerNode?: number;
   now?: Date;
+}
+
+/** What every stage job of a run carries: how its trainer is launched. */
+export interface StagePayload {
+  nproc_per_node?: number;
 }
 
 /** What `startRun` created. */
@@ -39,12 +46,20 @@ export interface StartedRun {
  * @example const run = await startRun(db, eli, { workspace, recipe: parseRecipe(text), target: "local" });
  */
 export async function startRun(db: Db, caller: Principal, request: StartRunRequest): Promise<StartedRun> {
-  if (request.target !== "local")
-    throw new CrucibleError("failed_precondition", `target ${request.target} cannot run jobs yet`, {
+  if (request.target === "kubernetes")
+    throw new CrucibleError("failed_precondition", "Crucible does not submit runs to a cluster itself", {
       field: "target",
       value: request.target,
-      fix: "Use --target local (the default): a `crucible worker` runs the trainer on its machine",
+      fix: "Render the manifests with `crucible run start RECIPE --target kubernetes --dry-run` and apply them, or use --target local or torchrun",
     });
+  const nproc = request.nprocPerNode ?? 2;
+  if (!Number.isSafeInteger(nproc) || nproc < 1 || nproc > 1024)
+    throw new CrucibleError("invalid_argument", "trainer processes per stage must be a whole number from 1", {
+      field: "nproc_per_node",
+      value: request.nprocPerNode,
+      fix: "Give one per GPU, or a share of the CPU cores, e.g. 2",
+    });
+  const payload: StagePayload = request.target === "torchrun" ? { nproc_per_node: nproc } : {};
   const plan = request.recipe;
   const bases = new Map<number, CheckpointRow>();
   for (const stage of plan.stages) {
@@ -96,6 +111,7 @@ export async function startRun(db: Db, caller: Principal, request: StartRunReque
       kind: "train_stage",
       runId,
       stageIdx: 0,
+      payload: { ...payload },
     });
     for (const v of new Map(versions.map((v) => [v.id, v])).values())
       await recordEdge(tx, {

@@ -6,12 +6,14 @@ import type { VersionRow } from "../data/service/refs.ts";
 import { assertUsableForTraining } from "../data/service/usable.ts";
 import { mintWorkloadToken } from "../identity/workload.ts";
 import type { Queryable } from "../store/db.ts";
-import { runLocal } from "./local-runner.ts";
+import { type LocalRunOptions, runLocal } from "./local-runner.ts";
 import { checkRecipe } from "./recipe.ts";
 import { RunIngest } from "./run-ingest.ts";
 import { findRun, runFacts, stagesOfRun, TERMINAL } from "./run-rows.ts";
 import { beginStage, completeStage, settleRun } from "./run-state.ts";
+import type { StagePayload } from "./runs.ts";
 import { stageJobSpec, stageOutputDir } from "./stage-spec.ts";
+import { runTorchrun } from "./torchrun-runner.ts";
 import { JobAborted, type JobContext, type JobHandler } from "./worker.ts";
 
 export interface TrainStageDeps {
@@ -111,7 +113,12 @@ async function trainStage(ctx: JobContext, deps: TrainStageDeps): Promise<void> 
       await register(tx, e);
     },
   });
-  const outcome = await runLocal(spec, {
+  const nproc = (lease.payload as StagePayload).nproc_per_node;
+  const launch =
+    run.target === "torchrun" && nproc
+      ? (o: LocalRunOptions) => runTorchrun(spec, { ...o, nprocPerNode: nproc })
+      : (o: LocalRunOptions) => runLocal(spec, o);
+  const outcome = await launch({
     python: deps.python,
     // the token goes to the trainer's environment only: never its argv, its spec file or a log
     env: { ...deps.env, CRUCIBLE_TOKEN: token.secret, CRUCIBLE_RUN_ID: run.id },
@@ -151,6 +158,7 @@ async function trainStage(ctx: JobContext, deps: TrainStageDeps): Promise<void> 
       finalCheckpointId: final.id,
       tokens: new Map(versions.map((v) => [v.id, byName[v.name] ?? 0])),
       stages: stages.length,
+      payload: lease.payload,
     });
   });
 }

@@ -255,8 +255,14 @@ for (const kind of ["pglite", "postgres"] as const) {
             const deadline = Date.now() + 60_000;
             while (!queued.test(follower.stderr()) && Date.now() < deadline) await sleep(50);
             survivor = queued.exec(follower.stderr())![1]!;
+            const logs = crucible(["run", "logs", name, "-f", ...store.who], env);
             await killHolder(store, env, survivor, workers);
             const { code } = await follower.exited;
+            expect((await logs.exited).code, logs.stderr()).toBe(0);
+            expect(logs.stdout()).toMatch(
+              /\[0\] started cpt at step [1-9]\d* of \d+ on cpu, resumed from \S+step-/,
+            );
+            expect(logs.stdout()).toContain(`[1] finished at step ${SFT_STEPS}`);
             expect(code, follower.stderr()).toBe(0);
             expect(JSON.parse(follower.stdout())).toMatchObject({ name, status: "succeeded" });
             expect(follower.stderr()).toMatch(new RegExp(`sft: step ${SFT_STEPS}/${SFT_STEPS}  loss \\d`));

@@ -1,7 +1,8 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, expect, it } from "vitest";
+import { parseDocument } from "yaml";
 import { CrucibleError } from "../../src/core/errors.ts";
 import { ArtifactStore } from "../../src/data/service/artifacts.ts";
 import { findVersion } from "../../src/data/service/refs.ts";
@@ -14,6 +15,7 @@ import { cancelRun, startRun } from "../../src/jobs/runs.ts";
 import { trainerPython } from "../../src/jobs/trainer-python.ts";
 import { runWorker } from "../../src/jobs/worker.ts";
 import { impactOf } from "../../src/lineage/edges.ts";
+import { PROTOCOL_DIR } from "../../src/protocol/schemas.ts";
 import type { Db } from "../../src/store/db.ts";
 import { describeEachStore } from "../support/stores.ts";
 import { nanoTinyHome, seedAcmeWorkspace } from "./support/nano.ts";
@@ -45,7 +47,7 @@ async function count(db: Db, sql: string, params: unknown[]): Promise<number> {
   );
 }
 
-describeEachStore("runs", (open) => {
+describeEachStore("runs", (open, kind) => {
   it("runs the pipeline recipe: cpt 30/70 from nano@mid, then sft from its checkpoint, with full lineage", async () => {
     const db = await open();
     try {
@@ -100,6 +102,38 @@ describeEachStore("runs", (open) => {
       await db.close();
     }
   }, 240_000);
+
+  // the launcher is the same on either store: one store is enough to show the target is honoured
+  it.skipIf(kind === "postgres")(
+    "runs a stage data-parallel under torchrun with --target torchrun",
+    async () => {
+      const db = await open();
+      try {
+        const { workspace, eli, work } = await seeded(db);
+        const doc = parseDocument(
+          readFileSync(join(PROTOCOL_DIR, "..", "recipes", "cpt-acme-30-70.yaml"), "utf8"),
+        );
+        doc.setIn(["hyperparameters", "budget", "steps"], 4);
+        doc.setIn(["hyperparameters", "batch_size"], 2);
+        doc.set("runtime", { device: "cpu", threads: 1 });
+        const recipe = parseRecipe(doc.toString());
+        const run = await startRun(db, eli, { workspace, recipe, target: "torchrun", nprocPerNode: 2 });
+        expect(await work("w-torchrun")).toEqual({ jobs: 1 });
+        const shown = await showRun(db, eli, workspace, run.name);
+        expect(shown.status, shown.failureReason ?? "").toBe("succeeded");
+        const started = await db.query<{ body: { world_size?: number } }>(
+          "SELECT body FROM run_events WHERE run_id = $1 AND type = 'started'",
+          [run.id],
+        );
+        expect(started.rows.map((r) => r.body.world_size)).toEqual([2]);
+        const refused = await startRun(db, eli, { workspace, recipe, target: "kubernetes" }).catch((e) => e);
+        expect(refused).toMatchObject({ code: "failed_precondition", details: { field: "target" } });
+      } finally {
+        await db.close();
+      }
+    },
+    180_000,
+  );
 
   it("checks policy before anything is queued: unapproved data is denied and audited, an unknown base is not found", async () => {
     const db = await open();

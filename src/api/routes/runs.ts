@@ -67,18 +67,23 @@ export function runRoutes(db: Db): Route<Authenticated>[] {
       auth: "bearer",
       body: obj(
         { recipe: { type: ["object", "string"], description: "the recipe: a document, or its YAML text" } },
-        { target: str({ enum: ["local", "torchrun", "kubernetes"] }) },
+        { target: str({ enum: ["local", "torchrun", "kubernetes"] }), nproc_per_node: int({ minimum: 1 }) },
       ),
       response: DETAILS,
       status: 201,
       handler: async ({ caller, params, body }) => {
-        const input = body as { recipe: unknown; target?: "local" | "torchrun" | "kubernetes" };
+        const input = body as {
+          recipe: unknown;
+          target?: "local" | "torchrun" | "kubernetes";
+          nproc_per_node?: number;
+        };
         const workspace = await workspaceByName(db, params.workspace!);
         const plan = typeof input.recipe === "string" ? parseRecipe(input.recipe) : checkRecipe(input.recipe);
         const started = await startRun(db, caller.principal, {
           workspace,
           recipe: plan,
           target: input.target ?? "local",
+          ...(input.nproc_per_node ? { nprocPerNode: input.nproc_per_node } : {}),
         });
         return {
           status: 201,

@@ -34,33 +34,41 @@ export function registerRun(program: Command, run: RunAction): void {
     .argument("<recipe>", "recipe file (YAML), e.g. recipes/pipeline-acme.yaml")
     .option("--workspace <name>", "workspace (default: your only one)")
     .option("--target <target>", `where it runs: ${TARGETS.join(", ")}`, "local")
+    .option("--nproc-per-node <n>", "--target torchrun: trainer processes per stage, data-parallel", "2")
     .option("--detach", "queue it and return; `crucible worker` processes do the work")
     .action(
-      run(async (ctx, file: string, options: Ws & { target: string; detach?: boolean }) => {
-        if (!(TARGETS as readonly string[]).includes(options.target))
-          throw invalid("--target", "unknown target", options.target, `Use one of ${TARGETS.join(", ")}`);
-        const plan = parseRecipe(readRecipe(file), file);
-        await withCaller(ctx, async (db, caller) => {
-          const workspace = await commandWorkspace(db, caller, options.workspace);
-          const started = await startRun(db, caller, {
-            workspace,
-            recipe: plan,
-            target: options.target as RunTarget,
-          });
-          ctx.out.info(
-            `queued ${started.name} (${started.id}): ${started.stages.map((s) => s.stage).join(" -> ")}`,
-          );
-          if (options.detach) {
-            const details = await showRun(db, caller, workspace, started.id);
-            ctx.out.result(
-              runDetailsJson(details),
-              () => `${started.name} queued; follow it with \`crucible run logs ${started.name} -f\``,
+      run(
+        async (
+          ctx,
+          file: string,
+          options: Ws & { target: string; nprocPerNode: string; detach?: boolean },
+        ) => {
+          if (!(TARGETS as readonly string[]).includes(options.target))
+            throw invalid("--target", "unknown target", options.target, `Use one of ${TARGETS.join(", ")}`);
+          const plan = parseRecipe(readRecipe(file), file);
+          await withCaller(ctx, async (db, caller) => {
+            const workspace = await commandWorkspace(db, caller, options.workspace);
+            const started = await startRun(db, caller, {
+              workspace,
+              recipe: plan,
+              target: options.target as RunTarget,
+              nprocPerNode: Number(options.nprocPerNode),
+            });
+            ctx.out.info(
+              `queued ${started.name} (${started.id}): ${started.stages.map((s) => s.stage).join(" -> ")}`,
             );
-            return;
-          }
-          await followToEnd(ctx, db, caller, workspace, started.id);
-        });
-      }),
+            if (options.detach) {
+              const details = await showRun(db, caller, workspace, started.id);
+              ctx.out.result(
+                runDetailsJson(details),
+                () => `${started.name} queued; follow it with \`crucible run logs ${started.name} -f\``,
+              );
+              return;
+            }
+            await followToEnd(ctx, db, caller, workspace, started.id);
+          });
+        },
+      ),
     );
 
   cmd
