@@ -1,5 +1,6 @@
 import type { RunDetails } from "../jobs/run-read.ts";
 import type { RunRow, StageRow } from "../jobs/run-rows.ts";
+import type { TrainerEvent } from "../protocol/types/events.gen.ts";
 import { table } from "./io.ts";
 
 const stagesText = (stages: StageRow[]) => stages.map((s) => `${s.stage}:${s.status}`).join(" -> ");
@@ -33,4 +34,22 @@ export function runText(run: RunDetails): string {
   for (const c of run.checkpoints)
     lines.push(`    ${c.name}${c.final ? " (final)" : ""}  ${c.manifestDigest}`);
   return lines.join("\n");
+}
+
+/** One line of the run log for a trainer event (progress has its bar instead). */
+export function eventLine(event: TrainerEvent): string {
+  switch (event.type) {
+    case "started":
+      return `started ${event.stage} at step ${event.step} of ${event.total_steps} on ${event.device}${event.resumed_from ? `, resumed from ${event.resumed_from}` : ""}`;
+    case "checkpoint":
+      return `checkpoint step ${event.step}${event.final ? " (final)" : ""} ${event.manifest_digest}`;
+    case "finished":
+      return `finished at step ${event.step}, ${event.tokens} tokens`;
+    case "failed":
+      return `failed (${event.code}): ${event.reason}`;
+    case "warning":
+      return `warning (${event.code}): ${event.message}`;
+    default:
+      return event.type;
+  }
 }

@@ -1,7 +1,9 @@
 import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, expect, it } from "vitest";
 import { ArtifactStore } from "../../src/data/service/artifacts.ts";
+import { checkDocument } from "../../src/protocol/validate.ts";
 import { openStore } from "../../src/store/open.ts";
 import { nanoTinyHome, seedAcmeWorkspace } from "../jobs/support/nano.ts";
 import { pipelineRecipe } from "../jobs/support/recipes.ts";
@@ -95,3 +97,44 @@ it("run start --detach queues; list, show, logs and cancel act on it", async () 
   // a worker finds nothing to do: the cancelled run's job is no longer in the queue
   expect((await cli("worker", "--drain")).json()).toMatchObject({ jobs: 0 });
 }, 120_000);
+
+it("run start --target kubernetes --dry-run prints the first stage's manifests and queues nothing", async () => {
+  const file = join(home, "k8s.yaml");
+  writeFileSync(file, pipelineRecipe());
+  const flags = ["--target", "kubernetes", "--dry-run", "--mount-path", tmpdir()];
+  const rendered = await cli(
+    "run",
+    "start",
+    file,
+    "--as",
+    "eli",
+    ...flags,
+    "--image",
+    "ghcr.io/acme/trainer:0.1",
+  );
+  expect(rendered.code, rendered.stderr).toBe(0);
+  const doc = rendered.json() as {
+    run_id: string;
+    kind: string;
+    later_stages: string[];
+    manifests: { kind: string; data?: Record<string, string> }[];
+  };
+  expect(doc).toMatchObject({ kind: "Job", later_stages: ["sft"] });
+  expect(doc.manifests.map((m) => m.kind)).toEqual(["ConfigMap", "Job"]);
+  const spec = JSON.parse(doc.manifests[0]!.data!["job.json"]!);
+  expect(checkDocument("job-spec", spec)).toEqual([]);
+  expect(spec).toMatchObject({ stage: "cpt", resume: true, run_id: doc.run_id });
+  expect(spec.data.sources.map((s: { name: string; share: number }) => [s.name, s.share])).toEqual([
+    ["acme-handbook", 0.3],
+    ["nano-pre", 0.7],
+  ]);
+  expect((await cli("run", "show", doc.run_id, "--as", "eli")).code).toBe(2);
+  expect((await cli("run", "start", file, "--as", "eli", ...flags)).code).toBe(2);
+  const unapproved = join(home, "k8s-unapproved.yaml");
+  writeFileSync(
+    unapproved,
+    pipelineRecipe().replace("dataset: acme-handbook@v2", "dataset: acme-handbook@v1"),
+  );
+  expect((await cli("run", "start", unapproved, "--as", "eli", ...flags, "--image", "i:1")).code).toBe(3);
+  expect((await cli("run", "start", file, "--as", "eli", "--target", "kubernetes")).code).toBe(1);
+});

@@ -21,6 +21,11 @@ import { nanoTinyHome, seedAcmeWorkspace } from "../jobs/support/nano.ts";
 import { pipelineRecipe } from "../jobs/support/recipes.ts";
 import { type CliProcess, crucible, crucibleOk, sleep, waitForFile } from "./support/processes.ts";
 
+/** Where the time goes on a busy machine: one line per phase on stderr. */
+const t0 = Date.now();
+const trace = (what: string) =>
+  process.stderr.write(`[run.test ${((Date.now() - t0) / 1000).toFixed(1)}s] ${what}\n`);
+
 const CPT_STEPS = 24;
 const SFT_STEPS = 8;
 const LEASE_S = "3";
@@ -128,6 +133,7 @@ async function killHolder(
     await client.end();
     owner = rows[0]!.lease_owner;
   }
+  trace(`killing ${owner}`);
   const victim = workers.get(owner)!;
   victim.child.kill("SIGKILL");
   expect((await victim.exited).signal).toBe("SIGKILL");
@@ -203,7 +209,9 @@ for (const kind of ["pglite", "postgres"] as const) {
     () => {
       it("runs the pipeline with live progress, survives a SIGKILLed worker with bitwise-equal weights, and shows full lineage", async () => {
         const store = kind === "pglite" ? await pgliteStore() : await serverStore();
+        trace(`${kind}: seeding`);
         const env = await seed(store);
+        trace(`${kind}: seeded`);
         const recipe = join(store.home, "pipeline-acme.yaml");
         writeFileSync(
           recipe,
@@ -235,6 +243,7 @@ for (const kind of ["pglite", "postgres"] as const) {
             };
             n = 2;
           }
+          trace(`${kind}: reference done`);
           const name = `pipeline-acme-${n}`;
           let survivor: string;
           if (kind === "pglite") {
