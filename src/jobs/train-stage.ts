@@ -4,7 +4,7 @@ import { CrucibleError } from "../core/errors.ts";
 import { ArtifactStore } from "../data/service/artifacts.ts";
 import type { VersionRow } from "../data/service/refs.ts";
 import { assertUsableForTraining } from "../data/service/usable.ts";
-import { mintWorkloadToken } from "../identity/workload.ts";
+import { mintWorkloadToken, revokeRunTokens } from "../identity/workload.ts";
 import type { Queryable } from "../store/db.ts";
 import { type LocalRunOptions, runLocal } from "./local-runner.ts";
 import { checkRecipe } from "./recipe.ts";
@@ -84,6 +84,8 @@ async function trainStage(ctx: JobContext, deps: TrainStageDeps): Promise<void> 
   const elapsedS = (Date.now() - new Date(run.createdAt).getTime()) / 1000;
   const token = await ctx.fenced(async (tx) => {
     await beginStage(tx, run.id, stage.idx);
+    // an earlier attempt's token dies with the lease it was minted under
+    await revokeRunTokens(tx, run.id);
     const maxDurationS = Math.max(60, Math.ceil(checkRecipe(run.recipe).maxDurationS - elapsedS));
     return mintWorkloadToken(tx, { run: facts, maxDurationS, createdBy: run.startedBy });
   });

@@ -28,7 +28,7 @@ const trace = (what: string) =>
 
 const CPT_STEPS = 24;
 const SFT_STEPS = 8;
-const LEASE_S = "3";
+const LEASE_S = "5";
 
 let nanoHome: string;
 beforeAll(() => {
