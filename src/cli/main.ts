@@ -1,6 +1,8 @@
 import { Command, CommanderError } from "commander";
 import { asCrucibleError, type CrucibleError, exitCode } from "../core/errors.ts";
 import { registerAudit } from "./commands/audit.ts";
+import { registerBase } from "./commands/base.ts";
+import { registerCheckpoint } from "./commands/checkpoint.ts";
 import { registerDataset } from "./commands/dataset.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDoctor } from "./commands/doctor.ts";
@@ -36,6 +38,8 @@ const REGISTRARS: Registrar[] = [
   registerPrincipal,
   registerToken,
   registerDataset,
+  registerBase,
+  registerCheckpoint,
   registerLineage,
   registerAudit,
   registerPolicy,

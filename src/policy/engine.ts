@@ -85,17 +85,30 @@ export function compilePolicySet(text: string): CompiledPolicySet {
     );
   const digest = digestOf({ policies: byId });
   preparse(digest, byId);
-  // One slice per action holding only the policies whose scope can match it: same decisions
-  // (a policy scoped to other actions is never satisfied), less to evaluate per request.
+  preparseSlices(digest, byId, scopes);
+  return { digest, text, ids: Object.keys(byId), reasons };
+}
+
+/**
+ * One slice per action holding only the policies whose scope can match it: same decisions (a
+ * policy scoped to other actions is never satisfied), less to evaluate per request. Kept out of
+ * compilePolicySet: Node 20's V8 crashed ("unreachable code" in the deoptimizer) deoptimizing
+ * that function mid-loop once the policy set grew by one policy.
+ */
+function preparseSlices(
+  digest: string,
+  byId: Record<string, string>,
+  scopes: ReadonlyMap<string, readonly string[] | "all">,
+): void {
+  const entries = Object.entries(byId);
   for (const action of ACTION_NAMES) {
     const slice: Record<string, string> = {};
-    for (const [id, policy] of Object.entries(byId)) {
+    for (const [id, policy] of entries) {
       const scope = scopes.get(id) ?? "all";
       if (scope === "all" || scope.includes(action)) slice[id] = policy;
     }
     preparse(`${digest}#${action}`, slice);
   }
-  return { digest, text, ids: Object.keys(byId), reasons };
 }
 
 function preparse(id: string, policies: Record<string, string>): void {

@@ -33,6 +33,7 @@ const ALLOWED: Record<Role | "workload", readonly Action[]> = {
     "policy.approve",
     "token.create",
     "token.revoke",
+    "base.register",
   ],
   "data-steward": ["dataset.add", "dataset.read", "dataset.approve", "dataset.revoke"],
   "ml-engineer": [
@@ -43,6 +44,7 @@ const ALLOWED: Record<Role | "workload", readonly Action[]> = {
     "run.start",
     "run.cancel",
     "run.read",
+    "base.register",
     "checkpoint.read",
     "deployment.invoke",
   ],
