@@ -15,6 +15,7 @@ import { registerServe } from "./commands/serve.ts";
 import { registerStore } from "./commands/store.ts";
 import { registerToken } from "./commands/token.ts";
 import { registerVerify } from "./commands/verify.ts";
+import { registerWorker } from "./commands/worker.ts";
 import { registerWorkspace } from "./commands/workspace.ts";
 import { type CliIo, Output, processIo } from "./io.ts";
 
@@ -45,6 +46,7 @@ const REGISTRARS: Registrar[] = [
   registerPolicy,
   registerVerify,
   registerServe,
+  registerWorker,
   registerStore,
   registerProtocol,
   registerDemo,
