@@ -32,8 +32,13 @@ export async function provenanceInputs(
       finished_at: Date | string | null;
     }>("SELECT name, recipe_digest, started_at, finished_at FROM runs WHERE id = $1", [c.runId])
   ).rows[0]!;
-  const { rows: datasets } = await q.query<{ name: string; version: number; digest: string }>(
-    `SELECT d.name, v.version, v.digest
+  const { rows: datasets } = await q.query<{
+    name: string;
+    version: number;
+    digest: string;
+    tokens: string | number | null;
+  }>(
+    `SELECT d.name, v.version, v.digest, e.tokens
      FROM lineage_edges e
      JOIN dataset_versions v ON v.id = e.from_id
      JOIN datasets d ON d.id = v.dataset_id
@@ -51,7 +56,11 @@ export async function provenanceInputs(
     workspace: c.workspace,
     runId: c.runId,
     baseCheckpoint: await baseMaterial(q, c),
-    datasets: datasets.map((d) => ({ name: `${d.name}@v${d.version}`, digest: d.digest })),
+    datasets: datasets.map((d) => ({
+      name: `${d.name}@v${d.version}`,
+      digest: d.digest,
+      ...(d.tokens === null ? {} : { annotations: { tokens: Number(d.tokens) } }),
+    })),
     recipe: { name: run.name, digest: run.recipe_digest },
     rewardFunctions: [],
     approvals: [

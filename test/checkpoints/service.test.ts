@@ -184,7 +184,7 @@ describeEachStore("checkpoint service", (open) => {
       if (!verdict.ok) throw new Error(verdict.message);
       const deps = (
         verdict.statement.predicate.buildDefinition as {
-          resolvedDependencies: { name: string; digest: { sha256: string } }[];
+          resolvedDependencies: { name: string; digest: { sha256: string }; annotations?: object }[];
         }
       ).resolvedDependencies;
       expect(deps.map((d) => d.name)).toEqual([
@@ -194,6 +194,7 @@ describeEachStore("checkpoint service", (open) => {
       ]);
       expect(`sha256:${deps[0]!.digest.sha256}`).toBe(w.base.manifestDigest);
       expect(`sha256:${deps[1]!.digest.sha256}`).toBe(w.dsv.digest);
+      expect(deps[1]!.annotations).toEqual({ tokens: 30_000 });
       const [entry] = await auditOf(db, "checkpoint.approve");
       expect(entry).toEqual([idOf(w.mona), "allow", "approver.checkpoints"]);
       const again = await rejection(

@@ -39,7 +39,10 @@ export function registerWorker(program: Command, run: RunAction): void {
     .description(
       "lease jobs from the queue and run them until SIGTERM/SIGINT (or, with --drain, until none is ready)",
     )
-    .option("--drain", "exit as soon as no job is ready")
+    .option(
+      "--drain",
+      "exit as soon as no job is ready (on the embedded store, which it locks while it runs)",
+    )
     .option(
       "--lease-seconds <n>",
       "how long a lease lasts without a heartbeat (heartbeats every third of it)",
