@@ -14,7 +14,10 @@ export interface RuleIssue {
   fix: string;
 }
 
-/** The stages of a recipe with the path each sits at, whether it is one stage or a pipeline. */
+/**
+ * The stages of a recipe with the path each sits at, whether it is one stage or a pipeline.
+ * @example stagesOf(pipeline).map((s) => s.at) // [["stages", 0], ["stages", 1]]
+ */
 export function stagesOf(recipe: Recipe): { stage: Stage; at: (string | number)[] }[] {
   if ("stages" in recipe && Array.isArray(recipe.stages))
     return recipe.stages.map((stage, i) => ({ stage, at: ["stages", i] }));
@@ -30,7 +33,10 @@ export function durationSeconds(text: string | undefined): number {
   return match ? Number(match[1]) * (UNITS[match[2]!] ?? 1) : Number.NaN;
 }
 
-/** The dataset purpose a stage reads its data for: cpt→cpt, sft→sft, rft→rft. */
+/**
+ * The dataset purpose a stage reads its data for: cpt→cpt, sft→sft, rft→rft.
+ * @example purposeOf("sft") // "sft"
+ */
 export function purposeOf(stage: Stage["stage"]): Purpose {
   return stage;
 }

@@ -1,7 +1,10 @@
 import type { RunDetails } from "./run-read.ts";
 import type { RunRow, StageRow } from "./run-rows.ts";
 
-/** A run as `--json` prints it and the HTTP API returns it: one shape for both. */
+/**
+ * A run as `--json` prints it and the HTTP API returns it: one shape for both.
+ * @example ctx.out.result({ runs: runs.map(runJson) }, () => runsTable(runs));
+ */
 export function runJson(run: RunRow & { stages: StageRow[] }) {
   return {
     id: run.id,
@@ -26,7 +29,10 @@ export function runJson(run: RunRow & { stages: StageRow[] }) {
   };
 }
 
-/** `run show --json`: the run with its checkpoints, datasets (tokens) and base. */
+/**
+ * `run show --json`: the run with its checkpoints, datasets (tokens) and base.
+ * @example return { body: runDetailsJson(await showRun(db, caller, workspace, id)) };
+ */
 export function runDetailsJson(run: RunDetails) {
   return {
     ...runJson(run),

@@ -47,7 +47,10 @@ export const RUN_SELECT = `SELECT id, workspace_id, name, recipe, recipe_digest,
     cancel_requested_at, failure_code, failure_reason, created_at, started_at, finished_at
   FROM runs`;
 
-/** Maps a row of RUN_SELECT. */
+/**
+ * Maps a row of RUN_SELECT.
+ * @example const runs = (await db.query(`${RUN_SELECT} WHERE workspace_id = $1`, [ws])).rows.map(runRow);
+ */
 export function runRow(r: Record<string, unknown>): RunRow {
   return {
     id: String(r.id),
@@ -85,7 +88,10 @@ export async function findRun(q: Queryable, workspace: string, ref: string, lock
   return runRow(rows[0]);
 }
 
-/** A run's stages in order. */
+/**
+ * A run's stages in order.
+ * @example (await stagesOfRun(db, run.id)).map((s) => s.status) // ["succeeded", "running"]
+ */
 export async function stagesOfRun(q: Queryable, runId: string): Promise<StageRow[]> {
   const { rows } = await q.query(
     `SELECT idx, stage, status, base_checkpoint_id, final_checkpoint_id, started_at, finished_at

@@ -62,6 +62,7 @@ export function stageJobSpec(input: {
 /**
  * Whether an artifact holds text or chat records, from its first record (the data service writes
  * one canonical record per line, `{"text": ...}` or `{"messages": [...]}`).
+ * @example recordFormat(artifacts.path(v.artifactPath)) // "chat"
  */
 export function recordFormat(path: string): "text" | "chat" {
   const fd = openSync(path, "r");
