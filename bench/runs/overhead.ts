@@ -51,8 +51,12 @@ export async function controlPlaneOverhead(db: Db, options: { steps: number }): 
     drain: true,
   });
   const serviceS = (performance.now() - t0) / 1000;
-  const { rows } = await db.query<{ status: string }>("SELECT status FROM runs WHERE id = $1", [run.id]);
-  if (rows[0]?.status !== "succeeded") throw new Error(`the bench run ended ${rows[0]?.status}`);
+  const { rows } = await db.query<{ status: string; last_error: string | null }>(
+    "SELECT r.status, j.last_error FROM runs r JOIN jobs j ON j.run_id = r.id WHERE r.id = $1",
+    [run.id],
+  );
+  if (rows[0]?.status !== "succeeded")
+    throw new Error(`the bench run is ${rows[0]?.status}: ${rows[0]?.last_error ?? "no error recorded"}`);
 
   const written = JSON.parse(
     readFileSync(join(stageOutputDir(home, run.id, 0, "cpt"), "job.json"), "utf8"),
