@@ -21,6 +21,8 @@ export interface Overhead {
   /** The same JobSpec run by `runLocal` alone: spawn, trainer, events, nothing else. */
   directS: number;
   steps: number;
+  /** Leases the run's job took (1 unless an attempt crashed and was retried). */
+  attempts: number;
 }
 
 /**
@@ -45,14 +47,16 @@ export async function controlPlaneOverhead(db: Db, options: { steps: number }): 
 
   const t0 = performance.now();
   const run = await startRun(db, ws.eli, { workspace: ws.workspace, recipe, target: "local" });
-  await runWorker(db, {
-    owner: "bench",
-    handlers: jobHandlers({ python, home, env: process.env }),
-    drain: true,
-  });
+  const handlers = jobHandlers({ python, home, env: process.env });
+  // as `run start` does on the embedded store: work until the run ends (a crashed attempt is
+  // retried after its backoff, and resumes from its last checkpoint)
+  while (!(await ended(db, run.id))) {
+    await runWorker(db, { owner: "bench", handlers, drain: true });
+    if (!(await ended(db, run.id))) await new Promise((r) => setTimeout(r, 500));
+  }
   const serviceS = (performance.now() - t0) / 1000;
-  const { rows } = await db.query<{ status: string; last_error: string | null }>(
-    "SELECT r.status, j.last_error FROM runs r JOIN jobs j ON j.run_id = r.id WHERE r.id = $1",
+  const { rows } = await db.query<{ status: string; last_error: string | null; attempts: number }>(
+    "SELECT r.status, j.last_error, j.attempts FROM runs r JOIN jobs j ON j.run_id = r.id WHERE r.id = $1",
     [run.id],
   );
   if (rows[0]?.status !== "succeeded")
@@ -66,5 +70,10 @@ export async function controlPlaneOverhead(db: Db, options: { steps: number }): 
   const outcome = await runLocal(spec, { python });
   const directS = (performance.now() - t1) / 1000;
   if (outcome.status !== "succeeded") throw new Error(`the direct run ended ${outcome.status}`);
-  return { serviceS, directS, steps: options.steps };
+  return { serviceS, directS, steps: options.steps, attempts: Number(rows[0]!.attempts) };
+}
+
+async function ended(db: Db, runId: string): Promise<boolean> {
+  const { rows } = await db.query<{ status: string }>("SELECT status FROM runs WHERE id = $1", [runId]);
+  return ["succeeded", "failed", "cancelled"].includes(rows[0]?.status ?? "failed");
 }

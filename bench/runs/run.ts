@@ -94,10 +94,11 @@ async function overhead(): Promise<void> {
     await own.exec(`DROP SCHEMA IF EXISTS ${schema}_overhead CASCADE`);
     await own.close();
   }
-  const { serviceS, directS, steps } = measured;
+  const { serviceS, directS, steps, attempts } = measured;
   emit("control_plane_overhead", serviceS, "s", directS, {
     overhead_share: Number(((serviceS - directS) / serviceS).toFixed(4)),
     steps,
+    attempts,
     note: "a short cpt run on nano tiny through startRun, the queue, an in-process worker and the train_stage handler (events, logs, checkpoints verified and registered); baseline: the same JobSpec through runLocal alone",
     target: "overhead_share <= 0.05",
   });
