@@ -114,6 +114,12 @@ export async function completeStage(
  * @example await settleOrphanedRun(db, runId); // called by whoever watches a run
  */
 export async function settleOrphanedRun(db: Db, runId: string): Promise<RunEnd | null> {
+  // followers call this every poll: look first, lock only when there is something to settle
+  const last = await db.query<{ status: string }>(
+    "SELECT status FROM jobs WHERE run_id = $1 ORDER BY id DESC LIMIT 1",
+    [runId],
+  );
+  if (!["failed", "cancelled"].includes(last.rows[0]?.status ?? "")) return null;
   return db.transaction(async (tx) => {
     const run = await tx.query<{ status: string }>("SELECT status FROM runs WHERE id = $1 FOR UPDATE", [
       runId,
