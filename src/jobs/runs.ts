@@ -147,7 +147,8 @@ async function nextRunName(tx: Queryable, workspace: string, recipeName: string)
 
 /**
  * Cancels a run (`run.cancel`, audited allow or deny): records the request; a job still waiting
- * in the queue is cancelled at once and with it the run; a job a worker holds sees the request at
+ * in the queue (or held by a worker whose lease ran out) is cancelled at once, its fence raised,
+ * and with it the run; a job a worker holds sees the request at
  * its next heartbeat, its trainer gets SIGTERM, and the worker marks the run cancelled.
  * @example const { status } = await cancelRun(db, eli, { workspace, run: "pipeline-acme-1" });
  */
@@ -174,8 +175,10 @@ export async function cancelRun(
     if (TERMINAL.includes(locked.status))
       return { id: run.id, name: run.name, status: locked.status, cancelRequestedAt };
     const waiting = await tx.query(
-      `UPDATE jobs SET status = 'cancelled', fence = fence + 1, finished_at = now(), last_error = $2
-       WHERE run_id = $1 AND status = 'pending' RETURNING id`,
+      `UPDATE jobs SET status = 'cancelled', fence = fence + 1, finished_at = now(), last_error = $2,
+         lease_owner = NULL, lease_expires_at = NULL
+       WHERE run_id = $1 AND (status = 'pending' OR (status = 'leased' AND lease_expires_at <= now()))
+       RETURNING id`,
       [run.id, `cancelled by ${actorId(caller)}`],
     );
     const held = await tx.query("SELECT 1 FROM jobs WHERE run_id = $1 AND status = 'leased'", [run.id]);

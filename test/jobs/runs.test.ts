@@ -7,7 +7,7 @@ import { CrucibleError } from "../../src/core/errors.ts";
 import { ArtifactStore } from "../../src/data/service/artifacts.ts";
 import { findVersion } from "../../src/data/service/refs.ts";
 import { jobHandlers } from "../../src/jobs/handlers.ts";
-import { leaseNext } from "../../src/jobs/queue.ts";
+import { fenced, LeaseLostError, leaseNext } from "../../src/jobs/queue.ts";
 import { parseRecipe } from "../../src/jobs/recipe.ts";
 import { followRun } from "../../src/jobs/run-follow.ts";
 import { listRuns, showRun } from "../../src/jobs/run-read.ts";
@@ -234,6 +234,25 @@ describeEachStore("runs", (open, kind) => {
       const shown = await showRun(db, eli, workspace, run.name);
       expect(shown).toMatchObject({ status: "failed", failureCode: "job_failed" });
       expect(shown.failureReason).toContain("expired on attempt 3 of 3");
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
+
+  it("cancels at once a run whose worker vanished (its lease ran out), fencing that worker out", async () => {
+    const db = await open();
+    try {
+      const { workspace, eli } = await seeded(db);
+      const run = await startRun(db, eli, {
+        workspace,
+        recipe: parseRecipe(pipelineRecipe()),
+        target: "local",
+      });
+      const lease = (await leaseNext(db, "vanished", { leaseSeconds: 0.2 }))!;
+      await new Promise((r) => setTimeout(r, 400));
+      expect(await cancelRun(db, eli, { workspace, run: run.name })).toMatchObject({ status: "cancelled" });
+      const refused = await fenced(db, lease, async () => "written").catch((e) => e);
+      expect(refused).toBeInstanceOf(LeaseLostError);
     } finally {
       await db.close();
     }
