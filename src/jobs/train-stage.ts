@@ -82,12 +82,15 @@ async function trainStage(ctx: JobContext, deps: TrainStageDeps): Promise<void> 
   });
   const facts = await runFacts(db, run);
   const elapsedS = (Date.now() - new Date(run.createdAt).getTime()) / 1000;
+  const { maxDurationS } = checkRecipe(run.recipe);
+  if (elapsedS >= maxDurationS)
+    return fail("deadline_exceeded", `the run is older than its max_duration (${maxDurationS} s)`);
   const token = await ctx.fenced(async (tx) => {
     await beginStage(tx, run.id, stage.idx);
     // an earlier attempt's token dies with the lease it was minted under
     await revokeRunTokens(tx, run.id);
-    const maxDurationS = Math.max(60, Math.ceil(checkRecipe(run.recipe).maxDurationS - elapsedS));
-    return mintWorkloadToken(tx, { run: facts, maxDurationS, createdBy: run.startedBy });
+    const leftS = Math.max(60, Math.ceil(maxDurationS - elapsedS));
+    return mintWorkloadToken(tx, { run: facts, maxDurationS: leftS, createdBy: run.startedBy });
   });
 
   const register = (

@@ -258,6 +258,22 @@ describeEachStore("runs", (open, kind) => {
     }
   }, 120_000);
 
+  it("fails a stage that would start after the run's max_duration, without starting a trainer", async () => {
+    const db = await open();
+    try {
+      const { workspace, eli, work } = await seeded(db);
+      const text = pipelineRecipe().replace("max_duration: 4h", "max_duration: 1s");
+      const run = await startRun(db, eli, { workspace, recipe: parseRecipe(text), target: "local" });
+      await new Promise((r) => setTimeout(r, 1100));
+      expect(await work("w-late")).toEqual({ jobs: 1 });
+      const shown = await showRun(db, eli, workspace, run.name);
+      expect(shown).toMatchObject({ status: "failed", failureCode: "deadline_exceeded" });
+      expect(await count(db, "run_events WHERE run_id = $1", [run.id])).toBe(0);
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
+
   it("cancels a queued run at once, audited; a second cancel is refused", async () => {
     const db = await open();
     try {
