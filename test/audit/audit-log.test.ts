@@ -112,7 +112,7 @@ describeEachStore("audit log", (open, kind) => {
       const path = join(mkdtempSync(join(tmpdir(), "audit-")), "audit.jsonl");
       const head = await exportAuditJsonl(db, path);
       expect(head.seq).toBe(5);
-      expect(await verifyAuditFile(path)).toEqual({ ok: true, count: 5, head });
+      expect(await verifyAuditFile(path)).toEqual({ ok: true, count: 5, head, workspace: null });
       const lines = readFileSync(path, "utf8").trimEnd().split("\n");
       expect(lines).toHaveLength(6);
       writeFileSync(
