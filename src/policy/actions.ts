@@ -52,6 +52,9 @@ export const ACTIONS = {
   "deployment.invoke": "Deployment",
   "moderation.create": "ModerationPolicy",
   "moderation.approve": "ModerationPolicy",
+  "principal.disable": "Workspace",
+  "principal.enable": "Workspace",
+  "role.revoke": "Workspace",
 } as const satisfies Record<string, ResourceType>;
 
 export type Action = keyof typeof ACTIONS;
