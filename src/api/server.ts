@@ -5,6 +5,7 @@ import type { Db } from "../store/db.ts";
 import { createApp } from "./app.ts";
 import { datasetRoutes } from "./routes/datasets.ts";
 import { governanceRoutes } from "./routes/governance.ts";
+import { lifecycleRoutes } from "./routes/lifecycle.ts";
 
 export interface ApiOptions {
   /** Verifies federated JWTs (SSO, CI pipelines, Kubernetes) when issuers are configured. */
@@ -21,7 +22,7 @@ export const API_VERSION = "0.1.0";
  */
 export function buildApi(db: Db, options: ApiOptions = {}): Hono {
   return createApp({
-    routes: [...governanceRoutes(db), ...datasetRoutes(db)],
+    routes: [...governanceRoutes(db), ...lifecycleRoutes(db), ...datasetRoutes(db)],
     authenticate: (bearer) => authenticate(db, bearer, options.oidc ? { oidc: options.oidc } : {}),
     version: API_VERSION,
     ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
