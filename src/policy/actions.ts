@@ -55,6 +55,7 @@ export const ACTIONS = {
   "principal.disable": "Workspace",
   "principal.enable": "Workspace",
   "role.revoke": "Workspace",
+  "signing-key.rotate": "Workspace",
 } as const satisfies Record<string, ResourceType>;
 
 export type Action = keyof typeof ACTIONS;

@@ -1,6 +1,8 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { signCheckpoint } from "../../src/audit/provenance.ts";
+import { loadOrCreateSigningKey } from "../../src/audit/signing-key.ts";
 import { runCli, tempHome } from "../support/cli.ts";
 
 /** One embedded installation with two workspaces, set up through the CLI itself. */
@@ -115,5 +117,39 @@ describe("lifecycle and workspace exports through the CLI", () => {
     const broken = await runCli(["audit", "verify", "--file", file]);
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain(`broken at seq ${seq}`);
+  });
+
+  it("rotates the signing key; a checkpoint signed before still verifies, picked by its keyid", async () => {
+    const dir = join(home, "ckpt-old");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "model.safetensors"), Buffer.from([1, 2, 3]));
+    const key = loadOrCreateSigningKey(join(home, "keys"));
+    const material = (name: string) => ({ name, digest: `sha256:${"ab".repeat(32)}` });
+    const envelope = await signCheckpoint(
+      dir,
+      {
+        checkpointId: "ckpt_old",
+        workspace: "acme",
+        runId: "run_1",
+        baseCheckpoint: material("nano@mid"),
+        datasets: [],
+        recipe: material("recipes/cpt.yaml"),
+        rewardFunctions: [],
+        approvals: [],
+        builderId: "crucible-test",
+      },
+      key,
+    );
+    writeFileSync(`${dir}.provenance.json`, JSON.stringify(envelope));
+    expect((await as("eli", "audit", "key", "rotate")).code).toBe(3);
+    const rotated = await as("root", "audit", "key", "rotate", "--json");
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(rotated.json()).toMatchObject({
+      previous: key.keyid,
+      current: expect.not.stringMatching(key.keyid),
+    });
+    const verified = await runCli(["verify", dir, "--json"], { CRUCIBLE_HOME: home });
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(verified.json()).toMatchObject({ verified: true, keyid: key.keyid });
   });
 });

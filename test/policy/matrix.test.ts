@@ -37,6 +37,7 @@ const ALLOWED: Record<Role | "workload", readonly Action[]> = {
     "principal.disable",
     "principal.enable",
     "role.revoke",
+    "signing-key.rotate",
   ],
   "data-steward": ["dataset.add", "dataset.read", "dataset.approve", "dataset.revoke"],
   "ml-engineer": [

@@ -1,13 +1,16 @@
+import { join } from "node:path";
 import type { Command } from "commander";
 import { exportAuditJsonl, verifyAuditFile, verifyAuditLog } from "../../audit/export.ts";
 import type { ChainVerdict } from "../../audit/verify.ts";
 import { CrucibleError } from "../../core/errors.ts";
 import { workspaceByName } from "../../identity/names.ts";
 import { requireAuditRead, requireInstallationAudit } from "../../policy/audit-access.ts";
+import { rotateProvenanceKey } from "../../policy/key-rotation.ts";
+import { crucibleHome } from "../../store/open.ts";
 import type { RunAction } from "../main.ts";
 import { withCaller } from "../session.ts";
 
-/** `crucible audit verify|export`: the hash-chained audit log. */
+/** `crucible audit verify|export|key rotate`: the hash-chained audit log and the provenance key. */
 export function registerAudit(program: Command, run: RunAction): void {
   const audit = program.command("audit").description("the tamper-evident audit log");
 
@@ -72,6 +75,25 @@ export function registerAudit(program: Command, run: RunAction): void {
           { file: options.out, head, workspace: options.workspace ?? null },
           () => `wrote ${head.seq} entries (${scope}) to ${options.out} (head ${head.hash})`,
         );
+      }),
+    );
+
+  registerKey(audit, run);
+}
+
+function registerKey(audit: Command, run: RunAction): void {
+  audit
+    .command("key")
+    .description("the provenance signing key")
+    .command("rotate")
+    .description(
+      "replace the installation's signing key; older statements stay verifiable by their keyid (admins of every workspace)",
+    )
+    .action(
+      run(async (ctx) => {
+        const keysDir = join(crucibleHome(ctx.env), "keys");
+        const rotated = await withCaller(ctx, (db, caller) => rotateProvenanceKey(db, caller, keysDir));
+        ctx.out.result(rotated, () => `signing key rotated: ${rotated.previous} -> ${rotated.current}`);
       }),
     );
 }
