@@ -44,7 +44,7 @@ async function lastAdminCheck(
        FROM role_bindings b JOIN principals p ON p.id = b.principal_id
       WHERE b.role = 'admin' AND b.workspace_id = ANY($1::text[])
       ORDER BY b.workspace_id, b.principal_id
-      FOR UPDATE OF b`,
+      FOR UPDATE OF b, p`,
     [workspaces],
   );
   const orphaned = workspaces.filter(

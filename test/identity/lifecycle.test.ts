@@ -113,6 +113,37 @@ describeEachStore("identity: lifecycle of principals, roles and tokens", (open) 
     }
   });
 
+  it("lets exactly one of two admins win when each disables the other at once: a workspace keeps an admin", async () => {
+    const db = await open();
+    try {
+      const { acme, admin, root } = await world(db);
+      const ada = await createUser(db, { principal: root, workspace: acme, name: "ada", roles: ["admin"] });
+      await revokeRole(db, { principal: await as(db, ada), workspace: acme, subject: admin, role: "admin" });
+      const bob = await createUser(db, {
+        principal: await as(db, ada),
+        workspace: acme,
+        name: "bob",
+        roles: ["admin"],
+      });
+      const [adaP, bobP] = [await as(db, ada), await as(db, bob)];
+      const outcomes = await Promise.allSettled([
+        disablePrincipal(db, { principal: adaP, workspace: acme, subject: bob }),
+        disablePrincipal(db, { principal: bobP, workspace: acme, subject: ada }),
+      ]);
+      expect(outcomes.map((o) => o.status).sort()).toEqual(["fulfilled", "rejected"]);
+      const lost = outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult;
+      expect(lost.reason.details.rule).toContain(LAST_ADMIN_RULE);
+      const { rows } = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM role_bindings b JOIN principals p ON p.id = b.principal_id
+          WHERE b.workspace_id = $1 AND b.role = 'admin' AND p.disabled_at IS NULL`,
+        [acme],
+      );
+      expect(rows[0]!.n).toBe(1);
+    } finally {
+      await db.close();
+    }
+  });
+
   it("removes a role: the next decision no longer sees it, and a role not held is not_found", async () => {
     const db = await open();
     try {
