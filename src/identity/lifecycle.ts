@@ -63,14 +63,21 @@ async function lastAdminCheck(
  * Disables a principal: every later authentication (token, OIDC, --as) fails saying so, and its
  * active bearer tokens are revoked now. Needs `principal.disable` in every workspace the principal
  * belongs to (and in `workspace`, where the request is made); never removes a workspace's last
- * active admin. Returns how many tokens were revoked.
+ * active admin. Returns how many tokens were revoked, and the active service identities the
+ * principal owns (they keep working; transfer or disable them).
  * @example const { revokedTokens } = await disablePrincipal(db, { principal: root, workspace: acme, subject: eli });
  */
 export async function disablePrincipal(
   db: Db,
   input: { principal: Principal; workspace: string; subject: string; now?: Date },
-): Promise<{ revokedTokens: number }> {
-  return setDisabled(db, { ...input, disable: true });
+): Promise<{ revokedTokens: number; ownedServices: string[] }> {
+  const { revokedTokens } = await setDisabled(db, { ...input, disable: true });
+  // their service identities keep working: someone must take them over, so say which
+  const { rows } = await db.query<{ name: string }>(
+    "SELECT name FROM principals WHERE owner_id = $1 AND disabled_at IS NULL ORDER BY name",
+    [input.subject],
+  );
+  return { revokedTokens, ownedServices: rows.map((r) => r.name) };
 }
 
 /**

@@ -178,7 +178,12 @@ describeEachStore("HTTP API", (open) => {
     expect((await call("GET", "/v1/me", "audra")).status).toBe(401);
     const disabled = await call("POST", "/v1/workspaces/acme/principals/eli/disable", "root");
     expect(disabled.status, JSON.stringify(disabled.body)).toBe(200);
-    expect(disabled.body).toEqual({ principal: "eli", disabled: true, revoked_tokens: 1 });
+    expect(disabled.body).toEqual({
+      principal: "eli",
+      disabled: true,
+      revoked_tokens: 1,
+      owned_services: [],
+    });
     await conforms("post", "/v1/workspaces/{workspace}/principals/{principal}/disable", disabled);
     const refused = await call("GET", "/v1/me", "eli");
     expect(refused.status).toBe(401);

@@ -49,7 +49,7 @@ describe("lifecycle and workspace exports through the CLI", () => {
     expect(denied.code).toBe(3);
     const disabled = await as("root", "principal", "disable", "eli", "--workspace", "acme", "--json");
     expect(disabled.code, disabled.stderr).toBe(0);
-    expect(disabled.json()).toEqual({ name: "eli", disabled: true, revoked_tokens: 1 });
+    expect(disabled.json()).toEqual({ name: "eli", disabled: true, revoked_tokens: 1, owned_services: [] });
     const refused = await withToken(token, "principal", "list", "--workspace", "acme");
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain("revoked");

@@ -48,8 +48,10 @@ describeEachStore("identity: lifecycle of principals, roles and tokens", (open) 
         disablePrincipal(db, { principal: eliP, workspace: acme, subject: eli }),
       );
       expect(denied).toMatchObject({ code: "permission_denied", details: { rule: "default-deny" } });
+      // eli owns ops-bot, which keeps working: the answer says so
       expect(await disablePrincipal(db, { principal: root, workspace: acme, subject: eli })).toEqual({
         revokedTokens: 2,
+        ownedServices: ["ops-bot"],
       });
       for (const t of [t1, t2]) {
         const refused = await rejection(authenticate(db, t.secret));

@@ -9,7 +9,7 @@ import { principalByName, workspaceByName } from "../../identity/names.ts";
 import type { Role } from "../../policy/actions.ts";
 import type { Db } from "../../store/db.ts";
 import type { Route } from "../route.ts";
-import { bool, int, obj, ROLE, str } from "../schemas.ts";
+import { arr, bool, int, obj, ROLE, str } from "../schemas.ts";
 
 /**
  * The lifecycle of principals over HTTP: disable and re-enable, remove a role, revoke every
@@ -29,13 +29,17 @@ export function lifecycleRoutes(db: Db): Route<Authenticated>[] {
         "disable a principal: its tokens are revoked and every later authentication fails (admins of every workspace it belongs to)",
       tag: "identity",
       auth: "bearer",
-      response: obj({ principal: str(), disabled: bool, revoked_tokens: int() }),
+      response: obj({ principal: str(), disabled: bool, revoked_tokens: int(), owned_services: arr(str()) }),
       handler: async ({ caller, params }) => {
-        const { revokedTokens } = await disablePrincipal(db, {
-          principal: caller.principal,
-          ...(await names(params)),
-        });
-        return { body: { principal: params.principal!, disabled: true, revoked_tokens: revokedTokens } };
+        const done = await disablePrincipal(db, { principal: caller.principal, ...(await names(params)) });
+        return {
+          body: {
+            principal: params.principal!,
+            disabled: true,
+            revoked_tokens: done.revokedTokens,
+            owned_services: done.ownedServices,
+          },
+        };
       },
     },
     {

@@ -117,20 +117,30 @@ export function registerPrincipal(program: Command, run: RunAction): void {
       .requiredOption("--workspace <name>", "a workspace the principal belongs to, where you are admin")
       .action(
         run(async (ctx, name: string, options: { workspace: string }) => {
-          const revoked = await withCaller(ctx, async (db, caller) => {
+          const done = await withCaller(ctx, async (db, caller) => {
             const input = {
               principal: caller,
               workspace: await workspaceByName(db, options.workspace),
               subject: await principalByName(db, name),
             };
-            if (!disable) {
-              await enablePrincipal(db, input);
-              return 0;
-            }
-            return (await disablePrincipal(db, input)).revokedTokens;
+            if (disable) return disablePrincipal(db, input);
+            await enablePrincipal(db, input);
+            return { revokedTokens: 0, ownedServices: [] };
           });
-          ctx.out.result({ name, disabled: disable, revoked_tokens: revoked }, () =>
-            disable ? `disabled ${name}; revoked ${revoked} token(s)` : `enabled ${name}`,
+          const owned = done.ownedServices.length
+            ? `\n${name} still owns service identities ${done.ownedServices.join(", ")}: give them a new owner or disable them`
+            : "";
+          ctx.out.result(
+            {
+              name,
+              disabled: disable,
+              revoked_tokens: done.revokedTokens,
+              owned_services: done.ownedServices,
+            },
+            () =>
+              disable
+                ? `disabled ${name}; revoked ${done.revokedTokens} token(s)${owned}`
+                : `enabled ${name}`,
           );
         }),
       );
