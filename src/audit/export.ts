@@ -160,13 +160,25 @@ export async function verifyAuditFile(
 }
 
 /**
- * Verifies the log in the database against its head row, streaming it in pages.
+ * Verifies the log in the database against its head row, streaming it in pages. The next page is
+ * asked for before the current one is hashed, so a server reads while this process hashes.
  * @example const verdict = await verifyAuditLog(db); // { ok: true, count: 1234, head }
  */
 export async function verifyAuditLog(db: Queryable): Promise<ChainVerdict> {
   const head = await auditHead(db);
   const verifier = new ChainVerifier({ head });
-  for await (const page of readAuditPages(db, { untilSeq: head.seq })) if (!verifier.push(page)) break;
+  const pages = readAuditPages(db, { untilSeq: head.seq });
+  let next = pages.next();
+  for (;;) {
+    const page = await next;
+    if (page.done) break;
+    next = pages.next();
+    if (!verifier.push(page.value)) {
+      await next;
+      await pages.return(undefined);
+      break;
+    }
+  }
   return verifier.finish();
 }
 
