@@ -164,10 +164,13 @@ export async function verifyAuditFile(
  * asked for before the current one is hashed, so a server reads while this process hashes.
  * @example const verdict = await verifyAuditLog(db); // { ok: true, count: 1234, head }
  */
-export async function verifyAuditLog(db: Queryable): Promise<ChainVerdict> {
+export async function verifyAuditLog(
+  db: Queryable,
+  options: { pageSize?: number } = {},
+): Promise<ChainVerdict> {
   const head = await auditHead(db);
   const verifier = new ChainVerifier({ head });
-  const pages = readAuditPages(db, { untilSeq: head.seq });
+  const pages = readAuditPages(db, { untilSeq: head.seq, ...options });
   let next = pages.next();
   for (;;) {
     const page = await next;
