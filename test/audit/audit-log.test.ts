@@ -102,8 +102,14 @@ describeEachStore("audit log", (open, kind) => {
       expect(await verifyAuditLog(db, { pageSize: 1 })).toMatchObject({ ok: false, seq: 2, index: 1 });
       await db.query("DELETE FROM audit_log WHERE seq = 4");
       expect(await verifyAuditLog(db)).toMatchObject({ ok: false, seq: 2 });
-      await db.query("UPDATE audit_log SET decision = 'deny', rules = '{sod.dataset-uploader}' WHERE seq = 2");
-      expect(await verifyAuditLog(db, { pageSize: 2 })).toMatchObject({ ok: false, seq: 4, reason: /removed/ });
+      await db.query(
+        "UPDATE audit_log SET decision = 'deny', rules = '{sod.dataset-uploader}' WHERE seq = 2",
+      );
+      expect(await verifyAuditLog(db, { pageSize: 2 })).toMatchObject({
+        ok: false,
+        seq: 4,
+        reason: /removed/,
+      });
     } finally {
       await db.close();
     }
