@@ -90,5 +90,5 @@ export async function* readAuditPages(
  * @example for await (const entry of readAudit(db)) console.log(entry.seq, entry.action);
  */
 export async function* readAudit(db: Queryable, options: ReadAuditOptions = {}): AsyncGenerator<AuditEntry> {
-  for await (const page of readAuditPages(db, options)) yield* page;
+  for await (const page of readAuditPages(db, options)) for (const entry of page) yield entry;
 }
