@@ -3,6 +3,7 @@
  * {bench, name, value, unit, baseline, ratio} with its baseline measured in the same run.
  *   npm run bench -- intake --mb 10
  *   npm run bench -- governance
+ *   npm run bench -- runs --quick
  *   npm run bench -- trainer --device cuda
  */
 import { spawnSync } from "node:child_process";
@@ -14,6 +15,7 @@ const python = process.env.CRUCIBLE_PYTHON || `${root}.venv/bin/python`;
 const BENCHES: Record<string, [string, string[]]> = {
   intake: [process.execPath, ["bin/run-ts.js", "bench/intake/run.ts"]],
   governance: [process.execPath, ["bin/run-ts.js", "bench/governance/run.ts"]],
+  runs: [process.execPath, ["bin/run-ts.js", "bench/runs/run.ts"]],
   trainer: [python, ["bench/trainer/run.py"]],
 };
 

@@ -1,8 +1,10 @@
 import type { Hono } from "hono";
+import type { SigningKey } from "../audit/signing-key.ts";
 import { authenticate } from "../identity/authenticate.ts";
 import type { OidcVerifier } from "../identity/oidc.ts";
 import type { Db } from "../store/db.ts";
 import { createApp } from "./app.ts";
+import { checkpointRoutes } from "./routes/checkpoints.ts";
 import { datasetRoutes } from "./routes/datasets.ts";
 import { governanceRoutes } from "./routes/governance.ts";
 import { lifecycleRoutes } from "./routes/lifecycle.ts";
@@ -11,6 +13,8 @@ export interface ApiOptions {
   /** Verifies federated JWTs (SSO, CI pipelines, Kubernetes) when issuers are configured. */
   oidc?: OidcVerifier;
   onInternalError?: (err: unknown) => void;
+  /** Signs the provenance of approved checkpoints (the installation key); without it none is written. */
+  signingKey?: SigningKey;
 }
 
 export const API_VERSION = "0.1.0";
@@ -22,7 +26,12 @@ export const API_VERSION = "0.1.0";
  */
 export function buildApi(db: Db, options: ApiOptions = {}): Hono {
   return createApp({
-    routes: [...governanceRoutes(db), ...lifecycleRoutes(db), ...datasetRoutes(db)],
+    routes: [
+      ...governanceRoutes(db),
+      ...lifecycleRoutes(db),
+      ...datasetRoutes(db),
+      ...checkpointRoutes(db, options.signingKey ? { signingKey: options.signingKey } : {}),
+    ],
     authenticate: (bearer) => authenticate(db, bearer, options.oidc ? { oidc: options.oidc } : {}),
     version: API_VERSION,
     ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),

@@ -14,6 +14,8 @@ export interface Material {
   name: string;
   digest: string;
   uri?: string;
+  /** Extra facts about the input (SLSA ResourceDescriptor annotations), e.g. `{ tokens: 30000 }`. */
+  annotations?: Record<string, string | number | boolean>;
 }
 
 /** An approval the checkpoint passed, tied to its audit log entry. */
@@ -57,7 +59,12 @@ function resolved(kind: string, m: Material) {
       m.digest,
       "Pass the content digest as recorded",
     );
-  return { name: `${kind}:${m.name}`, digest: { sha256: match[1]! }, ...(m.uri ? { uri: m.uri } : {}) };
+  return {
+    name: `${kind}:${m.name}`,
+    digest: { sha256: match[1]! },
+    ...(m.uri ? { uri: m.uri } : {}),
+    ...(m.annotations ? { annotations: m.annotations } : {}),
+  };
 }
 
 /**

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from "commander";
 import { asCrucibleError, type CrucibleError, exitCode } from "../core/errors.ts";
 import { registerAudit } from "./commands/audit.ts";
+import { registerBase } from "./commands/base.ts";
+import { registerCheckpoint } from "./commands/checkpoint.ts";
 import { registerDataset } from "./commands/dataset.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDoctor } from "./commands/doctor.ts";
@@ -13,6 +15,7 @@ import { registerServe } from "./commands/serve.ts";
 import { registerStore } from "./commands/store.ts";
 import { registerToken } from "./commands/token.ts";
 import { registerVerify } from "./commands/verify.ts";
+import { registerWorker } from "./commands/worker.ts";
 import { registerWorkspace } from "./commands/workspace.ts";
 import { type CliIo, Output, processIo } from "./io.ts";
 
@@ -36,11 +39,14 @@ const REGISTRARS: Registrar[] = [
   registerPrincipal,
   registerToken,
   registerDataset,
+  registerBase,
+  registerCheckpoint,
   registerLineage,
   registerAudit,
   registerPolicy,
   registerVerify,
   registerServe,
+  registerWorker,
   registerStore,
   registerProtocol,
   registerDemo,

@@ -1,5 +1,6 @@
 import { type ChildProcessByStdio, spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
@@ -36,18 +37,41 @@ export type RunOutcome = { status: "succeeded"; finished: Finished; checkpoints:
 type CheckpointEvent = Extract<TrainerEvent, { type: "checkpoint" }>;
 
 /**
+ * How the trainer is started: the Python arguments before `-m crucible_trainer` (none for a
+ * plain process; `-m torch.distributed.run …` for torchrun), and whether a cancel signals the
+ * whole process group (a launcher's workers are its children and must stop with it).
+ */
+export interface Launcher {
+  pythonArgs: readonly string[];
+  processGroup: boolean;
+}
+
+/** The trainer as one plain child process. */
+export const DIRECT: Launcher = { pythonArgs: [], processGroup: false };
+
+/**
  * Runs the trainer on one JobSpec as a child process: writes the spec to `<output_dir>/job.json`,
  * checks every stdout line against the events protocol, passes stderr on as the run log, and turns
  * the process's end into an outcome. Anything on stdout that is not a protocol event fails the run:
  * the contract says nothing else is ever written there.
  * @example const outcome = await runLocal(spec, { python: trainerPython(process.env) });
  */
-export async function runLocal(spec: JobSpec, options: LocalRunOptions): Promise<RunOutcome> {
-  assertDocument<JobSpec>("job-spec", spec);
-  mkdirSync(spec.output_dir, { recursive: true });
-  const specPath = join(spec.output_dir, "job.json");
-  writeFileSync(specPath, `${JSON.stringify(spec, null, 2)}\n`);
-  const outcome = await runTrainerCommand(["run", "--spec", specPath], options);
+export function runLocal(spec: JobSpec, options: LocalRunOptions): Promise<RunOutcome> {
+  return runJobSpec(spec, options, DIRECT);
+}
+
+/**
+ * `runLocal` through any launcher (torchrun-runner.ts uses it): the same spec file, event
+ * checks and outcome.
+ * @example await runJobSpec(spec, { python }, { pythonArgs: ["-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"], processGroup: true });
+ */
+export async function runJobSpec(
+  spec: JobSpec,
+  options: LocalRunOptions,
+  launcher: Launcher,
+): Promise<RunOutcome> {
+  const specPath = writeJobSpec(spec);
+  const outcome = await runTrainerCommand(["run", "--spec", specPath], options, launcher);
   if (outcome.status !== "succeeded") return outcome;
   if (!outcome.finished) {
     const reason = "the trainer exited 0 without a finished event";
@@ -57,23 +81,40 @@ export async function runLocal(spec: JobSpec, options: LocalRunOptions): Promise
 }
 
 /**
+ * Checks a JobSpec against the protocol and writes it to `<output_dir>/job.json` (atomically:
+ * several nodes may write the same spec into a shared output_dir); returns the path.
+ * @example const path = writeJobSpec(spec);
+ */
+export function writeJobSpec(spec: JobSpec): string {
+  assertDocument<JobSpec>("job-spec", spec);
+  mkdirSync(spec.output_dir, { recursive: true });
+  const specPath = join(spec.output_dir, "job.json");
+  const tmp = `${specPath}.${process.pid}.${randomUUID()}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(spec, null, 2)}\n`);
+  renameSync(tmp, specPath);
+  return specPath;
+}
+
+/**
  * Runs any event-emitting trainer command (`run`, `nano build`) and turns its end into an outcome.
  * @example await runTrainerCommand(["nano", "build", "--preset", "tiny", "--home", home], { python });
  */
 export async function runTrainerCommand(
   args: readonly string[],
   options: LocalRunOptions,
+  launcher: Launcher = DIRECT,
 ): Promise<CommandOutcome> {
-  const child = spawn(options.python, ["-m", "crucible_trainer", ...args], {
+  const child = spawn(options.python, [...launcher.pythonArgs, "-m", "crucible_trainer", ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env, PYTHONUNBUFFERED: "1" },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: launcher.processGroup,
   });
   const checkpoints: CheckpointEvent[] = [];
   let finished: Finished | undefined;
   let failed: { reason: string; code: string } | undefined;
   let violation: string | undefined;
-  const cancelled = watchCancel(child, options);
+  const cancelled = watchCancel(child, options, launcher.processGroup);
 
   const stderrDone = forEachLine(child.stderr, (line) => options.onLog?.(line));
   const stdoutDone = forEachLine(child.stdout, (line) => {
@@ -139,18 +180,31 @@ function forEachLine(stream: Readable, fn: (line: string) => void): Promise<void
   return new Promise((resolve) => lines.once("close", resolve));
 }
 
-/** SIGTERM on abort, SIGKILL after the grace period; returns whether the run was cancelled. */
+/**
+ * SIGTERM on abort, SIGKILL after the grace period; returns whether the run was cancelled.
+ * With `processGroup` the child leads its own group (spawned detached) and the whole group is
+ * signalled, so a launcher's workers stop with it.
+ */
 function watchCancel(
   child: ChildProcessByStdio<null, Readable, Readable>,
   options: LocalRunOptions,
+  processGroup: boolean,
 ): () => boolean {
   let cancelled = false;
   const signal = options.signal;
   if (!signal) return () => false;
+  const kill = (how: NodeJS.Signals) => {
+    if (!processGroup || child.pid === undefined) return child.kill(how);
+    try {
+      return process.kill(-child.pid, how);
+    } catch {
+      return false; // the group is already gone
+    }
+  };
   const cancel = () => {
     cancelled = true;
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), (options.graceSeconds ?? 10) * 1000);
+    kill("SIGTERM");
+    const timer = setTimeout(() => kill("SIGKILL"), (options.graceSeconds ?? 10) * 1000);
     child.once("close", () => clearTimeout(timer));
   };
   if (signal.aborted) cancel();

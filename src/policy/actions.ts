@@ -45,6 +45,7 @@ export const ACTIONS = {
   "run.cancel": "Run",
   "run.read": "Run",
   "run.report": "Run",
+  "base.register": "Workspace",
   "checkpoint.read": "Checkpoint",
   "checkpoint.approve": "Checkpoint",
   "deployment.create": "Deployment",

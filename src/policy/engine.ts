@@ -85,29 +85,30 @@ export function compilePolicySet(text: string): CompiledPolicySet {
     );
   const digest = digestOf({ policies: byId });
   preparse(digest, byId);
-  // One slice per action holding only the policies whose scope can match it: same decisions
-  // (a policy scoped to other actions is never satisfied), less to evaluate per request.
-  // The slices are built first and handed to Cedar in a plain indexed loop: node 20's V8 crashed
-  // ("unreachable code" in a lazy deopt of a builtin continuation) when the wasm calls sat inside
-  // the optimised for-of over Object.entries.
-  const slices = actionSlices(byId, scopes);
-  for (let i = 0; i < ACTION_NAMES.length; i++) preparse(`${digest}#${ACTION_NAMES[i]}`, slices[i]!);
+  preparseSlices(digest, byId, scopes);
   return { digest, text, ids: Object.keys(byId), reasons };
 }
 
-function actionSlices(
+/**
+ * One slice per action holding only the policies whose scope can match it: same decisions (a
+ * policy scoped to other actions is never satisfied), less to evaluate per request. Kept out of
+ * compilePolicySet: Node 20's V8 crashed ("unreachable code" in the deoptimizer) deoptimizing
+ * that function mid-loop once the policy set grew by one policy.
+ */
+function preparseSlices(
+  digest: string,
   byId: Record<string, string>,
   scopes: ReadonlyMap<string, readonly string[] | "all">,
-): Record<string, string>[] {
-  const ids = Object.keys(byId);
-  return ACTION_NAMES.map((action) => {
+): void {
+  const entries = Object.entries(byId);
+  for (const action of ACTION_NAMES) {
     const slice: Record<string, string> = {};
-    for (const id of ids) {
+    for (const [id, policy] of entries) {
       const scope = scopes.get(id) ?? "all";
-      if (scope === "all" || scope.includes(action)) slice[id] = byId[id]!;
+      if (scope === "all" || scope.includes(action)) slice[id] = policy;
     }
-    return slice;
-  });
+    preparse(`${digest}#${action}`, slice);
+  }
 }
 
 function preparse(id: string, policies: Record<string, string>): void {

@@ -29,7 +29,8 @@ export type Resource =
   | { type: "DatasetVersion"; id: string; workspace: string; uploader: string; revoked?: boolean }
   | { type: "RewardFunction"; id: string; workspace: string; author: string }
   | ({ type: "Run" } & RunFacts)
-  | { type: "Checkpoint"; id: string; workspace: string; run: string; starter: string }
+  /** A base has no run (`run: null`); its starter is whoever registered it. */
+  | { type: "Checkpoint"; id: string; workspace: string; run: string | null; starter: string }
   | { type: "Deployment"; id: string; workspace: string; owner: string }
   | { type: "ModerationPolicy"; id: string; workspace: string; author: string }
   | { type: "PolicyVersion"; id: string; workspace: string; author: string }
@@ -158,7 +159,11 @@ function resourceEntity(r: Resource, held: ReadonlySet<string>): EntityJson {
     case "Run":
       return runEntity(r);
     case "Checkpoint":
-      return of({ workspace: ws(), run: ref("Run", r.run), starter: ref("Identity", r.starter) });
+      return of({
+        workspace: ws(),
+        ...(r.run === null ? {} : { run: ref("Run", r.run) }),
+        starter: ref("Identity", r.starter),
+      });
     case "Deployment":
       return of({ workspace: ws(), owner: ref("Identity", r.owner) });
     case "Credential":

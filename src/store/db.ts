@@ -24,6 +24,18 @@ export interface Db extends Queryable {
    * `fn`, use only `tx`: PGlite has one connection, so a query on the Db itself would wait forever.
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Calls `onNotify` with the payload of every NOTIFY on `channel` (delivered at commit) until the
+   * returned function is called. The server adapter holds one pooled connection for it, and calls
+   * `onLost` once if that connection dies (delivery has then ended: listen again); PGlite listens
+   * on its one connection, which is never lost.
+   * @example const stop = await db.listen("crucible_jobs", (payload) => wake(payload), () => relisten());
+   */
+  listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onLost?: (err: Error) => void,
+  ): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -33,6 +45,14 @@ export function assertSchemaName(schema: string): string {
     throw new TypeError(`schema name ${JSON.stringify(schema)} must match [a-z_][a-z0-9_]{0,62}`);
   }
   return schema;
+}
+
+/** Channel names are interpolated into LISTEN, so they are held to the same strict shape. */
+export function assertChannelName(channel: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) {
+    throw new TypeError(`channel name ${JSON.stringify(channel)} must match [a-z_][a-z0-9_]{0,62}`);
+  }
+  return channel;
 }
 
 /** The same Db with extra work wrapped around its close (release a lock, drop a test schema). */

@@ -1,5 +1,5 @@
 import { PGlite, type Transaction } from "@electric-sql/pglite";
-import { assertSchemaName, type Db, type Queryable, type QueryResult } from "./db.ts";
+import { assertChannelName, assertSchemaName, type Db, type Queryable, type QueryResult } from "./db.ts";
 
 export interface PgliteOptions {
   /** Data directory; omitted for an in-memory database. */
@@ -69,6 +69,13 @@ class PgliteDb implements Db {
         }),
       ),
     );
+  }
+
+  /** One connection, in this process: never lost, so `onLost` is never called. */
+  async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+    assertChannelName(channel);
+    const unsubscribe = await this.serialised(() => this.pg.listen(channel, onNotify));
+    return () => this.serialised(() => unsubscribe());
   }
 
   async close(): Promise<void> {

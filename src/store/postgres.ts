@@ -1,5 +1,5 @@
 import pg from "pg";
-import { assertSchemaName, type Db, type Queryable, type QueryResult } from "./db.ts";
+import { assertChannelName, assertSchemaName, type Db, type Queryable, type QueryResult } from "./db.ts";
 
 export interface PostgresOptions {
   connectionString: string;
@@ -58,6 +58,48 @@ class PostgresDb implements Db {
     } finally {
       client.release();
     }
+  }
+
+  async listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onLost?: (err: Error) => void,
+  ): Promise<() => Promise<void>> {
+    assertChannelName(channel);
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    let listening = false;
+    // A checked-out client that loses its server emits 'error'; unheard, it would end the process.
+    const onError = (err: Error) => {
+      const first = broken === undefined;
+      broken = err;
+      if (first && listening) onLost?.(err);
+    };
+    const onNotification = (message: pg.Notification) => {
+      if (message.channel === channel) onNotify(message.payload ?? "");
+    };
+    client.on("error", onError);
+    client.on("notification", onNotification);
+    const stop = async (): Promise<void> => {
+      client.off("notification", onNotification);
+      if (!broken) {
+        await client.query(`UNLISTEN ${channel}`).catch((err: Error) => {
+          broken = err;
+        });
+      }
+      client.off("error", onError);
+      client.release(broken);
+    };
+    try {
+      await client.query(`LISTEN ${channel}`);
+      listening = true;
+    } catch (err) {
+      broken = err instanceof Error ? err : new Error(String(err));
+      await stop();
+      throw err;
+    }
+    let stopped: Promise<void> | undefined;
+    return () => (stopped ??= stop());
   }
 
   close(): Promise<void> {

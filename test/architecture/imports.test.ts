@@ -46,4 +46,13 @@ describe("the dependency rule (STYLE.md §1)", () => {
       for (const imp of imports) expect(imp.room, `src/${file} imports ${imp.spec}`).not.toBe("outside");
     }
   });
+
+  it("the checkpoint registry imports only the governance rooms, lineage, protocol and the store", () => {
+    const allowed = ["core", "store", "audit", "policy", "lineage", "protocol", "identity", "checkpoints"];
+    const found = files.filter((f) => f.room === "checkpoints");
+    expect(found.length).toBeGreaterThan(0);
+    for (const { file, imports } of found)
+      for (const imp of imports.filter((i) => i.room !== null))
+        expect(allowed, `src/${file} imports ${imp.spec}`).toContain(imp.room);
+  });
 });

@@ -1,55 +1,20 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runLocal } from "../../src/jobs/local-runner.ts";
 import { trainerPython } from "../../src/jobs/trainer-python.ts";
 import type { TrainerEvent } from "../../src/protocol/types/events.gen.ts";
 import type { JobSpec } from "../../src/protocol/types/job-spec.gen.ts";
+import { makeTinyFixture, type TinyFixture, tinyCptSpec } from "../support/tiny-run.ts";
 
 const python = trainerPython(process.env);
-interface Fixture {
-  base: { path: string; digest: string };
-  sources: Record<string, { path: string; digest: string }>;
-}
-let fixture: Fixture;
-let root: string;
+let fixture: TinyFixture;
 
 beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), "crucible-runner-"));
-  const script = new URL("../support/make_tiny_model.py", import.meta.url).pathname;
-  fixture = JSON.parse(execFileSync(python, [script, root], { encoding: "utf8" })) as Fixture;
+  fixture = makeTinyFixture(python, "crucible-runner-");
 }, 120_000);
 
-function cptSpec(runId: string, overrides: Partial<JobSpec> = {}): JobSpec {
-  return {
-    protocol_version: 1,
-    run_id: runId,
-    stage: "cpt",
-    base: fixture.base,
-    data: {
-      sources: [
-        { name: "acme", ...fixture.sources.acme!, share: 0.3, format: "text" },
-        { name: "replay", ...fixture.sources.replay!, share: 0.7, format: "text" },
-      ],
-    },
-    hyperparameters: {
-      lr: 3e-3,
-      warmup_steps: 1,
-      budget: { steps: 6 },
-      batch_size: 2,
-      seq_len: 32,
-      weight_decay: 0.01,
-      adapter: { kind: "full" },
-    },
-    seed: 3,
-    checkpoint: { every_steps: 3 },
-    output_dir: join(root, runId),
-    runtime: { device: "cpu", threads: 1 },
-    ...overrides,
-  } as JobSpec;
-}
+const cptSpec = (runId: string, overrides: Partial<JobSpec> = {}) => tinyCptSpec(fixture, runId, overrides);
 
 describe("local runner with the real trainer", () => {
   it("runs a 30/70 CPT job to completion, passing every event and the log through", async () => {

@@ -38,6 +38,7 @@ const ALLOWED: Record<Role | "workload", readonly Action[]> = {
     "principal.enable",
     "role.revoke",
     "signing-key.rotate",
+    "base.register",
   ],
   "data-steward": ["dataset.add", "dataset.read", "dataset.approve", "dataset.revoke"],
   "ml-engineer": [
@@ -48,6 +49,7 @@ const ALLOWED: Record<Role | "workload", readonly Action[]> = {
     "run.start",
     "run.cancel",
     "run.read",
+    "base.register",
     "checkpoint.read",
     "deployment.invoke",
   ],

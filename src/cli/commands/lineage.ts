@@ -1,12 +1,17 @@
 import type { Command } from "commander";
+import { checkpointLineage } from "../../checkpoints/index.ts";
 import { invalid } from "../../core/errors.ts";
 import { parseVersionRef, versionImpact } from "../../data/service/index.ts";
+import { lineageText } from "../checkpoint-render.ts";
 import { commandWorkspace } from "../dataset-context.ts";
 import { impactText } from "../dataset-render.ts";
 import type { RunAction } from "../main.ts";
 import { withCaller } from "../session.ts";
 
-/** `crucible lineage impact dataset:NAME@vN`: what a dataset version influenced. */
+/**
+ * `crucible lineage impact dataset:NAME@vN`: what a dataset version influenced;
+ * `crucible lineage show CHECKPOINT`: what shaped a checkpoint.
+ */
 export function registerLineage(program: Command, run: RunAction): void {
   const lineage = program
     .command("lineage")
@@ -26,6 +31,22 @@ export function registerLineage(program: Command, run: RunAction): void {
           versionImpact(db, caller, await commandWorkspace(db, caller, options.workspace), ref),
         );
         ctx.out.result(impact, () => impactText(impact));
+      }),
+    );
+
+  lineage
+    .command("show")
+    .description(
+      "a checkpoint's ancestry: its run (recipe, starter), base checkpoints, datasets with tokens seen",
+    )
+    .argument("<checkpoint>", "name (nano@mid, RUN/STAGE/step-N) or id")
+    .option("--workspace <name>", "workspace (default: your only one)")
+    .action(
+      run(async (ctx, ref: string, options: { workspace?: string }) => {
+        const tree = await withCaller(ctx, async (db, caller) =>
+          checkpointLineage(db, caller, await commandWorkspace(db, caller, options.workspace), ref),
+        );
+        ctx.out.result(tree, () => lineageText(tree));
       }),
     );
 }

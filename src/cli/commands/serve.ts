@@ -1,8 +1,10 @@
+import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import type { Command } from "commander";
 import { buildApi } from "../../api/server.ts";
+import { loadOrCreateSigningKey } from "../../audit/signing-key.ts";
 import { invalid } from "../../core/errors.ts";
-import { openStore, storeConfigFromEnv } from "../../store/open.ts";
+import { crucibleHome, openStore, storeConfigFromEnv } from "../../store/open.ts";
 import type { RunAction } from "../main.ts";
 
 /** `crucible serve`: the HTTP API (and, later, the console and gateway) on one port. */
@@ -19,6 +21,7 @@ export function registerServe(program: Command, run: RunAction): void {
           throw invalid("--port", "is not a port", options.port, "Use 0-65535");
         const db = await openStore(storeConfigFromEnv(ctx.env));
         const app = buildApi(db, {
+          signingKey: loadOrCreateSigningKey(join(crucibleHome(ctx.env), "keys")),
           onInternalError: (err) => ctx.out.info(`internal error: ${(err as Error).stack ?? String(err)}`),
         });
         const server = serve({ fetch: app.fetch, hostname: options.host, port }, (info) => {

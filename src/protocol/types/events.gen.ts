@@ -33,6 +33,10 @@ export interface Started {
    * Checkpoint directory the run resumed from; absent on a fresh start.
    */
   resumed_from?: string;
+  /**
+   * Processes training data-parallel under torchrun, each on a share of every step's global batch; absent for one process.
+   */
+  world_size?: number;
 }
 export interface Progress {
   protocol_version: ProtocolVersion;

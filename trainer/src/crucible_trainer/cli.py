@@ -81,19 +81,25 @@ def _run_id_of(path: str) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     events = claim_stdout()
+    # Under torchrun only rank 0 emits events; the other ranks log to stderr (distributed.py).
+    rank = int(os.environ.get("RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else 0
     logging.basicConfig(
-        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s"
+        stream=sys.stderr,
+        level=logging.INFO,
+        format="%(asctime)s " + (f"rank{rank} " if rank else "") + "%(name)s %(message)s",
     )
-    emitter = EventEmitter(_run_id_of(args.spec), stream_sink(events))
+    sink = stream_sink(events) if rank == 0 else _discard
+    emitter = EventEmitter(_run_id_of(args.spec), sink)
     try:
         spec = load_spec(args.spec)
         from transformers.utils import logging as hf_logging
 
-        from crucible_trainer.train import run  # heavy imports only once the spec is valid
+        from crucible_trainer import distributed  # heavy imports only once the spec is valid
+        from crucible_trainer.train import run
 
         hf_logging.disable_progress_bar()
 
-        run(spec, emitter)
+        run(spec, emitter, distributed.from_env(os.environ))
         return 0
     except TrainerError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -109,6 +115,10 @@ def _run(args: argparse.Namespace) -> int:
             + ("; fix: lower hyperparameters.batch_size" if oom else ""),
         )
         return 1
+
+
+def _discard(event: dict) -> None:
+    """The sink of ranks other than 0: their events would repeat rank 0's."""
 
 
 def _nano_build(args: argparse.Namespace) -> int:

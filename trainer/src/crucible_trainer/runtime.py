@@ -26,18 +26,21 @@ def pick_device(runtime: RuntimeSpec) -> torch.device:
     return torch.device("cpu")
 
 
-def configure(runtime: RuntimeSpec, seed: int, device: torch.device) -> None:
+def configure(
+    runtime: RuntimeSpec, seed: int, device: torch.device, cores: int | None = None
+) -> None:
     """Fix threads, seeds and (when asked) deterministic kernels before the model is built.
 
     On CPU every op we use has a deterministic kernel, so a missing one is an error; on CUDA a
-    kernel without a deterministic variant only warns rather than failing a long run.
+    kernel without a deterministic variant only warns rather than failing a long run. `cores`
+    is the default thread count when runtime.threads is unset (all cores when None).
     """
     if runtime.deterministic:
         # cuBLAS needs a fixed workspace to be deterministic; set before the first CUDA call.
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True, warn_only=device.type == "cuda")
         torch.backends.cudnn.benchmark = False
-    torch.set_num_threads(runtime.threads or os.cpu_count() or 1)
+    torch.set_num_threads(runtime.threads or cores or os.cpu_count() or 1)
     seed_everything(seed)
 
 

@@ -2,7 +2,9 @@
 
 Shared by the cpt and sft stages; a stage only decides how records become tokens and which tokens
 are trained on (stages/cpt.py, stages/sft.py). Everything the outside world sees goes through the
-EventEmitter; logs go to the `crucible_trainer` logger (stderr).
+EventEmitter; logs go to the `crucible_trainer` logger (stderr). Under torchrun the same recipe
+runs data-parallel; `ranks` (distributed.py) is where the ranks meet, and is the identity for a
+single process.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import torch
 
 from crucible_trainer import checkpoint, runtime
 from crucible_trainer import model as model_lib
-from crucible_trainer.data.mixer import IGNORE_INDEX, MixedStream
-from crucible_trainer.data.stream import mixed_stream, next_batch
+from crucible_trainer.data.mixer import MixedStream
+from crucible_trainer.data.stream import mixed_stream, step_batches
+from crucible_trainer.distributed import SINGLE, DataParallel
 from crucible_trainer.errors import BaseCheckpointError, NonFiniteLossError, SpecError
 from crucible_trainer.evaluate import HeldOutSets
 from crucible_trainer.events import EventEmitter
@@ -64,9 +67,10 @@ def _autocast(spec: JobSpec, device: torch.device) -> Any:
 class Run:
     """One training run. `execute()` runs it to the end and returns the `finished` event."""
 
-    def __init__(self, spec: JobSpec, emitter: EventEmitter):
+    def __init__(self, spec: JobSpec, emitter: EventEmitter, ranks: DataParallel = SINGLE):
         self.spec = spec
         self.emit = emitter.emit
+        self.ranks = ranks
         self.output_dir = Path(spec.output_dir)
         self.stage = STAGES[spec.stage]
 
@@ -118,6 +122,14 @@ class Run:
             )
         return path, state
 
+    def _agreed_resume_point(self) -> tuple[Path, dict[str, Any]] | None:
+        """Rank 0 picks the checkpoint to resume (or none); every rank resumes that one."""
+        found = self._find_resume_point() if self.ranks.writes else None
+        path = self.ranks.from_writer(None if found is None else found[0])
+        if path is None or found is not None:
+            return found
+        return path, load_trainer_state(path)
+
     def _build_model(self, base: Path, resume: tuple[Path, dict[str, Any]] | None) -> Any:
         adapter = self.spec.hyper.adapter
         # Full fine-tuning resumes from the checkpoint's weights; LoRA from the frozen base plus
@@ -132,25 +144,29 @@ class Run:
 
     # -- the run ----------------------------------------------------------------------------------
     def execute(self) -> dict[str, Any]:
-        spec, h = self.spec, self.spec.hyper
+        spec, h, ranks = self.spec, self.spec.hyper, self.ranks
         started_at = time.monotonic()
-        device = runtime.pick_device(spec.runtime)
-        runtime.configure(spec.runtime, spec.seed, device)
+        ranks.check(h)
+        device = ranks.join(runtime.pick_device(spec.runtime))
+        runtime.configure(spec.runtime, spec.seed, device, cores=ranks.cores())
+        if ranks.active:
+            log.info("rank %d of %d on %s", ranks.rank, ranks.world_size, device)
         autocast = _autocast(spec, device)
 
         base = self._check_base()
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        resume = self._find_resume_point()
+        resume = self._agreed_resume_point()
         tokenizer = model_lib.load_tokenizer(base)
         model = self._build_model(base, resume).to(device)
         model.train()
+        train_model = ranks.wrap(model, device)  # what the loop calls: DDP, or the model itself
         params, trainable = model_lib.parameter_counts(model)
         stream, files = mixed_stream(
             spec.sources, tokenizer, self.stage.encoder, h.seq_len, spec.seed
         )
         optimizer = _optimizer(model, spec, device)
         held_out = None
-        if spec.eval is not None:
+        if spec.eval is not None and ranks.writes:  # rank 0 evaluates, on the unwrapped model
             held_out = HeldOutSets(
                 spec.eval.sources, tokenizer, self.stage.encoder, h.seq_len, spec.eval.max_sequences
             )
@@ -161,7 +177,7 @@ class Run:
             step, tokens = state["step"], state["tokens"]
             stream.load_state(state["sampler"])
             optimizer.load_state_dict(state["optimizer"])
-            runtime.load_rng_state(state["rng"])
+            ranks.load_rng_state(state["rng"])
             log.info("resumed from %s at step %d", path, step)
 
         self.emit(
@@ -174,6 +190,7 @@ class Run:
             trainable_parameters=trainable,
             device=str(device),
             **({"resumed_from": str(resume[0])} if resume is not None else {}),
+            **({"world_size": ranks.world_size} if ranks.active else {}),
         )
         if resume is not None and step >= h.steps:
             # Already complete: the final checkpoint exists; report it again.
@@ -188,20 +205,25 @@ class Run:
         while step < h.steps:
             t0 = time.monotonic()
             lr = lr_at(step, h)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
+            for param_group in optimizer.param_groups:
+                param_group["lr"] = lr
             epochs_before = stream.epochs_started()
-            micro_batches = [next_batch(stream, h.batch_size) for _ in range(h.grad_accum)]
+            # This rank's share of the step's global batch; targets counts the whole global batch.
+            micro_batches, targets = step_batches(
+                stream, h.batch_size, h.grad_accum, ranks.rank, ranks.world_size
+            )
             self._report_new_epochs(epochs_before, stream)
-            targets = sum(int((b["labels"] != IGNORE_INDEX).sum()) for b, _ in micro_batches)
             optimizer.zero_grad(set_to_none=True)
             loss_sum = 0.0
-            for batch, _ in micro_batches:
+            for i, batch in enumerate(micro_batches):
                 batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
-                with autocast():
-                    loss = summed_loss(model, batch) / max(targets, 1)
-                loss.backward()
+                with ranks.no_sync(train_model, last=i == len(micro_batches) - 1):
+                    with autocast():
+                        loss = summed_loss(train_model, batch) / max(targets, 1)
+                    # DDP averages gradients over ranks; scaling by world_size makes it their sum.
+                    (loss * ranks.world_size).backward()
                 loss_sum += loss.item()
+            loss_sum = ranks.sum(loss_sum)
             if not math.isfinite(loss_sum):
                 raise NonFiniteLossError(
                     f"loss became {loss_sum} at step {step + 1}; fix: lower hyperparameters.lr "
@@ -234,7 +256,7 @@ class Run:
                 self.emit(
                     "eval", step=step, loss_by_source=held_out.losses(model, device, autocast)
                 )
-            if step % spec.checkpoint_every == 0 or step == h.steps:
+            if ranks.writes and (step % spec.checkpoint_every == 0 or step == h.steps):
                 final = step == h.steps
                 last_path, last_digest = save_run_checkpoint(
                     spec, step, tokens, final, model, tokenizer, optimizer, stream
@@ -249,6 +271,8 @@ class Run:
                 )
         for f in files:
             f.close()
+        # Every rank reports rank 0's final checkpoint, once it is written.
+        last_path, last_digest = ranks.from_writer((last_path, last_digest))
         assert last_path is not None and last_digest is not None
         return self._finished(step, tokens, loss_value, last_path, last_digest, stream, started_at)
 
@@ -289,6 +313,13 @@ class Run:
         )
 
 
-def run(spec: JobSpec, emitter: EventEmitter) -> dict[str, Any]:
-    """Run a job to completion; raises TrainerError subclasses on failure."""
-    return Run(spec, emitter).execute()
+def run(spec: JobSpec, emitter: EventEmitter, ranks: DataParallel = SINGLE) -> dict[str, Any]:
+    """Run a job to completion; raises TrainerError subclasses on failure.
+
+    `ranks` is this process's rank under torchrun (distributed.from_env); the default is a
+    single process.
+    """
+    try:
+        return Run(spec, emitter, ranks).execute()
+    finally:
+        ranks.leave()

@@ -9,7 +9,7 @@ import torch
 
 from crucible_trainer.data.encode import Encoded, Encoder
 from crucible_trainer.data.jsonl_source import JsonlSource
-from crucible_trainer.data.mixer import DocumentSource, MixedStream, PackedSequence
+from crucible_trainer.data.mixer import IGNORE_INDEX, DocumentSource, MixedStream, PackedSequence
 from crucible_trainer.errors import DataError
 from crucible_trainer.spec import SourceSpec
 
@@ -73,8 +73,19 @@ def collate(sequences: Sequence[PackedSequence]) -> dict[str, torch.Tensor]:
     }
 
 
-def next_batch(stream: MixedStream, batch_size: int) -> tuple[dict[str, torch.Tensor], list[int]]:
-    """A batch of packed sequences and how many of its tokens came from each source."""
-    sequences = [stream.next_sequence() for _ in range(batch_size)]
-    by_source = [sum(col) for col in zip(*(s.tokens_by_source for s in sequences))]
-    return collate(sequences), by_source
+def step_batches(
+    stream: MixedStream, batch_size: int, grad_accum: int, rank: int = 0, world_size: int = 1
+) -> tuple[list[dict[str, torch.Tensor]], int]:
+    """One optimizer step: this rank's micro-batches and the target count of the global batch.
+
+    The global batch is the next batch_size × grad_accum packed sequences of the stream. Rank r
+    of world_size takes its r-th contiguous share, in micro-batches of at most batch_size; with
+    one process that is grad_accum micro-batches of batch_size, in stream order. The target
+    count (labels other than IGNORE_INDEX) is of the whole global batch, so every rank
+    normalises its loss by the same number.
+    """
+    sequences = [stream.next_sequence() for _ in range(batch_size * grad_accum)]
+    targets = sum(len(s.labels) - s.labels.count(IGNORE_INDEX) for s in sequences)
+    share = len(sequences) // world_size
+    mine = sequences[rank * share : (rank + 1) * share]
+    return [collate(mine[i : i + batch_size]) for i in range(0, share, batch_size)], targets

@@ -1,0 +1,24 @@
+/**
+ * The job handlers `crucible worker` runs, one per job kind. The worker leases only the kinds
+ * registered here, so a kind without a handler waits in the queue for a worker that has one.
+ */
+import type { JobKind } from "./queue.ts";
+import type { JobHandler } from "./worker.ts";
+
+/** What handlers need from the worker's entry point (only entry points read the environment). */
+export interface HandlerDeps {
+  /** The Python interpreter that runs the trainer. */
+  python: string;
+  /** The Crucible home (checkpoints and run directories live under it in embedded mode). */
+  home: string;
+  /** The process environment the trainer inherits (its workload token is added per run). */
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * The registry: `train_stage` lands here with the run service (src/jobs/train-stage.ts).
+ * @example await runWorker(db, { owner, handlers: jobHandlers({ python, home, env }) });
+ */
+export function jobHandlers(_deps: HandlerDeps): Partial<Record<JobKind, JobHandler>> {
+  return {};
+}
