@@ -43,9 +43,10 @@ export function resolveReadOptions(options: ReadOptions = {}): ResolvedReadOptio
 }
 
 /**
- * What readers yield: a record and, when the reader could take it from the source without
- * re-serialising, its canonical line for the digest. `DatasetStream` strips the latter.
+ * What readers yield: a record and, for JSONL, the source bytes the digest copies its canonical
+ * line from. `DatasetStream` strips the latter.
  */
 export interface ReadRecord extends SourcedRecord {
-  canonicalLine?: string;
+  /** JSONL: the source line's bytes, for the digest to copy from (valid until the next record). */
+  jsonlSource?: Uint8Array;
 }
