@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { asCrucibleError, type CrucibleError, exitCode } from "../core/errors.ts";
 import { registerAudit } from "./commands/audit.ts";
+import { registerCanary } from "./commands/canary.ts";
 import { registerDataset } from "./commands/dataset.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDoctor } from "./commands/doctor.ts";
@@ -36,6 +37,7 @@ const REGISTRARS: Registrar[] = [
   registerPrincipal,
   registerToken,
   registerDataset,
+  registerCanary,
   registerLineage,
   registerAudit,
   registerPolicy,

@@ -33,8 +33,17 @@ const ALLOWED: Record<Role | "workload", readonly Action[]> = {
     "policy.approve",
     "token.create",
     "token.revoke",
+    "canary.add",
+    "canary.read",
   ],
-  "data-steward": ["dataset.add", "dataset.read", "dataset.approve", "dataset.revoke"],
+  "data-steward": [
+    "dataset.add",
+    "dataset.read",
+    "dataset.approve",
+    "dataset.revoke",
+    "canary.add",
+    "canary.read",
+  ],
   "ml-engineer": [
     "dataset.add",
     "dataset.read",

@@ -24,8 +24,8 @@ export interface ScannedFile {
 }
 
 /**
- * The digest of a canary set (order and repeats do not matter), stored with each report so a
- * redaction can insist on the set its source was scanned with.
+ * The digest of a canary set (order and repeats do not matter), stored with each report: it
+ * says which of the workspace's canaries the scan looked for, without naming them.
  * @example canarySetDigest(["b", "a"]) === canarySetDigest(["a", "b", "a"]) // true
  */
 export function canarySetDigest(canaries: readonly string[]): string {
