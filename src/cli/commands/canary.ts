@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { addCanary, listCanaries } from "../../data/service/index.ts";
+import { addCanary, type CanaryRow, listCanaries } from "../../data/service/index.ts";
 import { commandWorkspace } from "../dataset-context.ts";
 import { table } from "../io.ts";
 import type { RunAction } from "../main.ts";
@@ -59,14 +59,7 @@ export function registerCanary(program: Command, run: RunAction): void {
     );
 }
 
-function canaryJson(c: {
-  id: string;
-  masked: string;
-  digest: string;
-  label: string | null;
-  addedBy: string;
-  createdAt: string;
-}) {
+function canaryJson(c: CanaryRow) {
   return {
     id: c.id,
     masked: c.masked,
