@@ -53,6 +53,8 @@ export const ACTIONS = {
   "deployment.invoke": "Deployment",
   "moderation.create": "ModerationPolicy",
   "moderation.approve": "ModerationPolicy",
+  "canary.add": "Workspace",
+  "canary.read": "Workspace",
 } as const satisfies Record<string, ResourceType>;
 
 export type Action = keyof typeof ACTIONS;

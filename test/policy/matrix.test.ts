@@ -34,8 +34,17 @@ const ALLOWED: Record<Role | "workload", readonly Action[]> = {
     "token.create",
     "token.revoke",
     "base.register",
+    "canary.add",
+    "canary.read",
   ],
-  "data-steward": ["dataset.add", "dataset.read", "dataset.approve", "dataset.revoke"],
+  "data-steward": [
+    "dataset.add",
+    "dataset.read",
+    "dataset.approve",
+    "dataset.revoke",
+    "canary.add",
+    "canary.read",
+  ],
   "ml-engineer": [
     "dataset.add",
     "dataset.read",
