@@ -57,6 +57,8 @@ export const ACTIONS = {
   "principal.enable": "Workspace",
   "role.revoke": "Workspace",
   "signing-key.rotate": "Workspace",
+  "canary.add": "Workspace",
+  "canary.read": "Workspace",
 } as const satisfies Record<string, ResourceType>;
 
 export type Action = keyof typeof ACTIONS;

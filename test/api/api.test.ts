@@ -237,6 +237,16 @@ describeEachStore("HTTP API", (open) => {
       "/v1/workspaces/{workspace}/datasets/{dataset}/versions/{version}/approve",
       approved,
     );
+    const revoked = await call("POST", "/v1/workspaces/acme/datasets/notes/versions/2/revoke", "dana", {
+      reason: "consent withdrawn",
+    });
+    expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
+    expect(revoked.body).toMatchObject({ status: "revoked", tainted_checkpoints: [] });
+    await conforms(
+      "post",
+      "/v1/workspaces/{workspace}/datasets/{dataset}/versions/{version}/revoke",
+      revoked,
+    );
     expect((await call("GET", "/v1/workspaces/acme/datasets/notes/versions/v1/report", "eli")).status).toBe(
       400,
     );

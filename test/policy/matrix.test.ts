@@ -39,8 +39,17 @@ const ALLOWED: Record<Role | "workload", readonly Action[]> = {
     "role.revoke",
     "signing-key.rotate",
     "base.register",
+    "canary.add",
+    "canary.read",
   ],
-  "data-steward": ["dataset.add", "dataset.read", "dataset.approve", "dataset.revoke"],
+  "data-steward": [
+    "dataset.add",
+    "dataset.read",
+    "dataset.approve",
+    "dataset.revoke",
+    "canary.add",
+    "canary.read",
+  ],
   "ml-engineer": [
     "dataset.add",
     "dataset.read",
