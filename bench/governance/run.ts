@@ -1,17 +1,8 @@
 // Governance benchmarks: node --import tsx bench/governance/run.ts [--quick]
 // Prints one JSON line per figure: {bench, name, value, unit, baseline, ratio}, every baseline
 // measured in this same run. DATABASE_URL (or the test server at 127.0.0.1:5432) for the server.
-import { hash as oneShotHash } from "node:crypto";
 import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
 import { appendAuditBatch } from "../../src/audit/append.ts";
-import {
-  type AuditEntry,
-  type AuditInput,
-  canonicalBody,
-  chainEntry,
-  GENESIS_HASH,
-} from "../../src/audit/entry.ts";
-import { verifyChain } from "../../src/audit/verify.ts";
 import { newId } from "../../src/core/ids.ts";
 import { type AuthzRequest, authorize } from "../../src/policy/engine.ts";
 import { defaultPolicySet } from "../../src/policy/versions.ts";
@@ -19,30 +10,11 @@ import type { Db } from "../../src/store/db.ts";
 import { migrate } from "../../src/store/migrate.ts";
 import { openPglite } from "../../src/store/pglite.ts";
 import { openPostgres } from "../../src/store/postgres.ts";
+import { emit } from "./emit.ts";
+import { benchInput, benchVerifyMemory, benchVerifyStore } from "./verify.ts";
 
 const quick = process.argv.includes("--quick");
 const scale = quick ? 0.1 : 1;
-
-function emit(
-  name: string,
-  value: number,
-  unit: string,
-  baseline: number,
-  extra: Record<string, unknown> = {},
-): void {
-  const round = (x: number) => Number(x.toPrecision(4));
-  console.log(
-    JSON.stringify({
-      bench: "governance",
-      name,
-      value: round(value),
-      unit,
-      baseline: round(baseline),
-      ratio: round(value / baseline),
-      ...extra,
-    }),
-  );
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -126,19 +98,6 @@ function benchAuthorize(): void {
   emit("authorize_p99", percentile(ours, 99), "ms", percentile(floor, 99), { n, note, target: "< 1 ms" });
 }
 
-function input(i: number): AuditInput {
-  return {
-    workspace: "ws_bench",
-    actor: `usr_${i % 7}`,
-    action: "dataset.read",
-    resource: `DatasetVersion::"dsv_${i}"`,
-    decision: i % 5 ? "allow" : "deny",
-    rules: ["steward.datasets"],
-    reason: null,
-    payload: { i },
-  };
-}
-
 async function benchAppends(db: Db, store: string): Promise<void> {
   const batch = 100;
   const batches = Math.max(2, Math.round((store === "pglite" ? 60 : 100) * scale));
@@ -151,7 +110,7 @@ async function benchAppends(db: Db, store: string): Promise<void> {
         const params: unknown[] = [];
         const rows: string[] = [];
         for (let k = 0; k < batch; k++) {
-          const e = input(seq);
+          const e = benchInput(seq);
           const base = params.length;
           params.push(
             seq++,
@@ -181,7 +140,7 @@ async function benchAppends(db: Db, store: string): Promise<void> {
     let i = 0;
     const t0 = performance.now();
     for (let b = 0; b < batches; b++) {
-      const inputs = Array.from({ length: batch }, () => input(i++));
+      const inputs = Array.from({ length: batch }, () => benchInput(i++));
       await db.transaction((tx) => appendAuditBatch(tx, inputs));
     }
     return (batches * batch) / ((performance.now() - t0) / 1000);
@@ -189,7 +148,7 @@ async function benchAppends(db: Db, store: string): Promise<void> {
   const singles = async (): Promise<number> => {
     const n = Math.max(50, Math.round(1000 * scale));
     const t0 = performance.now();
-    for (let i = 0; i < n; i++) await db.transaction((tx) => appendAuditBatch(tx, [input(i)]));
+    for (let i = 0; i < n; i++) await db.transaction((tx) => appendAuditBatch(tx, [benchInput(i)]));
     return n / ((performance.now() - t0) / 1000);
   };
   await chained(); // warm up
@@ -204,39 +163,20 @@ async function benchAppends(db: Db, store: string): Promise<void> {
   });
 }
 
-function benchVerify(): void {
-  const n = Math.round(200_000 * scale);
-  const entries: AuditEntry[] = [];
-  let seq = 0;
-  let hash = GENESIS_HASH;
-  for (let i = 0; i < n; i++) {
-    const e = chainEntry(seq, hash, { ...input(i), time: new Date(1_700_000_000_000 + i) });
-    entries.push(e);
-    seq = e.seq;
-    hash = e.hash;
-  }
-  const texts = entries.map((e) => e.prevHash + canonicalBody(e));
-  let t0 = performance.now();
-  let sink = "";
-  for (const t of texts) sink = oneShotHash("sha256", t, "hex");
-  const bare = n / ((performance.now() - t0) / 1000);
-  t0 = performance.now();
-  const verdict = verifyChain(entries);
-  const rate = n / ((performance.now() - t0) / 1000);
-  if (!verdict.ok || sink.length !== 64) throw new Error("verification failed in the benchmark");
-  emit("audit_verify", rate, "entries/s", bare, {
-    entries: n,
-    note: "baseline: bare one-shot SHA-256 (crypto.hash) of the same pre-serialised texts",
-    target: ">= 100000/s",
-  });
-}
-
+const verifyN = Math.round(200_000 * scale);
+const storeN = Math.round(50_000 * scale);
 benchAuthorize();
-benchVerify();
+benchVerifyMemory(verifyN);
 {
   const db = await openPglite({});
   await migrate(db);
   await benchAppends(db, "pglite");
+  await db.close();
+}
+{
+  const db = await openPglite({});
+  await migrate(db);
+  await benchVerifyStore(db, "pglite", storeN);
   await db.close();
 }
 const url = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
@@ -251,6 +191,9 @@ if (server) {
   try {
     await migrate(server);
     await benchAppends(server, "postgres");
+    await server.exec(`DROP SCHEMA ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+    await migrate(server);
+    await benchVerifyStore(server, "postgres", storeN);
   } finally {
     await server.exec(`DROP SCHEMA ${schema} CASCADE`);
     await server.close();

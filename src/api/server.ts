@@ -7,6 +7,7 @@ import { createApp } from "./app.ts";
 import { checkpointRoutes } from "./routes/checkpoints.ts";
 import { datasetRoutes } from "./routes/datasets.ts";
 import { governanceRoutes } from "./routes/governance.ts";
+import { lifecycleRoutes } from "./routes/lifecycle.ts";
 import { runRoutes } from "./routes/runs.ts";
 
 export interface ApiOptions {
@@ -28,6 +29,7 @@ export function buildApi(db: Db, options: ApiOptions = {}): Hono {
   return createApp({
     routes: [
       ...governanceRoutes(db),
+      ...lifecycleRoutes(db),
       ...datasetRoutes(db),
       ...checkpointRoutes(db, options.signingKey ? { signingKey: options.signingKey } : {}),
       ...runRoutes(db),

@@ -44,14 +44,21 @@ export function signEnvelope(
 }
 
 /**
- * Verifies that some signature in the envelope is by `publicKey`; returns the payload bytes, or
- * null when none verifies.
- * @example const payload = verifyEnvelope(envelope, publicKey);
+ * Verifies that some signature in the envelope is by `keys`: one public key (any keyid), or a
+ * keyring by keyid (each signature checked only against the key its keyid names, so old
+ * statements verify with retired keys after a rotation). Returns the payload bytes and the keyid
+ * that verified, or null when none does.
+ * @example const verified = verifyEnvelope(envelope, loadVerificationKeys(keysDir));
  */
-export function verifyEnvelope(envelope: DsseEnvelope, publicKey: KeyObject): Buffer | null {
+export function verifyEnvelope(
+  envelope: DsseEnvelope,
+  keys: KeyObject | ReadonlyMap<string, KeyObject>,
+): { payload: Buffer; keyid: string } | null {
   const payload = Buffer.from(envelope.payload, "base64");
   const message = pae(envelope.payloadType, payload);
-  for (const { sig } of envelope.signatures ?? [])
-    if (verify(null, message, publicKey, Buffer.from(sig, "base64"))) return payload;
+  for (const { keyid, sig } of envelope.signatures ?? []) {
+    const key = keys instanceof Map ? keys.get(keyid) : (keys as KeyObject);
+    if (key && verify(null, message, key, Buffer.from(sig, "base64"))) return { payload, keyid };
+  }
   return null;
 }

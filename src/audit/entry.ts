@@ -48,17 +48,56 @@ export interface AuditEntry {
 export type AuditBody = Omit<AuditEntry, "prevHash" | "hash">;
 
 /**
- * hash = SHA-256(prev_hash ‖ canonical JSON of the body), lower-case hex.
+ * The link of one entry: `hash = SHA-256(prev_hash "\n" seq "\n" scope "\n" body_digest)`, where
+ * `body_digest = SHA-256(canonical JSON of the body)` and `scope = scopeOf(workspace)`. Hashing the
+ * body separately lets a workspace export carry other workspaces' entries as stubs (seq, hashes,
+ * scope, body digest) that still link and prove they are not that workspace's (see stub.ts).
  * @example entryHash(GENESIS_HASH, body) // "9f2c..."
  */
 export function entryHash(prevHash: string, body: AuditBody): string {
+  return linkHash(prevHash, body.seq, scopeOf(body.workspace), bodyDigest(body));
+}
+
+/**
+ * The chain hash from its parts; what a stub is verified with.
+ * @example linkHash(stub.prevHash, stub.seq, stub.scope, stub.bodyDigest) === stub.hash
+ */
+export function linkHash(prevHash: string, seq: number, scope: string, digest: string): string {
   // crypto.hash: the one-shot SHA-256, about twice as fast as createHash for inputs this small
-  return hash("sha256", prevHash + canonicalBody(body), "hex");
+  return hash("sha256", `${prevHash}\n${seq}\n${scope}\n${digest}`, "hex");
+}
+
+/**
+ * SHA-256 (hex) of the canonical body: what the chain commits to for an entry's content.
+ * @example bodyDigest(entry).length // 64
+ */
+export function bodyDigest(body: AuditBody): string {
+  return hash("sha256", canonicalBody(body), "hex");
+}
+
+const scopes = new Map<string | null, string>();
+
+/**
+ * The scope an entry belongs to, as a digest: `SHA-256("workspace:" + id)`, or
+ * `SHA-256("installation")` for installation-wide entries. Workspace ids are random, so a stub's
+ * scope says "another workspace" without saying which; an auditor of W computes scopeOf(W).
+ * @example scopeOf(null) === scopeOf(null) // cached: verification asks once per entry
+ */
+export function scopeOf(workspace: string | null): string {
+  let scope = scopes.get(workspace);
+  if (scope === undefined) {
+    scope = hash("sha256", workspace === null ? "installation" : `workspace:${workspace}`, "hex");
+    if (scopes.size > 10_000) scopes.clear();
+    scopes.set(workspace, scope);
+  }
+  return scope;
 }
 
 const str = JSON.stringify;
+const nullable = (value: string | null): string => (value === null ? "null" : str(value));
 
 function rulesJson(rules: readonly string[]): string {
+  if (rules.length === 1) return str(rules[0]);
   let out = "";
   for (let i = 0; i < rules.length; i++) out += i === 0 ? str(rules[i]) : `,${str(rules[i])}`;
   return out;
@@ -68,11 +107,34 @@ function rulesJson(rules: readonly string[]): string {
  * `canonicalJson(bodyOf(body))`, written out for this one shape (keys already in sorted order):
  * verification runs it for every entry, and the generic walk is the slower half of the work.
  * A property test holds the two equal.
- * @example sha256Hex(prevHash + canonicalBody(entry)) === entry.hash // for an untouched entry
+ * @example sha256Hex(canonicalBody(entry)) === bodyDigest(entry)
  */
 export function canonicalBody(b: AuditBody): string {
   if (!Number.isSafeInteger(b.seq)) throw new TypeError(`audit entry seq ${b.seq} is not an integer`);
-  return `{"action":${str(b.action)},"actor":${str(b.actor)},"decision":${str(b.decision)},"payloadDigest":${str(b.payloadDigest)},"reason":${str(b.reason)},"resource":${str(b.resource)},"rules":[${rulesJson(b.rules)}],"seq":${b.seq},"time":${str(b.time)},"workspace":${str(b.workspace)}}`;
+  // plain `+` over one expression: V8 builds it with the fewest intermediate strings
+  return (
+    '{"action":' +
+    str(b.action) +
+    ',"actor":' +
+    str(b.actor) +
+    ',"decision":' +
+    str(b.decision) +
+    ',"payloadDigest":' +
+    nullable(b.payloadDigest) +
+    ',"reason":' +
+    nullable(b.reason) +
+    ',"resource":' +
+    str(b.resource) +
+    ',"rules":[' +
+    rulesJson(b.rules) +
+    '],"seq":' +
+    b.seq +
+    ',"time":' +
+    str(b.time) +
+    ',"workspace":' +
+    nullable(b.workspace) +
+    "}"
+  );
 }
 
 /**

@@ -144,19 +144,20 @@ export type CheckpointProblem =
   | { kind: "removed"; file: string; expected: string };
 
 export type CheckpointVerdict =
-  | { ok: true; statement: InTotoStatement }
+  | { ok: true; statement: InTotoStatement; keyid: string }
   | { ok: false; problems: CheckpointProblem[]; message: string };
 
 /**
- * Verifies a checkpoint offline: the envelope's signature by `publicKey`, then every file
+ * Verifies a checkpoint offline: the envelope's signature by `keys` (one public key, or the
+ * installation's keyring by keyid, see loadVerificationKeys), then every file
  * rehashed against the signed subjects. Reports every flipped, added and removed file with
  * both digests.
- * @example const verdict = await verifyCheckpoint(dir, envelope, publicKey); if (!verdict.ok) console.error(verdict.message);
+ * @example const verdict = await verifyCheckpoint(dir, envelope, loadVerificationKeys(keysDir)); if (!verdict.ok) console.error(verdict.message);
  */
 export async function verifyCheckpoint(
   dir: string,
   envelope: DsseEnvelope,
-  publicKey: KeyObject,
+  keys: KeyObject | ReadonlyMap<string, KeyObject>,
 ): Promise<CheckpointVerdict> {
   const fail = (problems: CheckpointProblem[]): CheckpointVerdict => ({
     ok: false,
@@ -165,11 +166,16 @@ export async function verifyCheckpoint(
   });
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE)
     return fail([{ kind: "signature", message: `payload type ${envelope.payloadType} is not in-toto` }]);
-  const payload = verifyEnvelope(envelope, publicKey);
-  if (!payload)
-    return fail([
-      { kind: "signature", message: "no signature in the envelope verifies with the given public key" },
-    ]);
+  const verified = verifyEnvelope(envelope, keys);
+  if (!verified) {
+    const signers = (envelope.signatures ?? []).map((s) => s.keyid).join(", ") || "nobody";
+    const message =
+      keys instanceof Map
+        ? `no signature verifies with the ${keys.size} known key(s): signed by ${signers}${[...(envelope.signatures ?? [])].some((s) => !keys.has(s.keyid)) ? " (a key this installation does not know)" : ""}`
+        : "no signature in the envelope verifies with the given public key";
+    return fail([{ kind: "signature", message }]);
+  }
+  const payload = verified.payload;
   let statement: InTotoStatement;
   try {
     statement = JSON.parse(payload.toString("utf8")) as InTotoStatement;
@@ -194,7 +200,7 @@ export async function verifyCheckpoint(
     expected.delete(file.name);
   }
   for (const [file, want] of expected) problems.push({ kind: "removed", file, expected: want });
-  return problems.length > 0 ? fail(problems) : { ok: true, statement };
+  return problems.length > 0 ? fail(problems) : { ok: true, statement, keyid: verified.keyid };
 }
 
 function describe(p: CheckpointProblem): string {

@@ -1,4 +1,5 @@
-import { type AuditEntry, entryHash, GENESIS_HASH } from "./entry.ts";
+import { entryHash, GENESIS_HASH, linkHash, scopeOf } from "./entry.ts";
+import { type ChainLink, isStub } from "./stub.ts";
 
 /** Where a chain is anchored: the (seq, hash) of its newest entry, recorded out of band. */
 export interface ChainHead {
@@ -7,7 +8,13 @@ export interface ChainHead {
 }
 
 export type ChainVerdict =
-  | { ok: true; count: number; head: ChainHead }
+  | {
+      ok: true;
+      count: number;
+      head: ChainHead;
+      /** Entries of other workspaces that a workspace export carried as stubs (absent when none). */
+      stubs?: number;
+    }
   | {
       ok: false;
       /** Index in the given list of the first entry found wrong (list length for a missing tail). */
@@ -24,6 +31,102 @@ export interface VerifyOptions {
   startSeq?: number;
   /** When given, the chain must end exactly here: this catches a removed tail. */
   head?: ChainHead;
+  /**
+   * The workspace a workspace export belongs to: its entries must all be full, every other
+   * entry may be a stub, and a stub whose scope is this workspace's fails (content withheld).
+   * Without it, stubs are not accepted at all.
+   */
+  workspace?: string;
+}
+
+/**
+ * Recomputes a chain as it streams by, a page at a time: one synchronous loop per page, no
+ * per-entry allocation beyond the hashed text. `push` pages in order, then `finish`.
+ * @example
+ * const v = new ChainVerifier({ head });
+ * for await (const page of readAuditPages(db)) if (!v.push(page)) break;
+ * const verdict = v.finish();
+ */
+export class ChainVerifier {
+  #prevHash: string;
+  #prevSeq: number;
+  #index = 0;
+  #stubs = 0;
+  #failure: ChainVerdict | undefined;
+  readonly #options: VerifyOptions;
+  readonly #ownScope: string | undefined;
+
+  constructor(options: VerifyOptions = {}) {
+    this.#options = options;
+    this.#prevHash = options.startPrevHash ?? GENESIS_HASH;
+    this.#prevSeq = options.startSeq ?? 0;
+    this.#ownScope = options.workspace === undefined ? undefined : scopeOf(options.workspace);
+  }
+
+  /** Checks the next links; false once the chain is broken (later pages are then ignored). */
+  push(links: readonly ChainLink[]): boolean {
+    if (this.#failure) return false;
+    let prevHash = this.#prevHash;
+    let prevSeq = this.#prevSeq;
+    for (let i = 0; i < links.length; i++) {
+      const link = links[i]!;
+      const problem = this.#check(link, prevSeq + 1, prevHash);
+      if (problem !== undefined) {
+        this.#failure = { ok: false, index: this.#index, seq: prevSeq + 1, reason: problem };
+        return false;
+      }
+      prevHash = link.hash;
+      prevSeq = link.seq;
+      this.#index++;
+    }
+    this.#prevHash = prevHash;
+    this.#prevSeq = prevSeq;
+    return true;
+  }
+
+  #check(link: ChainLink, expectedSeq: number, prevHash: string): string | undefined {
+    if (link.seq !== expectedSeq)
+      return `expected seq ${expectedSeq}, found seq ${link.seq}: an entry is missing, added or moved`;
+    if (link.prevHash !== prevHash)
+      return `prev_hash ${link.prevHash} does not match the previous entry's hash ${prevHash}`;
+    if (isStub(link)) {
+      if (this.#ownScope === undefined)
+        return "a stub (content withheld) in a full export: only a workspace export may withhold other workspaces' entries";
+      if (link.scope === this.#ownScope)
+        return `an entry of workspace ${this.#options.workspace} is withheld as a stub: its content was removed`;
+      const recomputed = linkHash(prevHash, link.seq, link.scope, link.bodyDigest);
+      if (recomputed !== link.hash)
+        return `hash mismatch: stored ${link.hash}, recomputed ${recomputed} from the stub: the stub was altered`;
+      this.#stubs++;
+      return undefined;
+    }
+    if (this.#options.workspace !== undefined && link.workspace !== this.#options.workspace)
+      return `an entry of ${link.workspace ?? "the installation"} appears in full in the export of workspace ${this.#options.workspace}`;
+    const recomputed = entryHash(prevHash, link);
+    if (recomputed !== link.hash)
+      return `hash mismatch: stored ${link.hash}, recomputed ${recomputed}: the entry was altered`;
+    return undefined;
+  }
+
+  /**
+   * The verdict: the first failure, or ok when the chain ends at `expected` (default: the head
+   * given to the constructor; a file's head line is known only once it is read).
+   */
+  finish(expected: ChainHead | undefined = this.#options.head): ChainVerdict {
+    if (this.#failure) return this.#failure;
+    const head = { seq: this.#prevSeq, hash: this.#prevHash };
+    if (expected && (expected.seq !== head.seq || expected.hash !== head.hash)) {
+      return {
+        ok: false,
+        index: this.#index,
+        seq: Math.min(head.seq, expected.seq) + 1,
+        reason: `chain ends at seq ${head.seq} (${head.hash}) but the head is seq ${expected.seq} (${expected.hash}): entries were removed or added at the end`,
+      };
+    }
+    return this.#stubs > 0
+      ? { ok: true, count: this.#index, head, stubs: this.#stubs }
+      : { ok: true, count: this.#index, head };
+  }
 }
 
 /**
@@ -32,35 +135,8 @@ export interface VerifyOptions {
  * const verdict = verifyChain(entries, { head });
  * if (!verdict.ok) console.error(`entry ${verdict.seq}: ${verdict.reason}`);
  */
-export function verifyChain(entries: Iterable<AuditEntry>, options: VerifyOptions = {}): ChainVerdict {
-  let prevHash = options.startPrevHash ?? GENESIS_HASH;
-  let prevSeq = options.startSeq ?? 0;
-  let index = 0;
-  for (const entry of entries) {
-    const expectedSeq = prevSeq + 1;
-    const fail = (reason: string): ChainVerdict => ({ ok: false, index, seq: expectedSeq, reason });
-    if (entry.seq !== expectedSeq) {
-      return fail(`expected seq ${expectedSeq}, found seq ${entry.seq}: an entry is missing, added or moved`);
-    }
-    if (entry.prevHash !== prevHash) {
-      return fail(`prev_hash ${entry.prevHash} does not match the previous entry's hash ${prevHash}`);
-    }
-    const recomputed = entryHash(prevHash, entry);
-    if (recomputed !== entry.hash) {
-      return fail(`hash mismatch: stored ${entry.hash}, recomputed ${recomputed}: the entry was altered`);
-    }
-    prevHash = entry.hash;
-    prevSeq = entry.seq;
-    index++;
-  }
-  const head = { seq: prevSeq, hash: prevHash };
-  if (options.head && (options.head.seq !== head.seq || options.head.hash !== head.hash)) {
-    return {
-      ok: false,
-      index,
-      seq: Math.min(head.seq, options.head.seq) + 1,
-      reason: `chain ends at seq ${head.seq} (${head.hash}) but the head is seq ${options.head.seq} (${options.head.hash}): entries were removed or added at the end`,
-    };
-  }
-  return { ok: true, count: index, head };
+export function verifyChain(entries: readonly ChainLink[], options: VerifyOptions = {}): ChainVerdict {
+  const verifier = new ChainVerifier(options);
+  verifier.push(entries);
+  return verifier.finish();
 }

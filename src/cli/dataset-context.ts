@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CrucibleError, invalid } from "../core/errors.ts";
+import { CrucibleError } from "../core/errors.ts";
 import { ArtifactStore } from "../data/service/artifacts.ts";
 import { workspaceByName } from "../identity/names.ts";
 import type { Principal } from "../policy/entities.ts";
@@ -27,22 +26,4 @@ export async function commandWorkspace(db: Db, caller: Principal, name: string |
     value: workspaces.length === 0 ? "no workspace roles" : `${workspaces.length} workspaces`,
     fix: "Pass --workspace NAME",
   });
-}
-
-/**
- * `--canaries FILE`: a JSON array of the workspace's planted canary strings (none when absent).
- * @example readCanaries("canaries.json") // ["crucible-canary-7f3a9c21d4e0"]
- */
-export function readCanaries(path: string | undefined): string[] {
-  if (path === undefined) return [];
-  const fix = 'Give a JSON file holding an array of non-empty strings, e.g. ["crucible-canary-7f3a"]';
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(path, "utf8"));
-  } catch (err) {
-    throw invalid("--canaries", `cannot read ${path} as JSON: ${(err as Error).message}`, path, fix);
-  }
-  if (!Array.isArray(value) || value.some((c) => typeof c !== "string" || c.length === 0))
-    throw invalid("--canaries", "not an array of non-empty strings", path, fix);
-  return value as string[];
 }

@@ -78,17 +78,26 @@ export function diffText(d: VersionDiff): string {
 export function impactText(i: VersionImpact): string {
   const nodes = [...i.runs, ...i.checkpoints, ...i.deployments];
   if (nodes.length === 0) return `${i.version} has influenced no run, checkpoint or deployment`;
+  const checkpoint = (id: string) => i.checkpoints.find((c) => c.id === id);
+  const count = (n: number | null) => (n === null ? "-" : String(n));
+  const tainted = i.checkpoints.filter((c) => c.taintedAt !== null).length;
   return [
-    `${i.version} (${i.digest}) influenced:`,
+    `${i.version} (${i.digest}, ${i.status}) influenced:`,
     table(
-      ["kind", "id", "depth", "via", "tokens"],
-      nodes.map((n) => [
-        n.kind,
-        n.id,
-        String(n.depth),
-        `${n.via.kind}:${n.via.id}`,
-        n.tokens === null ? "-" : String(n.tokens),
-      ]),
+      ["kind", "id", "name", "depth", "via", "tokens", "tainted"],
+      nodes.map((n) => {
+        const c = checkpoint(n.id);
+        return [
+          n.kind,
+          n.id,
+          c?.name ?? "",
+          String(n.depth),
+          `${n.via.kind}:${n.via.id}`,
+          count(c ? c.tokensSeen : n.tokens),
+          n.kind !== "checkpoint" ? "" : c?.taintedAt ? `yes (${c.taintReason})` : "no",
+        ];
+      }),
     ),
+    `${tainted} of ${i.checkpoints.length} checkpoints tainted; tokens: fed to a run, or seen by a checkpoint`,
   ].join("\n");
 }

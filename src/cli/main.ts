@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { asCrucibleError, type CrucibleError, exitCode } from "../core/errors.ts";
 import { registerAudit } from "./commands/audit.ts";
 import { registerBase } from "./commands/base.ts";
+import { registerCanary } from "./commands/canary.ts";
 import { registerCheckpoint } from "./commands/checkpoint.ts";
 import { registerDataset } from "./commands/dataset.ts";
 import { registerDemo } from "./commands/demo.ts";
@@ -40,6 +41,7 @@ const REGISTRARS: Registrar[] = [
   registerPrincipal,
   registerToken,
   registerDataset,
+  registerCanary,
   registerBase,
   registerCheckpoint,
   registerLineage,

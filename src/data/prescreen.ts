@@ -25,9 +25,11 @@ export async function prescreenFile(path: string, options: PrescreenOptions = {}
   const stream = openDataset(path, options.read);
   const every = options.progressEvery ?? 10_000;
   const findings: Finding[] = [];
-  for await (const { index, record } of stream) {
-    for (const finding of scanner.scanRecord(record, index)) findings.push(finding);
-    if (options.onProgress && (index + 1) % every === 0) options.onProgress(index + 1);
+  for await (const batch of stream.batches()) {
+    for (const { index, record } of batch) {
+      for (const finding of scanner.scanRecord(record, index)) findings.push(finding);
+      if (options.onProgress && (index + 1) % every === 0) options.onProgress(index + 1);
+    }
   }
   return buildReport(findings, stream.summary());
 }

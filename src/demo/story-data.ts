@@ -5,6 +5,7 @@ import { CrucibleError } from "../core/errors.ts";
 import { addDataset, redactVersion } from "../data/service/add.ts";
 import { approveVersion } from "../data/service/approve.ts";
 import type { ArtifactStore } from "../data/service/artifacts.ts";
+import { addCanary } from "../data/service/canaries.ts";
 import { versionReport } from "../data/service/read.ts";
 import { authorizeRunStart } from "../jobs/run-gate.ts";
 import { REPO_ROOT } from "../jobs/trainer-python.ts";
@@ -69,8 +70,10 @@ export async function dataStory(
       `generating acme-handbook failed: ${made.stderr.trim().split("\n").at(-1)}`,
     );
   const canaries = JSON.parse(readFileSync(join(options.dir, "canaries.json"), "utf8")) as string[];
-  const service = { artifacts: options.artifacts, canaries };
+  const service = { artifacts: options.artifacts };
   const { workspace, eli, dana } = cast;
+  // dana registers the canaries acme planted in its handbook; every scan in acme looks for them
+  for (const value of canaries) await addCanary(db, dana, { workspace, value, label: "acme-handbook" });
 
   const v1 = await addDataset(
     db,

@@ -1,5 +1,12 @@
 export { type Authenticated, authenticate } from "./authenticate.ts";
 export { INSTALLATION, type PrincipalId, type TokenId, type WorkspaceId } from "./ids.ts";
+export {
+  disablePrincipal,
+  enablePrincipal,
+  LAST_ADMIN_RULE,
+  revokePrincipalTokens,
+  revokeRole,
+} from "./lifecycle.ts";
 export { bindOidcSubject, createOidcVerifier, type OidcIssuerConfig, type OidcVerifier } from "./oidc.ts";
 export { createServiceIdentity, createUser, grantRole, loadPrincipal } from "./principals.ts";
 export {

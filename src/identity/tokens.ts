@@ -65,7 +65,19 @@ export async function insertToken(
   );
 }
 
-async function credentialFor(q: Queryable, subjectId: string, tokenId: string) {
+/**
+ * The Credential a token decision is about. A user's credentials live in the installation (so
+ * only the user decides), unless `workspace` names one where the user holds a role: then that
+ * workspace's admins may revoke them. A service identity's live in its home workspace and name its
+ * owner. A disabled subject gets no new credentials; revoking stays possible (`forRevoke`).
+ * @example const resource = await credentialFor(db, eli, "tok_1", { workspace: acme, forRevoke: true });
+ */
+export async function credentialFor(
+  q: Queryable,
+  subjectId: string,
+  tokenId: string,
+  options: { workspace?: string; forRevoke?: boolean } = {},
+) {
   const subject = await loadPrincipal(q, subjectId);
   if (!subject || subject.kind === "workload" || subject.kind === "anonymous")
     throw new CrucibleError("not_found", `no principal ${subjectId}`, {
@@ -73,14 +85,33 @@ async function credentialFor(q: Queryable, subjectId: string, tokenId: string) {
       value: subjectId,
       fix: "Create the principal first",
     });
-  if (subject.disabled)
+  if (subject.disabled && !options.forRevoke)
     throw new CrucibleError("failed_precondition", `principal ${subjectId} is disabled`, {
       field: "subject",
       value: subjectId,
       fix: "Re-enable it first",
     });
-  const workspace = subject.kind === "service" ? subject.workspace : INSTALLATION;
-  return { type: "Credential", id: tokenId, workspace, subject: subject.id } as const;
+  if (subject.kind === "service")
+    return {
+      type: "Credential",
+      id: tokenId,
+      workspace: subject.workspace,
+      subject: subject.id,
+      owner: subject.owner,
+    } as const;
+  const { workspace } = options;
+  if (workspace !== undefined && !subject.roles.some((r) => r.workspace === workspace))
+    throw new CrucibleError("not_found", `principal ${subjectId} holds no role in workspace ${workspace}`, {
+      field: "workspace",
+      value: workspace,
+      fix: "Name a workspace the principal belongs to, where you are an admin",
+    });
+  return {
+    type: "Credential",
+    id: tokenId,
+    workspace: workspace ?? INSTALLATION,
+    subject: subject.id,
+  } as const;
 }
 
 /**
@@ -187,17 +218,21 @@ export async function rotateToken(
 }
 
 /**
- * Revokes a token now (its holder, or an admin of its workspace).
- * @example await revokeToken(db, { principal: root, tokenId });
+ * Revokes a token now: its holder, an admin of its workspace (for a user's token, name a
+ * `workspace` where the user holds a role and you are admin), or a service identity's owner.
+ * @example await revokeToken(db, { principal: root, tokenId, workspace: acme });
  */
 export async function revokeToken(
   db: Db,
-  input: { principal: Principal; tokenId: string; now?: Date },
+  input: { principal: Principal; tokenId: string; workspace?: string; now?: Date },
 ): Promise<void> {
   const row = await tokenRow(db, input.tokenId);
   const resource =
     row.kind === "bearer"
-      ? await credentialFor(db, row.principal_id!, row.id)
+      ? await credentialFor(db, row.principal_id!, row.id, {
+          forRevoke: true,
+          ...(input.workspace === undefined ? {} : { workspace: input.workspace }),
+        })
       : ({
           type: "Credential",
           id: row.id,

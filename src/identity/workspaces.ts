@@ -1,21 +1,28 @@
 import { appendAudit } from "../audit/append.ts";
-import { CrucibleError } from "../core/errors.ts";
+import { CrucibleError, invalid } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
 import { DEFAULT_DENY } from "../policy/engine.ts";
 import { actorId, type Principal } from "../policy/entities.ts";
-import type { Db } from "../store/db.ts";
-import type { PrincipalId, WorkspaceId } from "./ids.ts";
+import type { Db, Queryable } from "../store/db.ts";
+import type { PrincipalId, TokenId, WorkspaceId } from "./ids.ts";
 import { checkName } from "./principals.ts";
+import { newTokenSecret } from "./secrets.ts";
+import { type IssuedToken, insertToken } from "./tokens.ts";
+
+/** The first token obeys the policy's cap (`cap.token-lifetime` in default.cedar: 90 days). */
+const MAX_TOKEN_LIFETIME_S = 7_776_000;
 
 /**
  * Creates the first workspace and its first admin on an empty installation, audited under the
- * rule `bootstrap`. Refused once any principal exists.
+ * rule `bootstrap`. Refused once any principal exists. With `tokenLifetimeS`, the admin's first
+ * bearer token is issued in the same transaction (on a PostgreSQL server nobody could act
+ * without it: `--as` works only on the embedded store); its secret is returned once.
  * @example const { workspace, admin } = await bootstrap(db, { workspace: "acme", admin: "root" });
  */
 export async function bootstrap(
   db: Db,
-  input: { workspace: string; admin: string },
-): Promise<{ workspace: WorkspaceId; admin: PrincipalId }> {
+  input: { workspace: string; admin: string; tokenLifetimeS?: number },
+): Promise<{ workspace: WorkspaceId; admin: PrincipalId; token?: IssuedToken }> {
   checkName("workspace", input.workspace);
   checkName("admin", input.admin);
   return db.transaction(async (tx) => {
@@ -48,9 +55,11 @@ export async function bootstrap(
       decision: "allow",
       rules: ["bootstrap"],
       reason: "first workspace and admin of an empty installation",
-      payload: input,
+      payload: { workspace: input.workspace, admin: input.admin },
     });
-    return { workspace, admin };
+    if (input.tokenLifetimeS === undefined) return { workspace, admin };
+    const token = await issueFirstToken(tx, workspace, admin, input.tokenLifetimeS);
+    return { workspace, admin, token };
   });
 }
 
@@ -105,4 +114,46 @@ export async function createWorkspace(
       fix: "Ask an admin to create the workspace",
     });
   return id;
+}
+
+async function issueFirstToken(
+  tx: Queryable,
+  workspace: WorkspaceId,
+  admin: PrincipalId,
+  lifetimeS: number,
+): Promise<IssuedToken> {
+  if (!Number.isSafeInteger(lifetimeS) || lifetimeS <= 0 || lifetimeS > MAX_TOKEN_LIFETIME_S)
+    throw invalid(
+      "tokenLifetimeS",
+      `a token lives 1 to ${MAX_TOKEN_LIFETIME_S} seconds`,
+      String(lifetimeS),
+      "Give a lifetime within the cap, e.g. 86400",
+    );
+  const now = new Date();
+  const issued = {
+    tokenId: newId("tok") as TokenId,
+    secret: newTokenSecret(),
+    expiresAt: new Date(now.getTime() + lifetimeS * 1000),
+  };
+  await insertToken(tx, {
+    id: issued.tokenId,
+    kind: "bearer",
+    principal: admin,
+    secret: issued.secret,
+    label: "bootstrap",
+    createdBy: admin,
+    now,
+    expiresAt: issued.expiresAt,
+  });
+  await appendAudit(tx, {
+    workspace,
+    actor: admin,
+    action: "token.create",
+    resource: `Credential::"${issued.tokenId}"`,
+    decision: "allow",
+    rules: ["bootstrap"],
+    reason: "the first admin's first token, issued with the installation",
+    payload: { tokenId: issued.tokenId, subject: admin, lifetimeS, label: "bootstrap" },
+  });
+  return issued;
 }

@@ -53,6 +53,12 @@ export const ACTIONS = {
   "deployment.invoke": "Deployment",
   "moderation.create": "ModerationPolicy",
   "moderation.approve": "ModerationPolicy",
+  "principal.disable": "Workspace",
+  "principal.enable": "Workspace",
+  "role.revoke": "Workspace",
+  "signing-key.rotate": "Workspace",
+  "canary.add": "Workspace",
+  "canary.read": "Workspace",
 } as const satisfies Record<string, ResourceType>;
 
 export type Action = keyof typeof ACTIONS;

@@ -57,3 +57,14 @@ export function requireAuditRead(
   } as const;
   return governed(db, request, async () => undefined, { payload: { read: what } });
 }
+
+/**
+ * Checks, and audits per workspace, that the caller may read every workspace's audit trail: the
+ * bar for an installation-wide export, which shows every workspace's entries in full. Installation
+ * entries (no workspace) come with it: whoever reads every workspace reads the installation too.
+ * @example await requireInstallationAudit(db, root); // throws permission_denied at the first workspace refused
+ */
+export async function requireInstallationAudit(db: Db, principal: Principal): Promise<void> {
+  const { rows } = await db.query<{ id: string }>("SELECT id FROM workspaces ORDER BY id");
+  for (const { id } of rows) await requireAuditRead(db, principal, id, "installation-wide audit export");
+}

@@ -101,3 +101,33 @@ export async function governed<A extends Action, T>(
   if (!outcome.allowed) throw deniedError(outcome.decision, request);
   return outcome.value;
 }
+
+/**
+ * The funnel for a change that needs several decisions at once (e.g. disabling a principal who
+ * holds roles in several workspaces needs the right in each): every decision is audited, and the
+ * change runs only when all allow. `check` runs first in the transaction (after any locks it
+ * takes) and returns invariants that apply to every decision.
+ * @example
+ * await governedAll(db, workspaces.map((id) => ({ principal, action: "principal.disable", resource: { type: "Workspace", id } })), disable);
+ */
+export async function governedAll<A extends Action, T>(
+  db: Db,
+  requests: readonly AuthzRequest<A>[],
+  change: (tx: Queryable, decisions: AuditedDecision[]) => Promise<T>,
+  options: Omit<AuthorizeOptions, "invariants" | "policies"> & {
+    check?: (tx: Queryable) => Promise<readonly Invariant[]>;
+  } = {},
+): Promise<T> {
+  const outcome = await db.transaction(async (tx) => {
+    const invariants = options.check ? await options.check(tx) : [];
+    const decisions: AuditedDecision[] = [];
+    for (const request of requests)
+      decisions.push(await authorizeAndAudit(tx, request, { ...options, invariants }));
+    const denied = decisions.findIndex((d) => d.decision === "deny");
+    if (denied >= 0)
+      return { allowed: false as const, decision: decisions[denied]!, request: requests[denied]! };
+    return { allowed: true as const, value: await change(tx, decisions) };
+  });
+  if (!outcome.allowed) throw deniedError(outcome.decision, outcome.request);
+  return outcome.value;
+}

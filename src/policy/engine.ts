@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { setFlagsFromString } from "node:v8";
 import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
 import { digestOf } from "../core/digest.ts";
 import { invalid } from "../core/errors.ts";
@@ -11,6 +12,13 @@ import {
   type ResourceFor,
   uidText,
 } from "./entities.ts";
+
+// Node 20's V8 aborts the process ("Fatal error ... unreachable code" in the deoptimizer) when
+// optimised code that inlined a JS-to-Wasm call into Cedar is lazily deoptimised on return,
+// which happens after enough policy sets were compiled (reproduced: ~130 compiles, or the
+// policy-versions test once the action list grew). Not inlining those calls avoids it, at the
+// cost of one wrapper call per Cedar call. Set before any Cedar call is optimised.
+setFlagsFromString("--no-turbo-inline-js-wasm-calls");
 
 /** The Cedar schema every policy set is validated against (strict mode). */
 export const POLICY_SCHEMA = readFileSync(new URL("./schema.cedarschema", import.meta.url), "utf8");

@@ -34,7 +34,7 @@ export type Resource =
   | { type: "Deployment"; id: string; workspace: string; owner: string }
   | { type: "ModerationPolicy"; id: string; workspace: string; author: string }
   | { type: "PolicyVersion"; id: string; workspace: string; author: string }
-  | { type: "Credential"; id: string; workspace: string; subject: string };
+  | { type: "Credential"; id: string; workspace: string; subject: string; owner?: string };
 
 /** The resource shape an action applies to, so `authorize` rejects mismatches at compile time. */
 export type ResourceFor<A extends Action> = Extract<Resource, { type: (typeof ACTIONS)[A] }>;
@@ -167,7 +167,11 @@ function resourceEntity(r: Resource, held: ReadonlySet<string>): EntityJson {
     case "Deployment":
       return of({ workspace: ws(), owner: ref("Identity", r.owner) });
     case "Credential":
-      return of({ workspace: ws(), subject: ref("Identity", r.subject) });
+      return of({
+        workspace: ws(),
+        subject: ref("Identity", r.subject),
+        ...(r.owner === undefined ? {} : { owner: ref("Identity", r.owner) }),
+      });
   }
 }
 

@@ -10,7 +10,11 @@ export interface Migration {
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations/", import.meta.url));
 
-/** The numbered migrations shipped with Crucible (`NNNN_name.sql`), in order. */
+/**
+ * The numbered migrations shipped with Crucible (`NNNN_name.sql`), in order. Numbers are unique
+ * and increasing; a gap is allowed, because branches reserve numbers in advance and land in any
+ * order (what has been applied is tracked per number, so a filled gap is applied later).
+ */
 export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
   const migrations = readdirSync(dir)
     .filter((file) => file.endsWith(".sql"))
@@ -21,8 +25,8 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
     })
     .sort((a, b) => a.version - b.version);
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1)
-      throw new Error(`migrations must be numbered 1..n without gaps; found ${m.version} at ${i + 1}`);
+    if (m.version < 1 || (i > 0 && m.version === migrations[i - 1]!.version))
+      throw new Error(`migration numbers must be unique and start at 1; found ${m.version} twice or below 1`);
   });
   return migrations;
 }

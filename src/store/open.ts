@@ -1,4 +1,5 @@
 import { join, resolve } from "node:path";
+import { invalid } from "../core/errors.ts";
 import { type Db, wrapClose } from "./db.ts";
 import { lockDirectory } from "./lock.ts";
 import { migrate } from "./migrate.ts";
@@ -11,11 +12,37 @@ export type StoreConfig =
   | { kind: "pglite-memory"; schema?: string }
   | { kind: "postgres"; url: string; schema?: string };
 
-/** Entry points call this; everything below receives a StoreConfig. */
+/**
+ * Entry points call this; everything below receives a StoreConfig. `DATABASE_URL` selects a
+ * PostgreSQL server, and `CRUCIBLE_PG_SCHEMA` a schema on it (default `public`): one server can
+ * hold several installations side by side, as the tests do, one schema each.
+ * @example storeConfigFromEnv({ DATABASE_URL: "postgres://127.0.0.1/crucible", CRUCIBLE_PG_SCHEMA: "staging" })
+ */
 export function storeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): StoreConfig {
+  const schema = env.CRUCIBLE_PG_SCHEMA;
+  if (schema !== undefined && schema !== "") {
+    if (!env.DATABASE_URL)
+      throw invalid(
+        "CRUCIBLE_PG_SCHEMA",
+        "a schema applies to a PostgreSQL server, and DATABASE_URL is not set",
+        schema,
+        "Set DATABASE_URL too, or unset CRUCIBLE_PG_SCHEMA for the embedded store",
+      );
+    if (!SCHEMA_NAME.test(schema))
+      throw invalid(
+        "CRUCIBLE_PG_SCHEMA",
+        "not a plain lower-case schema name",
+        schema,
+        "Use lower-case letters, digits and _, starting with a letter or _, at most 63 characters",
+      );
+    return { kind: "postgres", url: env.DATABASE_URL, schema };
+  }
   if (env.DATABASE_URL) return { kind: "postgres", url: env.DATABASE_URL };
   return { kind: "pglite", home: crucibleHome(env) };
 }
+
+/** The schema names `assertSchemaName` accepts (never quoted, so never case-folded). */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export function crucibleHome(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.CRUCIBLE_HOME || ".crucible");

@@ -134,6 +134,37 @@ describeEachStore("HTTP API", (open) => {
     expect((await call("GET", "/v1/me", "ci")).status).toBe(401);
   });
 
+  it("removes a role, revokes a principal's tokens and disables and re-enables a principal; others get 403", async () => {
+    const denied = await call("POST", "/v1/workspaces/acme/principals/eli/disable", "audra");
+    expect(denied.status).toBe(403);
+    await conforms("post", "/v1/workspaces/{workspace}/principals/{principal}/disable", denied);
+    const role = await call("DELETE", "/v1/workspaces/acme/principals/eli/roles/ml-engineer", "root");
+    expect(role.status, JSON.stringify(role.body)).toBe(200);
+    await conforms("delete", "/v1/workspaces/{workspace}/principals/{principal}/roles/{role}", role);
+    const again = await call("DELETE", "/v1/workspaces/acme/principals/eli/roles/ml-engineer", "root");
+    expect(again.status).toBe(404);
+    const revoked = await call("POST", "/v1/workspaces/acme/principals/audra/tokens/revoke", "root");
+    expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
+    expect(revoked.body.revoked_tokens).toBe(1);
+    await conforms("post", "/v1/workspaces/{workspace}/principals/{principal}/tokens/revoke", revoked);
+    expect((await call("GET", "/v1/me", "audra")).status).toBe(401);
+    const disabled = await call("POST", "/v1/workspaces/acme/principals/eli/disable", "root");
+    expect(disabled.status, JSON.stringify(disabled.body)).toBe(200);
+    expect(disabled.body).toEqual({
+      principal: "eli",
+      disabled: true,
+      revoked_tokens: 1,
+      owned_services: [],
+    });
+    await conforms("post", "/v1/workspaces/{workspace}/principals/{principal}/disable", disabled);
+    const refused = await call("GET", "/v1/me", "eli");
+    expect(refused.status).toBe(401);
+    const enabled = await call("POST", "/v1/workspaces/acme/principals/eli/enable", "root");
+    expect(enabled.status).toBe(200);
+    await conforms("post", "/v1/workspaces/{workspace}/principals/{principal}/enable", enabled);
+    expect((await call("GET", "/v1/me", "eli")).status).toBe(401); // its old token stays revoked
+  });
+
   it("serves a version's masked pre-screen report, refuses self-approval with 403 and lets a steward approve", async () => {
     const workspace = await workspaceByName(db, "acme");
     const principal = async (name: string) => (await loadPrincipal(db, await principalByName(db, name)))!;
@@ -177,6 +208,16 @@ describeEachStore("HTTP API", (open) => {
       "post",
       "/v1/workspaces/{workspace}/datasets/{dataset}/versions/{version}/approve",
       approved,
+    );
+    const revoked = await call("POST", "/v1/workspaces/acme/datasets/notes/versions/2/revoke", "dana", {
+      reason: "consent withdrawn",
+    });
+    expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
+    expect(revoked.body).toMatchObject({ status: "revoked", tainted_checkpoints: [] });
+    await conforms(
+      "post",
+      "/v1/workspaces/{workspace}/datasets/{dataset}/versions/{version}/revoke",
+      revoked,
     );
     expect((await call("GET", "/v1/workspaces/acme/datasets/notes/versions/v1/report", "eli")).status).toBe(
       400,

@@ -98,8 +98,18 @@ describeEachStore("audit log", (open, kind) => {
       await db.exec("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete");
       await db.query("UPDATE audit_log SET decision = 'allow', rules = '{steward.datasets}' WHERE seq = 2");
       expect(await verifyAuditLog(db)).toMatchObject({ ok: false, seq: 2, reason: /hash mismatch/ });
+      // the same across pages (the next page already asked for when the bad one is found)
+      expect(await verifyAuditLog(db, { pageSize: 1 })).toMatchObject({ ok: false, seq: 2, index: 1 });
       await db.query("DELETE FROM audit_log WHERE seq = 4");
       expect(await verifyAuditLog(db)).toMatchObject({ ok: false, seq: 2 });
+      await db.query(
+        "UPDATE audit_log SET decision = 'deny', rules = '{sod.dataset-uploader}' WHERE seq = 2",
+      );
+      expect(await verifyAuditLog(db, { pageSize: 2 })).toMatchObject({
+        ok: false,
+        seq: 4,
+        reason: /removed/,
+      });
     } finally {
       await db.close();
     }
@@ -112,7 +122,7 @@ describeEachStore("audit log", (open, kind) => {
       const path = join(mkdtempSync(join(tmpdir(), "audit-")), "audit.jsonl");
       const head = await exportAuditJsonl(db, path);
       expect(head.seq).toBe(5);
-      expect(await verifyAuditFile(path)).toEqual({ ok: true, count: 5, head });
+      expect(await verifyAuditFile(path)).toEqual({ ok: true, count: 5, head, workspace: null });
       const lines = readFileSync(path, "utf8").trimEnd().split("\n");
       expect(lines).toHaveLength(6);
       writeFileSync(

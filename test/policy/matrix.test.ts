@@ -2,6 +2,7 @@ import { expect, it } from "vitest";
 import { verifyAuditLog } from "../../src/audit/export.ts";
 import { CrucibleError } from "../../src/core/errors.ts";
 import { authenticate } from "../../src/identity/authenticate.ts";
+import { disablePrincipal } from "../../src/identity/lifecycle.ts";
 import { createServiceIdentity, createUser } from "../../src/identity/principals.ts";
 import { createToken, revokeToken } from "../../src/identity/tokens.ts";
 import { mintWorkloadToken } from "../../src/identity/workload.ts";
@@ -33,9 +34,22 @@ const ALLOWED: Record<Role | "workload", readonly Action[]> = {
     "policy.approve",
     "token.create",
     "token.revoke",
+    "principal.disable",
+    "principal.enable",
+    "role.revoke",
+    "signing-key.rotate",
     "base.register",
+    "canary.add",
+    "canary.read",
   ],
-  "data-steward": ["dataset.add", "dataset.read", "dataset.approve", "dataset.revoke"],
+  "data-steward": [
+    "dataset.add",
+    "dataset.read",
+    "dataset.approve",
+    "dataset.revoke",
+    "canary.add",
+    "canary.read",
+  ],
   "ml-engineer": [
     "dataset.add",
     "dataset.read",
@@ -75,7 +89,7 @@ function resources(ws: string, author: string, subject: string): Record<Resource
   return {
     Workspace: { type: "Workspace", id: ws },
     PolicyVersion: { type: "PolicyVersion", id: `${ws}/v1`, workspace: ws, author },
-    Credential: { type: "Credential", id: "tok_fixture", workspace: ws, subject },
+    Credential: { type: "Credential", id: "tok_fixture", workspace: ws, subject, owner: author },
     DatasetVersion: { type: "DatasetVersion", id: "dsv_1", workspace: ws, uploader: author, revoked: false },
     RewardFunction: { type: "RewardFunction", id: "rwd_1", workspace: ws, author },
     Run: {
@@ -170,6 +184,12 @@ async function world(db: Db) {
   });
   const revoked = await createToken(db, { principal: root, subject: admin, lifetimeS: 3600 });
   await revokeToken(db, { principal: root, tokenId: revoked.tokenId });
+  const gone = await createUser(db, { principal: root, workspace: acme, name: "gone", roles: [...ROLES] });
+  const goneToken = await createToken(db, { principal: await as(db, gone), subject: gone, lifetimeS: 3600 });
+  await disablePrincipal(db, { principal: root, workspace: acme, subject: gone });
+  // disabling revoked the token; un-revoke it so that only the disabled principal stands in the way
+  await db.query("UPDATE tokens SET revoked_at = NULL WHERE id = $1", [goneToken.tokenId]);
+  callers["disabled-principal"] = { bearer: goneToken.secret, expected: () => "unauthenticated" };
   callers.anonymous = { bearer: undefined, expected: () => "unauthenticated" };
   callers["expired-token"] = { bearer: expired.secret, expected: () => "unauthenticated" };
   callers["revoked-token"] = { bearer: revoked.secret, expected: () => "unauthenticated" };

@@ -8,18 +8,19 @@ import type { Db } from "../../store/db.ts";
 import type { Route } from "../route.ts";
 import { arr, int, obj, str } from "../schemas.ts";
 
-const VERSION = obj(
-  {
-    name: str(),
-    version: int(),
-    digest: str(),
-    format: str(),
-    records: int(),
-    status: str(),
-    uploader: str(),
-  },
-  { parent_version: { type: ["integer", "null"] }, created_at: str() },
-);
+const VERSION_FIELDS = {
+  name: str(),
+  version: int(),
+  digest: str(),
+  format: str(),
+  records: int(),
+  status: str(),
+  uploader: str(),
+};
+const VERSION_OPTIONAL = { parent_version: { type: ["integer", "null"] }, created_at: str() };
+const VERSION = obj(VERSION_FIELDS, VERSION_OPTIONAL);
+/** A revoked version and the checkpoints its revocation tainted (lineage, any depth). */
+const REVOKED = obj({ ...VERSION_FIELDS, tainted_checkpoints: arr(str()) }, VERSION_OPTIONAL);
 const PURPOSES = arr(str({ enum: ["cpt", "sft", "rft", "eval"] }));
 
 function render(v: VersionRow) {
@@ -124,17 +125,17 @@ export function datasetRoutes(db: Db): Route<Authenticated>[] {
       method: "post",
       path: "/v1/workspaces/{workspace}/datasets/{dataset}/versions/{version}/revoke",
       operationId: "revokeDatasetVersion",
-      summary: "revoke a version (consent withdrawn, found unfit): it can never be used again",
+      summary:
+        "revoke a version (consent withdrawn, found unfit): it can never be used again, and every checkpoint it influenced is tainted",
       tag: "datasets",
       auth: "bearer",
       body: obj({ reason: str({ minLength: 3, maxLength: 2000 }) }),
-      response: VERSION,
+      response: REVOKED,
       handler: async ({ caller, params, body }) => {
         const { reason } = body as { reason: string };
         const workspace = await workspaceByName(db, params.workspace!);
-        return {
-          body: render(await revokeVersion(db, caller.principal, { workspace, ref: refOf(params), reason })),
-        };
+        const revoked = await revokeVersion(db, caller.principal, { workspace, ref: refOf(params), reason });
+        return { body: { ...render(revoked), tainted_checkpoints: revoked.tainted } };
       },
     },
   ];

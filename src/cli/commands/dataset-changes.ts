@@ -7,7 +7,7 @@ import {
   redactVersion,
   revokeVersion,
 } from "../../data/service/index.ts";
-import { artifactsFor, commandWorkspace, readCanaries } from "../dataset-context.ts";
+import { artifactsFor, commandWorkspace } from "../dataset-context.ts";
 import { versionJson } from "../dataset-render.ts";
 import type { RunAction } from "../main.ts";
 import { withCaller } from "../session.ts";
@@ -21,16 +21,14 @@ export function registerDatasetChanges(dataset: Command, run: RunAction): void {
     .description("a new version with every finding replaced by a typed placeholder, rescanned, parent = REF")
     .argument("<ref>", "NAME@vN (NAME alone: the latest)")
     .option("--workspace <name>", "workspace (default: your only one)")
-    .option("--canaries <file>", "the canary file the version was added with")
     .action(
-      run(async (ctx, ref: string, options: Ws & { canaries?: string }) => {
-        const canaries = readCanaries(options.canaries);
+      run(async (ctx, ref: string, options: Ws) => {
         const v = await withCaller(ctx, async (db, caller) =>
           redactVersion(
             db,
             caller,
             { workspace: await commandWorkspace(db, caller, options.workspace), ref: parseVersionRef(ref) },
-            { artifacts: artifactsFor(ctx), canaries },
+            { artifacts: artifactsFor(ctx) },
           ),
         );
         ctx.out.result(
@@ -68,7 +66,9 @@ export function registerDatasetChanges(dataset: Command, run: RunAction): void {
 
   dataset
     .command("revoke")
-    .description("revoke a version for good (data stewards); runs may no longer read it")
+    .description(
+      "revoke a version for good (data stewards); runs may no longer read it, and every checkpoint it influenced is tainted",
+    )
     .argument("<ref>", "NAME@vN")
     .requiredOption("--reason <text>", "why, e.g. 'consent withdrawn'")
     .option("--workspace <name>", "workspace (default: your only one)")
@@ -82,8 +82,10 @@ export function registerDatasetChanges(dataset: Command, run: RunAction): void {
           }),
         );
         ctx.out.result(
-          { ...versionJson(v), reason: options.reason },
-          () => `revoked ${v.name}@v${v.version}`,
+          { ...versionJson(v), reason: options.reason, tainted_checkpoints: v.tainted },
+          () =>
+            `revoked ${v.name}@v${v.version}; tainted ${v.tainted.length} checkpoints${v.tainted.length ? `: ${v.tainted.join(", ")}` : ""}` +
+            `\n\`crucible lineage impact dataset:${v.name}@v${v.version}\` lists everything it influenced`,
         );
       }),
     );

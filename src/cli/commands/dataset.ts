@@ -11,7 +11,7 @@ import {
   showVersion,
   versionReport,
 } from "../../data/service/index.ts";
-import { artifactsFor, commandWorkspace, readCanaries } from "../dataset-context.ts";
+import { artifactsFor, commandWorkspace } from "../dataset-context.ts";
 import { detailsText, diffText, versionJson, versionsTable } from "../dataset-render.ts";
 import type { RunAction } from "../main.ts";
 import { withCaller } from "../session.ts";
@@ -19,7 +19,7 @@ import { registerDatasetChanges } from "./dataset-changes.ts";
 
 const FORMATS: readonly DatasetFormat[] = ["jsonl", "text", "csv", "parquet"];
 type Ws = { workspace?: string };
-type AddOptions = Ws & { format?: string; textColumn: string; canaries?: string };
+type AddOptions = Ws & { format?: string; textColumn: string };
 
 /** `crucible dataset add|list|show|versions|diff|report|redact|approve|revoke`. */
 export function registerDataset(program: Command, run: RunAction): void {
@@ -29,17 +29,17 @@ export function registerDataset(program: Command, run: RunAction): void {
 
   dataset
     .command("add")
-    .description("read, digest and scan a file in one pass; register it as the next version of NAME")
+    .description(
+      "read, digest and scan a file in one pass (for the workspace's canaries too); register it as the next version of NAME",
+    )
     .argument("<name>", "dataset name, e.g. acme-handbook")
     .argument("<file>", "JSONL, text, CSV or Parquet file")
     .option("--workspace <name>", "workspace (default: your only one)")
     .option("--format <format>", `one of ${FORMATS.join(", ")} (default: from the extension)`)
     .option("--text-column <column>", "CSV and Parquet: the column holding the text", "text")
-    .option("--canaries <file>", "JSON array of the workspace's planted canary strings to scan for")
     .action(
       run(async (ctx, name: string, file: string, options: AddOptions) => {
         const format = checkFormat(options.format);
-        const canaries = readCanaries(options.canaries);
         const onProgress = (n: number) => ctx.out.info(`read ${n} records of ${file}`);
         const v = await withCaller(ctx, async (db, caller) =>
           addDataset(
@@ -51,7 +51,7 @@ export function registerDataset(program: Command, run: RunAction): void {
               file,
               read: { ...(format ? { format } : {}), textColumn: options.textColumn },
             },
-            { artifacts: artifactsFor(ctx), canaries, onProgress },
+            { artifacts: artifactsFor(ctx), onProgress },
           ),
         );
         ctx.out.result(

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { bootstrap } from "../../identity/workspaces.ts";
+import { parseDuration } from "../duration.ts";
 import type { RunAction } from "../main.ts";
 import { withDb } from "../session.ts";
 
@@ -10,22 +11,50 @@ export function registerInit(program: Command, run: RunAction): void {
     .description("create the first workspace and its admin on an empty installation")
     .requiredOption("--workspace <name>", "name of the first workspace, e.g. acme")
     .requiredOption("--admin <name>", "name of its first admin user, e.g. root")
+    .option("--token", "also issue the admin's first token (always done on a PostgreSQL server)")
+    .option("--token-lifetime <duration>", "lifetime of that token, e.g. 1d or 12h", "1d")
     .action(
-      run(async (ctx, options: { workspace: string; admin: string }) => {
-        const created = await withDb(ctx, (db) => bootstrap(db, options));
-        ctx.out.result(
-          {
-            workspace: { id: created.workspace, name: options.workspace },
-            admin: { id: created.admin, name: options.admin },
-          },
-          () =>
-            [
-              `workspace ${options.workspace} (${created.workspace})`,
-              `admin     ${options.admin} (${created.admin})`,
-              "",
-              `Next: crucible token create --as ${options.admin}   (or --as ${options.admin} on each command in embedded mode)`,
-            ].join("\n"),
-        );
-      }),
+      run(
+        async (
+          ctx,
+          options: { workspace: string; admin: string; token?: boolean; tokenLifetime: string },
+        ) => {
+          const created = await withDb(ctx, (db) =>
+            bootstrap(db, {
+              workspace: options.workspace,
+              admin: options.admin,
+              // On a server `--as` is refused, so without a token nobody could ever act.
+              ...(options.token || db.kind !== "pglite"
+                ? { tokenLifetimeS: parseDuration("--token-lifetime", options.tokenLifetime) }
+                : {}),
+            }),
+          );
+          const token = created.token;
+          ctx.out.result(
+            {
+              workspace: { id: created.workspace, name: options.workspace },
+              admin: { id: created.admin, name: options.admin },
+              ...(token
+                ? {
+                    token: {
+                      id: token.tokenId,
+                      secret: token.secret,
+                      expires_at: token.expiresAt.toISOString(),
+                    },
+                  }
+                : {}),
+            },
+            () =>
+              [
+                `workspace ${options.workspace} (${created.workspace})`,
+                `admin     ${options.admin} (${created.admin})`,
+                "",
+                token
+                  ? `token     ${token.secret}\n          shown once; expires ${token.expiresAt.toISOString()}. Next: export CRUCIBLE_TOKEN=<it>`
+                  : `Next: --as ${options.admin} on each command (embedded store), or crucible token create --as ${options.admin}`,
+              ].join("\n"),
+          );
+        },
+      ),
     );
 }

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { CrucibleError } from "../../core/errors.ts";
+import { disablePrincipal, enablePrincipal, revokeRole } from "../../identity/lifecycle.ts";
 import { listPrincipals, principalByName, workspaceByName } from "../../identity/names.ts";
 import { createServiceIdentity, createUser, grantRole } from "../../identity/principals.ts";
 import { listStale } from "../../identity/stale.ts";
@@ -17,7 +18,7 @@ interface CreateOptions {
   owner?: string;
 }
 
-/** `crucible principal create|grant|list`: users, service identities and their roles. */
+/** `crucible principal create|grant|revoke|disable|enable|list`: users, service identities and their roles. */
 export function registerPrincipal(program: Command, run: RunAction): void {
   const principal = program.command("principal").description("users and service identities, and their roles");
 
@@ -75,6 +76,75 @@ export function registerPrincipal(program: Command, run: RunAction): void {
         );
       }),
     );
+
+  principal
+    .command("revoke")
+    .description("remove a role in a workspace (admins); the last active admin keeps the role")
+    .argument("<name>", "principal name")
+    .requiredOption("--workspace <name>", "workspace")
+    .requiredOption("--role <role>", "role to remove")
+    .action(
+      run(async (ctx, name: string, options: { workspace: string; role: string }) => {
+        const role = checkRole(options.role);
+        await withCaller(ctx, async (db, caller) => {
+          const workspace = await workspaceByName(db, options.workspace);
+          await revokeRole(db, {
+            principal: caller,
+            workspace,
+            subject: await principalByName(db, name),
+            role,
+          });
+        });
+        ctx.out.result(
+          { name, role, workspace: options.workspace, revoked: true },
+          () => `removed ${role} in ${options.workspace} from ${name}`,
+        );
+      }),
+    );
+
+  for (const [verb, disable] of [
+    ["disable", true],
+    ["enable", false],
+  ] as const) {
+    principal
+      .command(verb)
+      .description(
+        disable
+          ? "disable a principal: its tokens are revoked and every later sign-in fails (admins of every workspace it belongs to)"
+          : "re-enable a disabled principal; it needs new tokens",
+      )
+      .argument("<name>", "principal name")
+      .requiredOption("--workspace <name>", "a workspace the principal belongs to, where you are admin")
+      .action(
+        run(async (ctx, name: string, options: { workspace: string }) => {
+          const done = await withCaller(ctx, async (db, caller) => {
+            const input = {
+              principal: caller,
+              workspace: await workspaceByName(db, options.workspace),
+              subject: await principalByName(db, name),
+            };
+            if (disable) return disablePrincipal(db, input);
+            await enablePrincipal(db, input);
+            return { revokedTokens: 0, ownedServices: [] };
+          });
+          const owned = done.ownedServices.length
+            ? `\n${name} still owns service identities ${done.ownedServices.join(", ")}: give them a new owner or disable them`
+            : "";
+          ctx.out.result(
+            {
+              name,
+              disabled: disable,
+              revoked_tokens: done.revokedTokens,
+              owned_services: done.ownedServices,
+            },
+            () =>
+              disable
+                ? `disabled ${name}; revoked ${done.revokedTokens} token(s)${owned}`
+                : `enabled ${name}`,
+          );
+        }),
+      );
+  }
 
   principal
     .command("list")

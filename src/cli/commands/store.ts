@@ -49,7 +49,7 @@ async function storeStatus(db: Db, config: StoreConfig): Promise<StoreStatus> {
     kind: db.kind,
     location: describeLocation(config),
     schema_version: rows.at(-1)?.version ?? 0,
-    latest_version: loadMigrations().length,
+    latest_version: loadMigrations().at(-1)?.version ?? 0,
     migrations: rows.map((r) => ({ ...r, applied_at: new Date(r.applied_at).toISOString() })),
   };
 }
@@ -60,5 +60,5 @@ export function describeLocation(config: StoreConfig): string {
   if (config.kind === "pglite-memory") return "memory";
   const url = new URL(config.url);
   if (url.password) url.password = "***";
-  return url.toString();
+  return config.schema ? `${url.toString()} (schema ${config.schema})` : url.toString();
 }

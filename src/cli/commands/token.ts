@@ -1,5 +1,7 @@
 import type { Command } from "commander";
-import { principalByName } from "../../identity/names.ts";
+import { CrucibleError } from "../../core/errors.ts";
+import { revokePrincipalTokens } from "../../identity/lifecycle.ts";
+import { principalByName, workspaceByName } from "../../identity/names.ts";
 import { createToken, revokeToken, rotateToken } from "../../identity/tokens.ts";
 import { actorId } from "../../policy/entities.ts";
 import { parseDuration } from "../duration.ts";
@@ -73,12 +75,37 @@ export function registerToken(program: Command, run: RunAction): void {
 
   token
     .command("revoke")
-    .description("revoke a token now")
-    .argument("<token-id>", "id of the token (tok_…)")
+    .description("revoke a token now, or with --principal every active token of a principal")
+    .argument("[token-id]", "id of the token (tok_…)")
+    .option("--principal <name>", "revoke every active token of this principal instead")
+    .option(
+      "--workspace <name>",
+      "as an admin of this workspace (for a user's tokens: one where the user holds a role)",
+    )
     .action(
-      run(async (ctx, tokenId: string) => {
-        await withCaller(ctx, (db, caller) => revokeToken(db, { principal: caller, tokenId }));
-        ctx.out.result({ token_id: tokenId, revoked: true }, () => `revoked ${tokenId}`);
+      run(async (ctx, tokenId: string | undefined, options: { principal?: string; workspace?: string }) => {
+        if (Boolean(tokenId) === Boolean(options.principal))
+          throw new CrucibleError("invalid_argument", "name a token id or --principal, not both", {
+            field: "token-id",
+            value: tokenId,
+            fix: "crucible token revoke tok_… or crucible token revoke --principal NAME --workspace W",
+          });
+        const revoked = await withCaller(ctx, async (db, caller) => {
+          const workspace = options.workspace ? await workspaceByName(db, options.workspace) : undefined;
+          const scope = workspace === undefined ? {} : { workspace };
+          if (tokenId) {
+            await revokeToken(db, { principal: caller, tokenId, ...scope });
+            return 1;
+          }
+          const subject = await principalByName(db, options.principal!, "--principal");
+          return (await revokePrincipalTokens(db, { principal: caller, subject, ...scope })).revokedTokens;
+        });
+        ctx.out.result(
+          tokenId
+            ? { token_id: tokenId, revoked: true }
+            : { principal: options.principal, revoked: true, revoked_tokens: revoked },
+          () => (tokenId ? `revoked ${tokenId}` : `revoked ${revoked} token(s) of ${options.principal}`),
+        );
       }),
     );
 }

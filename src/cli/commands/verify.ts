@@ -1,8 +1,9 @@
-import { createPublicKey } from "node:crypto";
+import { createPublicKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import type { DsseEnvelope } from "../../audit/dsse.ts";
+import { loadVerificationKeys, PUBLIC_KEYS_DIR } from "../../audit/key-rotation.ts";
 import { verifyCheckpoint } from "../../audit/provenance.ts";
 import { PUBLIC_KEY_FILE } from "../../audit/signing-key.ts";
 import { CrucibleError, invalid } from "../../core/errors.ts";
@@ -18,15 +19,14 @@ export function registerVerify(program: Command, run: RunAction): void {
     .option("--envelope <path>", "DSSE envelope (default: <checkpoint>.provenance.json beside the directory)")
     .option(
       "--public-key <path>",
-      "installation public key (default: $CRUCIBLE_HOME/keys/provenance-ed25519.pub.pem)",
+      "one public key to verify with (default: every key the installation has signed with, picked by the envelope's keyid, from $CRUCIBLE_HOME/keys)",
     )
     .action(
       run(async (ctx, dir: string, options: { envelope?: string; publicKey?: string }) => {
         const envelopePath = options.envelope ?? `${dir.replace(/\/+$/, "")}.provenance.json`;
-        const keyPath = options.publicKey ?? join(crucibleHome(ctx.env), "keys", PUBLIC_KEY_FILE);
         const envelope = readJsonFile<DsseEnvelope>("--envelope", envelopePath);
-        const publicKey = readPublicKey(keyPath);
-        const verdict = await verifyCheckpoint(dir, envelope, publicKey);
+        const keys = options.publicKey ? readPublicKey(options.publicKey) : installationKeys(ctx.env);
+        const verdict = await verifyCheckpoint(dir, envelope, keys);
         if (!verdict.ok) {
           ctx.out.result(
             { verified: false, checkpoint: dir, problems: verdict.problems },
@@ -40,8 +40,9 @@ export function registerVerify(program: Command, run: RunAction): void {
         }
         const files = verdict.statement.subject.length;
         ctx.out.result(
-          { verified: true, checkpoint: dir, files, statement: verdict.statement },
-          () => `checkpoint ${dir} verified: signature and ${files} files`,
+          { verified: true, checkpoint: dir, files, keyid: verdict.keyid, statement: verdict.statement },
+          () =>
+            `checkpoint ${dir} verified: signature (key ${verdict.keyid.slice(0, 16)}…) and ${files} files`,
         );
       }),
     );
@@ -58,6 +59,20 @@ function readJsonFile<T>(field: string, path: string): T {
       "Point it at the provenance envelope written when the checkpoint was approved",
     );
   }
+}
+
+/** Every key the installation has signed with (current and retired), by keyid. */
+function installationKeys(env: NodeJS.ProcessEnv): Map<string, KeyObject> {
+  const dir = join(crucibleHome(env), "keys");
+  const keys = loadVerificationKeys(dir);
+  if (keys.size === 0)
+    throw invalid(
+      "--public-key",
+      `no public keys in ${dir} (no ${PUBLIC_KEY_FILE}, nothing under ${PUBLIC_KEYS_DIR}/)`,
+      dir,
+      "Give the installation's public key with --public-key",
+    );
+  return keys;
 }
 
 function readPublicKey(path: string) {

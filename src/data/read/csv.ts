@@ -5,20 +5,21 @@ import { type CsvRow, parseCsvRows } from "./csv-rows.ts";
 import type { ResolvedReadOptions } from "./options.ts";
 
 /**
- * Streams records from a CSV file with a header row; the `textColumn` (default `text`) of each
+ * Streams records from a CSV file with a header row, in batches (one per disk chunk); the `textColumn` (default `text`) of each
  * row becomes `{ text }`. Bytes go through a fatal `TextDecoder` in streaming mode, so invalid
  * UTF-8 is rejected with the line it is on. `line` is the physical line where the row starts
  * (the header is line 1). Blank lines are skipped. Rows longer than `maxLineBytes` UTF-16 code
  * units (never more than their UTF-8 byte length) are rejected.
- * @example for await (const r of readCsv("faq.csv", resolveReadOptions({ textColumn: "answer" }))) f(r);
+ * @example for await (const batch of readCsv("faq.csv", resolveReadOptions({ textColumn: "answer" }))) f(batch);
  */
-export async function* readCsv(path: string, options: ResolvedReadOptions): AsyncGenerator<SourcedRecord> {
+export async function* readCsv(path: string, options: ResolvedReadOptions): AsyncGenerator<SourcedRecord[]> {
   const decoder = new TextDecoder("utf-8", { fatal: true });
   let buffered = "";
   let line = 1;
   let header: { column: number; width: number } | undefined;
   let index = 0;
-  const take = function* (rows: CsvRow[]): Generator<SourcedRecord> {
+  const take = (rows: CsvRow[]): SourcedRecord[] => {
+    const records: SourcedRecord[] = [];
     for (const row of rows) {
       if (!header) {
         header = findColumn(row, options.textColumn, path);
@@ -32,9 +33,10 @@ export async function* readCsv(path: string, options: ResolvedReadOptions): Asyn
           "Give every row as many fields as the header; quote fields that contain commas",
         );
       }
-      yield { index, line: row.line, record: { text: row.fields[header.column] ?? "" } };
+      records.push({ index, line: row.line, record: { text: row.fields[header.column] ?? "" } });
       index += 1;
     }
+    return records;
   };
   for await (const chunk of fileChunks(path, options.chunkBytes)) {
     let text: string;
@@ -60,7 +62,8 @@ export async function* readCsv(path: string, options: ResolvedReadOptions): Asyn
         "Split the record, or raise maxLineBytes if such long rows are intended",
       );
     }
-    yield* take(parsed.rows);
+    const records = take(parsed.rows);
+    if (records.length > 0) yield records;
   }
   try {
     buffered += decoder.decode();
@@ -72,7 +75,8 @@ export async function* readCsv(path: string, options: ResolvedReadOptions): Asyn
       "Re-encode the file as UTF-8",
     );
   }
-  yield* take(parseCsvRows(buffered, line, true, path).rows);
+  const last = take(parseCsvRows(buffered, line, true, path).rows);
+  if (last.length > 0) yield last;
   if (!header)
     throw invalid(
       path,

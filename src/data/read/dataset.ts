@@ -42,17 +42,31 @@ export interface DatasetSummary {
  */
 export class DatasetStream implements AsyncIterable<SourcedRecord> {
   readonly format: DatasetFormat;
-  private readonly digest = new RecordDigest();
+  private readonly digest: RecordDigest;
   private done = false;
 
+  /**
+   * @param copyCanonical receives the canonical JSONL of the records as it is digested (see
+   *   `RecordDigest`), so a copy costs no second serialisation.
+   */
   constructor(
     readonly path: string,
     private readonly options: ReadOptions = {},
+    copyCanonical?: (canonical: Uint8Array) => void,
   ) {
     this.format = options.format ?? formatOf(path);
+    this.digest = new RecordDigest(copyCanonical);
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<SourcedRecord> {
+    for await (const batch of this.batches()) yield* batch;
+  }
+
+  /**
+   * The records in batches (one per disk chunk, Parquet row group): the same records as
+   * iterating the stream, with one asynchronous step per batch instead of per record.
+   */
+  async *batches(): AsyncGenerator<SourcedRecord[]> {
     if (this.done || this.digest.count > 0) {
       throw new CrucibleError("failed_precondition", "a DatasetStream can be iterated once", {
         fix: "Open the dataset again",
@@ -61,16 +75,20 @@ export class DatasetStream implements AsyncIterable<SourcedRecord> {
     const resolved = resolveReadOptions(this.options);
     const readers: Record<
       DatasetFormat,
-      (path: string, options: ResolvedReadOptions) => AsyncGenerator<ReadRecord>
+      (path: string, options: ResolvedReadOptions) => AsyncGenerator<ReadRecord[]>
     > = {
       jsonl: readJsonl,
       text: readText,
       csv: readCsv,
       parquet: readParquet,
     };
-    for await (const { index, line, record, canonicalLine } of readers[this.format](this.path, resolved)) {
-      this.digest.add(record, canonicalLine);
-      yield { index, line, record };
+    for await (const batch of readers[this.format](this.path, resolved)) {
+      for (const r of batch) {
+        this.digest.add(r.record, r.jsonlSource);
+        // The source bytes are a view into a read buffer that is about to be reused.
+        r.jsonlSource = undefined;
+      }
+      yield batch;
     }
     if (this.digest.count === 0) {
       throw invalid(
@@ -95,10 +113,15 @@ export class DatasetStream implements AsyncIterable<SourcedRecord> {
 
 /**
  * Opens a dataset file for streaming; the format comes from `options.format` or the extension.
+ * `copyCanonical`, when given, receives the records' canonical JSONL in order (see `DatasetStream`).
  * @example for await (const { index, line, record } of openDataset("faq.csv")) f(index, line, record);
  */
-export function openDataset(path: string, options: ReadOptions = {}): DatasetStream {
-  return new DatasetStream(path, options);
+export function openDataset(
+  path: string,
+  options: ReadOptions = {},
+  copyCanonical?: (canonical: Uint8Array) => void,
+): DatasetStream {
+  return new DatasetStream(path, options, copyCanonical);
 }
 
 /** Format from a file extension, or `invalid_argument` naming the known ones. */

@@ -1,5 +1,6 @@
 import { createHash, type Hash } from "node:crypto";
 import type { DataRecord } from "../records.ts";
+import { canonicalJsonlInto } from "./canonical-bytes.ts";
 
 /** Canonical lines are encoded into a buffer of this size and hashed one buffer at a time. */
 const BATCH = 1 << 20;
@@ -28,20 +29,38 @@ export function canonicalRecordLine(record: DataRecord): string {
  * @example const d = new RecordDigest(); d.add({ text: "hi" }); d.finish() // "sha256:…"
  */
 export class RecordDigest {
+  /**
+   * @param copyTo called with every run of canonical bytes, in order, as they are hashed (the
+   *   canonical JSONL copy of the dataset); the bytes are only valid during the call.
+   */
+  constructor(private readonly copyTo?: (canonical: Uint8Array) => void) {}
+
   private readonly hash: Hash = createHash("sha256");
   private readonly buffer = Buffer.allocUnsafe(BATCH);
   private used = 0;
   private result: string | undefined;
   count = 0;
 
-  /** Adds a record; `canonicalLine`, when given, must equal `canonicalRecordLine(record)`. */
-  add(record: DataRecord, canonicalLine?: string): void {
+  /**
+   * Adds a record. `jsonlSource`, when given, is the JSONL line the record was parsed from (bytes, without its
+   * line break): its canonical line is then copied from it where it can be (see
+   * `canonicalJsonlInto`), without serialising or encoding anything.
+   */
+  add(record: DataRecord, jsonlSource?: Uint8Array): void {
     if (this.result !== undefined) throw new Error("RecordDigest: add after finish");
-    const line = canonicalLine ?? canonicalRecordLine(record);
     this.count += 1;
+    if (jsonlSource && jsonlSource.length < BATCH) {
+      if (this.used + jsonlSource.length + 1 > BATCH) this.flush();
+      const written = canonicalJsonlInto(jsonlSource, record, this.buffer, this.used);
+      if (written !== -1) {
+        this.used += written;
+        return;
+      }
+    }
+    const line = canonicalRecordLine(record);
     // A UTF-16 code unit takes at most 3 UTF-8 bytes.
     if (this.used + line.length * 3 > BATCH) this.flush();
-    if (line.length * 3 > BATCH) this.hash.update(line, "utf8");
+    if (line.length * 3 > BATCH) this.take(Buffer.from(line, "utf8"));
     else this.used += this.buffer.write(line, this.used, "utf8");
   }
 
@@ -54,8 +73,13 @@ export class RecordDigest {
   }
 
   private flush(): void {
-    if (this.used > 0) this.hash.update(this.buffer.subarray(0, this.used));
+    if (this.used > 0) this.take(this.buffer.subarray(0, this.used));
     this.used = 0;
+  }
+
+  private take(canonical: Uint8Array): void {
+    this.hash.update(canonical);
+    this.copyTo?.(canonical);
   }
 }
 

@@ -1,19 +1,20 @@
 import { invalid } from "../../core/errors.ts";
 import { normaliseRecord } from "../records.ts";
-import { canonicalTextLine } from "./canonical-line.ts";
 import { fileLines } from "./lines.ts";
 import type { ReadRecord, ResolvedReadOptions } from "./options.ts";
 
 /**
- * Streams records from a JSON Lines file: one `{"text": ...}` or `{"messages": [...]}` object
- * per line. Blank lines are skipped; `index` counts records, `line` is the physical line.
- * Single-field text lines carry their canonical line for the digest (see `canonicalTextLine`).
- * @example for await (const r of readJsonl("chat.jsonl", resolveReadOptions())) console.log(r.line, r.record);
+ * Streams records from a JSON Lines file, one batch per disk chunk: one `{"text": ...}` or
+ * `{"messages": [...]}` object per line. Blank lines are skipped; `index` counts records, `line` is the physical line.
+ * Each record carries its source bytes, from which the digest copies its canonical line where it
+ * can (see `canonicalJsonlInto`).
+ * @example for await (const batch of readJsonl("chat.jsonl", resolveReadOptions())) for (const r of batch) f(r.record);
  */
-export async function* readJsonl(path: string, options: ResolvedReadOptions): AsyncGenerator<ReadRecord> {
+export async function* readJsonl(path: string, options: ResolvedReadOptions): AsyncGenerator<ReadRecord[]> {
   let index = 0;
   for await (const batch of fileLines(path, options.chunkBytes, options.maxLineBytes)) {
-    for (const { line, text } of batch) {
+    const records: ReadRecord[] = [];
+    for (const { line, text, raw } of batch) {
       if (isBlank(text)) continue;
       let value: unknown;
       try {
@@ -27,18 +28,11 @@ export async function* readJsonl(path: string, options: ResolvedReadOptions): As
           "Write exactly one JSON object per line, with no trailing commas or comments",
         );
       }
-      const record = normaliseRecord(value, { file: path, line });
-      const canonicalLine = "text" in record && isSingleKey(value) ? canonicalTextLine(text) : undefined;
-      yield canonicalLine ? { index, line, record, canonicalLine } : { index, line, record };
+      records.push({ index, line, record: normaliseRecord(value, { file: path, line }), jsonlSource: raw });
       index += 1;
     }
+    if (records.length > 0) yield records;
   }
-}
-
-function isSingleKey(value: unknown): boolean {
-  let keys = 0;
-  for (const _ in value as object) keys += 1;
-  return keys === 1;
 }
 
 function isBlank(text: string): boolean {

@@ -7,6 +7,11 @@ export interface Line {
   text: string;
   /** Length of the line in bytes, as stored in the file. */
   bytes: number;
+  /**
+   * The line's bytes without the line break (and without a trailing `\r`). A view into the
+   * read buffer: valid only until the batch after the next is asked for; copy what must live longer.
+   */
+  raw: Uint8Array;
 }
 
 /**
@@ -32,6 +37,8 @@ export async function* fileLines(
       `${bytes}+ bytes`,
       "Split the record, or raise maxLineBytes if such long records are intended",
     );
+  /** Drops a trailing carriage return. */
+  const content = (bytes: Uint8Array) => (bytes[bytes.length - 1] === 13 ? bytes.subarray(0, -1) : bytes);
   const decode = (bytes: Uint8Array): string => {
     lineNo += 1;
     let text: string;
@@ -69,14 +76,14 @@ export async function* fileLines(
         pendingBytes = 0;
       }
       if (bytes.length > maxLineBytes) throw tooLong(bytes.length);
-      batch.push({ line: lineNo + 1, text: decode(bytes), bytes: bytes.length });
+      batch.push({ line: lineNo + 1, text: decode(bytes), bytes: bytes.length, raw: content(bytes) });
       start = nl + 1;
     }
     if (batch.length > 0) yield batch;
   }
   if (pending.length > 0) {
     const bytes = Buffer.concat(pending);
-    yield [{ line: lineNo + 1, text: decode(bytes), bytes: bytes.length }];
+    yield [{ line: lineNo + 1, text: decode(bytes), bytes: bytes.length, raw: content(bytes) }];
   }
 }
 

@@ -10,7 +10,11 @@ export type TextSplit = "paragraph" | "file";
 export interface ReadOptions {
   /** Longest accepted line (JSONL, text) or CSV row, in bytes. Default 8 MiB. */
   maxLineBytes?: number;
-  /** Bytes read from disk per step. Default 1 MiB. */
+  /**
+   * Bytes read from disk per step. Default 256 KiB: the records of one chunk are alive together
+   * (readers yield a batch per chunk), and with 1 MiB chunks the young-generation collections that
+   * copy them cost more (measured: 1 MiB 38-58 MB/s per core, 256 KiB 49-65, same runs).
+   */
   chunkBytes?: number;
   /** CSV and Parquet: the column holding the text. Default `text`. */
   textColumn?: string;
@@ -36,16 +40,17 @@ export const DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024;
 export function resolveReadOptions(options: ReadOptions = {}): ResolvedReadOptions {
   return {
     maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
-    chunkBytes: options.chunkBytes ?? 1024 * 1024,
+    chunkBytes: options.chunkBytes ?? 256 * 1024,
     textColumn: options.textColumn ?? "text",
     textSplit: options.textSplit ?? "paragraph",
   };
 }
 
 /**
- * What readers yield: a record and, when the reader could take it from the source without
- * re-serialising, its canonical line for the digest. `DatasetStream` strips the latter.
+ * What readers yield: a record and, for JSONL, the source bytes the digest copies its canonical
+ * line from. `DatasetStream` strips the latter.
  */
 export interface ReadRecord extends SourcedRecord {
-  canonicalLine?: string;
+  /** JSONL: the source line's bytes, for the digest to copy from (valid until the next record). */
+  jsonlSource?: Uint8Array;
 }

@@ -13,12 +13,12 @@ const MAGIC = 0x31524150; // "PAR1", little-endian
  * row group, not the file). The `textColumn` (default `text`) must be a string column; `line` is
  * the one-based row number. Anything that is not a readable Parquet file, including one cut short,
  * is rejected as `invalid_argument`.
- * @example for await (const r of readParquet("corpus.parquet", resolveReadOptions())) f(r.record);
+ * @example for await (const batch of readParquet("corpus.parquet", resolveReadOptions())) f(batch);
  */
 export async function* readParquet(
   path: string,
   options: ResolvedReadOptions,
-): AsyncGenerator<SourcedRecord> {
+): AsyncGenerator<SourcedRecord[]> {
   const size = await fileSize(path);
   const handle = await open(path, "r");
   try {
@@ -48,6 +48,7 @@ export async function* readParquet(
           compressors: PARQUET_DECOMPRESSORS,
         }),
       );
+      const records: SourcedRecord[] = [];
       for (const [i, row] of rows.entries()) {
         const value = row[column];
         const line = rowStart + i + 1;
@@ -59,9 +60,10 @@ export async function* readParquet(
             "Store the text column as a UTF-8 string column without nulls",
           );
         }
-        yield { index, line, record: { text: value } };
+        records.push({ index, line, record: { text: value } });
         index += 1;
       }
+      if (records.length > 0) yield records;
       rowStart = rowEnd;
     }
     if ((await handle.stat()).size !== size) throw changed(path);

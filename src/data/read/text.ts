@@ -4,14 +4,14 @@ import { fileLines } from "./lines.ts";
 import type { ResolvedReadOptions } from "./options.ts";
 
 /**
- * Streams documents from a plain UTF-8 text file. With `textSplit: "paragraph"` (the default)
+ * Streams documents from a plain UTF-8 text file, in batches (one per disk chunk). With `textSplit: "paragraph"` (the default)
  * each run of non-blank lines is one document, joined with `\n` and with its first line as
  * `line`; blank lines (empty or whitespace only) separate documents. With `textSplit: "file"`
  * the whole file is one document. Either way a document may not exceed `maxLineBytes`, which
  * keeps memory bounded.
- * @example for await (const r of readText("notes.txt", resolveReadOptions())) console.log(r.record);
+ * @example for await (const batch of readText("notes.txt", resolveReadOptions())) for (const r of batch) f(r.record);
  */
-export async function* readText(path: string, options: ResolvedReadOptions): AsyncGenerator<SourcedRecord> {
+export async function* readText(path: string, options: ResolvedReadOptions): AsyncGenerator<SourcedRecord[]> {
   let index = 0;
   let paragraph: string[] = [];
   let paragraphBytes = 0;
@@ -25,10 +25,11 @@ export async function* readText(path: string, options: ResolvedReadOptions): Asy
     return record;
   };
   for await (const batch of fileLines(path, options.chunkBytes, options.maxLineBytes)) {
+    const records: SourcedRecord[] = [];
     for (const { line, text, bytes } of batch) {
       if (options.textSplit === "paragraph" && text.trim().length === 0) {
         const record = flush();
-        if (record) yield record;
+        if (record) records.push(record);
         continue;
       }
       if (paragraph.length === 0) startLine = line;
@@ -45,11 +46,12 @@ export async function* readText(path: string, options: ResolvedReadOptions): Asy
         );
       }
     }
+    if (records.length > 0) yield records;
   }
   // A whole-file document keeps trailing blank lines out of the record, as paragraphs do.
   if (options.textSplit === "file") trimTrailingBlank(paragraph);
   const last = flush();
-  if (last) yield last;
+  if (last) yield [last];
 }
 
 function trimTrailingBlank(lines: string[]): void {

@@ -1,13 +1,14 @@
 /**
  * The one combined candidate pattern the scanner runs over each string, plus a few literal
- * anchors found by native substring search (`@`, `eyJ`, `-----BEGIN`) and a literal-only canary
- * pattern. Every regex
- * branch starts with a narrow set of characters — a fixed prefix (`AKIA`, `ghp_`, `sk-`…), a
- * rare separator (`:`, `=`) whose context is checked by a lookbehind placed after it, a
- * digit or an upper-case letter pair — so the engine rejects most positions at their first
- * character, and few candidates reach code. Word-boundary checks, the expansion of anchors
- * into e-mails, IPv6 addresses and `key = value` pairs, and all validation happen afterwards
- * (`anchors.ts`, `checks/`). One pass of this pattern replaces a dozen separate regex passes.
+ * anchors that `Scanner` finds by native substring search (`@`, `eyJ`, `-----BEGIN`) and a
+ * literal-only canary pattern. Every regex branch starts with a narrow set of characters — a
+ * fixed prefix (`AKIA`, `ghp_`, `sk-`…), a rare separator (`:`, `=`) whose context is checked by
+ * a lookbehind placed after it, a digit or an upper-case letter pair. `nextCandidate` walks the
+ * string's character codes and enters the (sticky) regex only where such a start is possible,
+ * so prose passes at the cost of a table lookup per character. Word-boundary checks, the
+ * expansion of anchors into e-mails, IPv6 addresses and `key = value` pairs, and all
+ * validation happen afterwards (`anchors.ts`, `checks/`). One pass replaces a dozen separate
+ * regex passes.
  */
 
 /** Branch names, in the order of their capture groups. */
@@ -56,23 +57,13 @@ const SOURCES: ReadonlyArray<[Branch, string]> = [
 ];
 
 /**
- * Anchors found with native substring search (`indexOf`) instead of the regex: fixed strings
- * cost nothing to find that way, and every branch taken out of the regex makes each of its
- * positions cheaper. `Scanner` searches exactly these.
- */
-export const LITERAL_ANCHORS = ["@", "eyJ", "-----BEGIN"] as const;
-
-export type LiteralAnchor = (typeof LITERAL_ANCHORS)[number];
-
-/**
- * The characters any branch can start with. Checked first, once per position, it lets the
- * engine pass over the lower-case prose that makes up most text without trying each branch
- * (measured: about 1.4x faster candidate pass; anchoring lower-case token prefixes on `_`/`-`
- * so that s, r, g and x leave the gate, another 1.2x). Keep it in step with SOURCES.
+ * The characters any branch can start with; `STARTS` and `mayStart` below say the same in
+ * code, more narrowly. Keep all three in step with SOURCES.
  */
 const GATE = "(?=[A-Z_\\-:=\\d+(])";
 
 export interface CandidatePattern {
+  /** The combined pattern, sticky: `nextCandidate` runs it only where a branch can start. */
   regex: RegExp;
   /** Capture group number of each branch. */
   group: Record<Branch, number>;
@@ -94,7 +85,7 @@ export function buildCandidatePattern(canaries: readonly string[]): CandidatePat
     group[name] = i + 1;
   });
   return {
-    regex: new RegExp(`${GATE}(?:${SOURCES.map(([, s]) => `(${s})`).join("|")})`, "g"),
+    regex: new RegExp(`${GATE}(?:${SOURCES.map(([, s]) => `(${s})`).join("|")})`, "y"),
     group,
     canaries: canaryPattern(canaries),
   };
@@ -114,6 +105,99 @@ export function forEachIndex(text: string, needle: string, visit: (at: number) =
   for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) visit(at);
 }
 
+/** What can start at a character (by code, ASCII only): the first-character classes of SOURCES. */
+enum Start {
+  None = 0,
+  Upper = 1,
+  Digit = 2,
+  Underscore = 3,
+  Hyphen = 4,
+  Separator = 5,
+  PlusParen = 6,
+}
+
+const STARTS = (() => {
+  const table = new Uint8Array(128);
+  for (let c = 65; c <= 90; c += 1) table[c] = Start.Upper;
+  for (let c = 48; c <= 57; c += 1) table[c] = Start.Digit;
+  table[95] = Start.Underscore;
+  table[45] = Start.Hyphen;
+  table[58] = Start.Separator;
+  table[61] = Start.Separator;
+  table[43] = Start.PlusParen;
+  table[40] = Start.PlusParen;
+  return table;
+})();
+
+/** `[\w.+$-]`: what the number branch may not follow. */
+const NOT_BEFORE_NUMBER = (() => {
+  const table = new Uint8Array(128);
+  for (const c of "._+$-") table[c.charCodeAt(0)] = 1;
+  for (let c = 48; c <= 57; c += 1) table[c] = 1;
+  for (let c = 65; c <= 90; c += 1) table[c] = 1;
+  for (let c = 97; c <= 122; c += 1) table[c] = 1;
+  return table;
+})();
+
+const isUpper = (c: number) => c >= 65 && c <= 90;
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
+/**
+ * Whether a branch of SOURCES can match at `at`: a necessary condition on a few characters
+ * around it, read from each branch's fixed start (`A` of `AKIA…` or an IBAN's two letters and
+ * two digits; a digit, `+` or `(` not glued to a word; a token prefix before `_` or `-`; `:`
+ * and `=` always). Most positions fail here, in a table lookup, without entering the regex.
+ */
+function mayStart(text: string, at: number, kind: Start): boolean {
+  switch (kind) {
+    case Start.Upper: {
+      const next = text.charCodeAt(at + 1);
+      if (text.charCodeAt(at) === 65 && (next === 75 || next === 83 || next === 66 || next === 67))
+        return true;
+      return isUpper(next) && isDigit(text.charCodeAt(at + 2)) && isDigit(text.charCodeAt(at + 3));
+    }
+    case Start.Digit:
+    case Start.PlusParen: {
+      const before = text.charCodeAt(at - 1);
+      return !(before < 128 && NOT_BEFORE_NUMBER[before] === 1);
+    }
+    case Start.Underscore: {
+      // gh[pousr]_, github_ (pat_), [sr]k_ (live_)
+      const before = text[at - 1];
+      return before !== undefined && "pousrbk".includes(before);
+    }
+    case Start.Hyphen: {
+      // xox[abpr]-, sk-
+      const before = text[at - 1];
+      return before !== undefined && "abprk".includes(before);
+    }
+    default:
+      return true;
+  }
+}
+
+/**
+ * The next candidate of the combined pattern at or after `from`, as `RegExp.exec` on the
+ * global pattern would find it: the same match at the same position, because every position
+ * skipped here fails a condition that each branch needs (`mayStart`), and the sticky pattern
+ * decides the rest. A plain loop over character codes passes prose far faster than the regex
+ * engine's own scan, which tries the gate and the branches at every position.
+ * @example nextCandidate("call +1 415 555 2671", 0, buildCandidatePattern([]))?.index // 5
+ */
+export function nextCandidate(text: string, from: number, pattern: CandidatePattern): RegExpExecArray | null {
+  const { regex } = pattern;
+  for (let at = from; at < text.length; at += 1) {
+    const code = text.charCodeAt(at);
+    if (code >= 128) continue;
+    const kind = STARTS[code] as Start;
+    if (kind === Start.None || !mayStart(text, at, kind)) continue;
+    regex.lastIndex = at;
+    const m = regex.exec(text);
+    if (m !== null) return m;
+  }
+  return null;
+}
+
 /**
  * Candidates only, no validation: the regex pass plus the literal anchors. The benchmark uses
  * it as the ceiling that the full scan is compared with.
@@ -121,13 +205,21 @@ export function forEachIndex(text: string, needle: string, visit: (at: number) =
  */
 export function countCandidates(text: string, pattern: CandidatePattern): number {
   let count = 0;
-  const { regex } = pattern;
-  regex.lastIndex = 0;
-  while (regex.exec(text) !== null) count += 1;
+  for (
+    let m = nextCandidate(text, 0, pattern);
+    m !== null;
+    m = nextCandidate(text, m.index + m[0].length, pattern)
+  ) {
+    count += 1;
+  }
   const add = () => {
     count += 1;
   };
-  for (const needle of LITERAL_ANCHORS) forEachIndex(text, needle, add);
+  forEachIndex(text, "@", add);
+  forEachIndex(text, "yJ", (at) => {
+    if (text.charCodeAt(at - 1) === 101) add();
+  });
+  forEachIndex(text, "-----BEGIN", add);
   const { canaries } = pattern;
   if (canaries) {
     canaries.lastIndex = 0;

@@ -1,25 +1,25 @@
 import { CrucibleError } from "../../core/errors.ts";
 import type { Principal } from "../../policy/entities.ts";
-import type { Db, Queryable } from "../../store/db.ts";
+import type { Db } from "../../store/db.ts";
 import { validateDatasetName } from "../names.ts";
 import type { ReadOptions } from "../read/options.ts";
 import { redactFile } from "../redact-file.ts";
 import type { ArtifactStore } from "./artifacts.ts";
-import { canarySetDigest, type IntakeOptions, scanToArtifact } from "./intake.ts";
+import { workspaceCanaries } from "./canaries.ts";
+import { type IntakeOptions, scanToArtifact } from "./intake.ts";
 import { readVersion } from "./read.ts";
 import { refText, type VersionRef, type VersionRow } from "./refs.ts";
 import { registerVersion } from "./register.ts";
 
-/** What the dataset operations need besides the store: where artifacts live, the canaries. */
+/** What the dataset operations need besides the store: where artifacts live. */
 export interface DatasetServiceOptions {
   artifacts: ArtifactStore;
-  /** The workspace's planted canary strings (scanned for like secrets). */
-  canaries?: readonly string[];
 }
 
 /**
  * Streams a file (read, digest, scan and canonical copy in one pass) and registers it as the
- * next version of `name` in `workspace`, with its pre-screen report. Same records as an
+ * next version of `name` in `workspace`, with its pre-screen report. The scan looks for the
+ * workspace's registered canaries (`addCanary`). Same records as an
  * existing version of the dataset: `already_exists` naming that version.
  * @example const v1 = await addDataset(db, eli, { workspace, name: "acme-handbook", file: "handbook.jsonl" }, { artifacts });
  */
@@ -30,18 +30,20 @@ export async function addDataset(
   options: DatasetServiceOptions & Pick<IntakeOptions, "onProgress" | "progressEvery">,
 ): Promise<VersionRow> {
   const name = validateDatasetName(input.name);
-  const { artifacts, canaries, ...progress } = options;
+  const { artifacts, ...progress } = options;
   const scanned = await scanToArtifact(artifacts, input.file, {
     ...(input.read ? { read: input.read } : {}),
     ...progress,
-    canaries: canaries ?? [],
+    canaries: await workspaceCanaries(db, input.workspace),
   });
   return registerVersion(db, artifacts, caller, { workspace: input.workspace, name, scanned });
 }
 
 /**
  * Writes a redacted copy of a version (every finding replaced by its typed placeholder), rescans
- * it and registers it as the dataset's next version, with the source as its parent.
+ * it and registers it as the dataset's next version, with the source as its parent. Both passes
+ * use the workspace's canaries as they are now: the set only grows, so it holds every canary the
+ * source was scanned for.
  * @example const v2 = await redactVersion(db, eli, { workspace, ref: { name: "acme-handbook", version: 1 } }, { artifacts });
  */
 export async function redactVersion(
@@ -51,8 +53,7 @@ export async function redactVersion(
   options: DatasetServiceOptions,
 ): Promise<VersionRow> {
   const parent = await readVersion(db, caller, input.workspace, input.ref);
-  const canaries = options.canaries ?? [];
-  await requireSameCanaries(db, parent, canaries);
+  const canaries = await workspaceCanaries(db, input.workspace);
   const redactedPath = options.artifacts.tempPath();
   try {
     await redactFile(options.artifacts.path(parent.artifactPath), redactedPath, { canaries });
@@ -77,26 +78,4 @@ export async function redactVersion(
   } finally {
     options.artifacts.discard(redactedPath);
   }
-}
-
-/** A canary the source was scanned for but the redaction is not told about would survive it. */
-async function requireSameCanaries(
-  q: Queryable,
-  parent: VersionRow,
-  canaries: readonly string[],
-): Promise<void> {
-  const { rows } = await q.query<{ canary_set: string }>(
-    "SELECT canary_set FROM prescreen_reports WHERE version_id = $1",
-    [parent.id],
-  );
-  if (rows[0]?.canary_set !== canarySetDigest(canaries))
-    throw new CrucibleError(
-      "invalid_argument",
-      `${refText(parent)} was scanned for another set of canaries`,
-      {
-        field: "--canaries",
-        value: `${canaries.length} canaries`,
-        fix: "Redact with the canaries the version was added with",
-      },
-    );
 }

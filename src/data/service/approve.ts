@@ -1,5 +1,6 @@
 import { CrucibleError, invalid } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
+import { taintImpact } from "../../lineage/taint.ts";
 import { governed } from "../../policy/audited.ts";
 import { actorId, type Principal } from "../../policy/entities.ts";
 import type { Db, Queryable } from "../../store/db.ts";
@@ -67,16 +68,23 @@ export async function approveVersion(
   return findVersion(db, input.workspace, { name: v.name, version: v.version });
 }
 
+/** A revoked version, with the checkpoints its revocation tainted. */
+export interface RevokedVersion extends VersionRow {
+  /** Ids of the checkpoints tainted by this revocation (those tainted before keep their first taint). */
+  tainted: string[];
+}
+
 /**
  * Revokes a version for good (consent withdrawn, a leak found), with a reason. Goes through
- * `dataset.revoke` (data stewards).
- * @example await revokeVersion(db, dana, { workspace, ref: { name: "acme-handbook", version: 2 }, reason: "consent withdrawn" });
+ * `dataset.revoke` (data stewards). In the same transaction every registered checkpoint the
+ * version influenced (lineage, any depth) is marked tainted with the reason.
+ * @example const { tainted } = await revokeVersion(db, dana, { workspace, ref: { name: "acme-handbook", version: 2 }, reason: "consent withdrawn" });
  */
 export async function revokeVersion(
   db: Db,
   caller: Principal,
   input: { workspace: string; ref: VersionRef; reason: string; now?: Date },
-): Promise<VersionRow> {
+): Promise<RevokedVersion> {
   const reason = input.reason.trim();
   if (reason.length === 0)
     throw invalid(
@@ -87,20 +95,27 @@ export async function revokeVersion(
     );
   const v = await findVersion(db, input.workspace, input.ref);
   const request = { principal: caller, action: "dataset.revoke", resource: versionResource(v) } as const;
-  await governed(
+  const now = input.now ?? new Date();
+  const tainted = await governed(
     db,
     request,
     async (tx) => {
       await requireStatus(tx, v, ["pending", "approved"], "revoked");
       await tx.query(
         "INSERT INTO dataset_revocations (version_id, reason, revoked_by, revoked_at) VALUES ($1, $2, $3, $4)",
-        [v.id, reason, actorId(caller), input.now ?? new Date()],
+        [v.id, reason, actorId(caller), now],
       );
       await tx.query("UPDATE dataset_versions SET status = 'revoked' WHERE id = $1", [v.id]);
+      return taintImpact(tx, {
+        workspace: v.workspace,
+        start: { kind: "dataset_version", id: v.id },
+        reason: `dataset ${refText(v)} revoked: ${reason}`,
+        at: now,
+      });
     },
     { payload: { version: refText(v), digest: v.digest, reason } },
   );
-  return findVersion(db, input.workspace, { name: v.name, version: v.version });
+  return { ...(await findVersion(db, input.workspace, { name: v.name, version: v.version })), tainted };
 }
 
 /** The lifecycle's allowed transitions, checked on the row locked in this transaction. */

@@ -1,8 +1,17 @@
 export { addDataset, type DatasetServiceOptions, redactVersion } from "./add.ts";
-export { approveVersion, parseExpiry, revokeVersion } from "./approve.ts";
+export { approveVersion, parseExpiry, type RevokedVersion, revokeVersion } from "./approve.ts";
 export { ArtifactStore } from "./artifacts.ts";
+export {
+  type AddedCanary,
+  addCanary,
+  type CanaryRow,
+  generateCanary,
+  listCanaries,
+  validateCanary,
+  workspaceCanaries,
+} from "./canaries.ts";
 export { diffVersions, type VersionDiff } from "./diff.ts";
-export { type VersionImpact, versionImpact } from "./impact.ts";
+export { type ImpactCheckpoint, type VersionImpact, versionImpact } from "./impact.ts";
 export {
   authorizeRead,
   listDatasets,

@@ -1,9 +1,7 @@
-import { once } from "node:events";
-import { createWriteStream } from "node:fs";
+import { closeSync, openSync, writeSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { digestOf } from "../../core/digest.ts";
 import { openDataset } from "../read/dataset.ts";
-import { canonicalRecordLine } from "../read/digest.ts";
 import type { DatasetFormat, ReadOptions } from "../read/options.ts";
 import { buildReport, type PrescreenReport } from "../report.ts";
 import type { Finding } from "../scan/findings.ts";
@@ -26,8 +24,8 @@ export interface ScannedFile {
 }
 
 /**
- * The digest of a canary set (order and repeats do not matter), stored with each report so a
- * redaction can insist on the set its source was scanned with.
+ * The digest of a canary set (order and repeats do not matter), stored with each report: it
+ * says which of the workspace's canaries the scan looked for, without naming them.
  * @example canarySetDigest(["b", "a"]) === canarySetDigest(["a", "b", "a"]) // true
  */
 export function canarySetDigest(canaries: readonly string[]): string {
@@ -55,20 +53,29 @@ export async function scanToArtifact(
   options: IntakeOptions = {},
 ): Promise<ScannedFile> {
   const tempPath = store.tempPath();
-  const out = createWriteStream(tempPath, { encoding: "utf8" });
+  const fd = openSync(tempPath, "w");
+  let artifactBytes = 0;
+  // The digest hands over the canonical lines it hashes: the copy is those bytes, written as
+  // they come (1 MiB at a time), with no second serialisation.
+  const copy = (canonical: Uint8Array) => {
+    for (let at = 0; at < canonical.length; ) at += writeSync(fd, canonical, at);
+    artifactBytes += canonical.length;
+  };
   const scanner = new Scanner({ canaries: options.canaries ?? [] });
   const findings: Finding[] = [];
   const every = options.progressEvery ?? 100_000;
+  let open = true;
   try {
-    const stream = openDataset(file, options.read);
-    for await (const { index, record } of stream) {
-      for (const finding of scanner.scanRecord(record, index)) findings.push(finding);
-      if (!out.write(canonicalRecordLine(record))) await once(out, "drain");
-      if (options.onProgress && (index + 1) % every === 0) options.onProgress(index + 1);
+    const stream = openDataset(file, options.read, copy);
+    for await (const batch of stream.batches()) {
+      for (const { index, record } of batch) {
+        for (const finding of scanner.scanRecord(record, index)) findings.push(finding);
+        if (options.onProgress && (index + 1) % every === 0) options.onProgress(index + 1);
+      }
     }
-    out.end();
-    await once(out, "close");
     const summary = stream.summary();
+    open = false;
+    closeSync(fd);
     // The readers hold the file to its size at open, so this is the size that was read.
     const { size } = await stat(file);
     return {
@@ -77,12 +84,12 @@ export async function scanToArtifact(
       records: summary.records,
       digest: summary.digest,
       bytes: size,
-      artifactBytes: out.bytesWritten,
+      artifactBytes,
       report: buildReport(findings, summary),
       canarySet: canarySetDigest(options.canaries ?? []),
     };
   } catch (err) {
-    out.destroy();
+    if (open) closeSync(fd);
     store.discard(tempPath);
     throw err;
   }

@@ -162,25 +162,6 @@ describeEachStore("dataset approval", (open) => {
     expect([d.from, d.to]).toEqual(["acme-handbook@v1", "acme-handbook@v2"]);
   });
 
-  it("canaries: found on add, and a redaction must be told the same set, then removes them", async () => {
-    const w = ctx.workspace;
-    const canaries = ["crucible-canary-7f3a9c21d4e0"];
-    const { path } = handbookFile(dir, "canary.jsonl", canaries[0]);
-    await addDataset(
-      db,
-      ctx.eli,
-      { workspace: w, name: "acme-handbook", file: path },
-      { artifacts, canaries },
-    );
-    const v1 = await versionReport(db, ctx.dana, w, h(1));
-    expect(v1.totals.canaries).toBe(1);
-    expect(JSON.stringify(v1)).not.toContain(canaries[0]);
-    const blind = await rejection(redactVersion(db, ctx.eli, { workspace: w, ref: h(1) }, { artifacts }));
-    expect([blind.code, blind.message]).toEqual(["invalid_argument", expect.stringContaining("--canaries")]);
-    await redactVersion(db, ctx.eli, { workspace: w, ref: h(1) }, { artifacts, canaries });
-    expect((await versionReport(db, ctx.dana, w, h(2))).totals).toMatchObject({ findings: 0, canaries: 0 });
-  });
-
   it("redacting a clean version is refused and registers nothing", async () => {
     const w = ctx.workspace;
     await twoVersions();
