@@ -1,5 +1,6 @@
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import { type Context, Hono } from "hono";
+import { streamSSE } from "hono/streaming";
 import { asCrucibleError, CrucibleError, httpStatus } from "../core/errors.ts";
 import { jsonPath } from "../core/json-path.ts";
 import { openApiDocument } from "./openapi.ts";
@@ -39,7 +40,24 @@ export function createApp<Caller>(options: AppOptions<Caller>): Hono {
           params: c.req.param() as Record<string, string>,
           query: c.req.query(),
           body,
+          headers: c.req.header(),
         });
+        const sse = result.sse;
+        if (sse)
+          return streamSSE(
+            c,
+            async (stream) => {
+              const gone = new AbortController();
+              stream.onAbort(() => gone.abort());
+              await sse((message) => stream.writeSSE(message), gone.signal);
+            },
+            async (err, stream) => {
+              // the status line is sent already: say what went wrong as a last event
+              const error = asCrucibleError(err);
+              if (error.code === "internal") options.onInternalError?.(err);
+              await stream.writeSSE({ event: "error", data: JSON.stringify(error.toJSON()) });
+            },
+          );
         return c.json(result.body as object, (result.status ?? route.status ?? 200) as 200);
       } catch (err) {
         return errorResponse(c, err, options.onInternalError);

@@ -26,6 +26,20 @@ const ERROR_SCHEMA: JsonSchema = {
         value: {},
         fix: { type: "string" },
         rule: { type: "string" },
+        issues: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["path", "message", "fix"],
+            properties: {
+              path: { type: "string" },
+              line: { type: "integer" },
+              column: { type: "integer" },
+              message: { type: "string" },
+              fix: { type: "string" },
+            },
+          },
+        },
       },
     },
   },
@@ -45,7 +59,12 @@ export function openApiDocument(routes: readonly Route<unknown>[], version: stri
       schema: { type: "string" },
     }));
     const responses: Record<string, unknown> = {
-      [String(route.status ?? 200)]: { description: "success", content: json(route.response) },
+      [String(route.status ?? 200)]: route.stream
+        ? {
+            description: "a Server-Sent Events stream; each event's data is a JSON document of this schema",
+            content: { "text/event-stream": { schema: route.response } },
+          }
+        : { description: "success", content: json(route.response) },
       "400": {
         description: "bad input: the message names the field, the value and the fix",
         content: errorContent(),

@@ -13,11 +13,25 @@ export interface RouteRequest<Caller> {
   query: Record<string, string>;
   /** The JSON body, already checked against the route's `body` schema. */
   body: unknown;
+  /** Request headers, lower-case names (e.g. `last-event-id` for a resumed event stream). */
+  headers: Record<string, string>;
+}
+
+/** One Server-Sent Event. */
+export interface SseMessage {
+  id?: string;
+  event?: string;
+  data: string;
 }
 
 export interface RouteResponse {
   status?: number;
-  body: unknown;
+  body?: unknown;
+  /**
+   * A Server-Sent Events stream instead of a JSON body (routes with `stream: true`): called once
+   * the checks before it passed; `signal` aborts when the client goes away.
+   */
+  sse?: (send: (message: SseMessage) => Promise<void>, signal: AbortSignal) => Promise<void>;
 }
 
 /**
@@ -34,8 +48,10 @@ export interface Route<Caller> {
   tag: string;
   auth: "public" | "bearer";
   body?: JsonSchema;
-  /** Schema of the success response body. */
+  /** Schema of the success response body (of each event's data, for a stream). */
   response: JsonSchema;
+  /** The success response is a `text/event-stream` (see RouteResponse.sse). */
+  stream?: boolean;
   /** Status of a success; 200 unless said. */
   status?: number;
   handler: (request: RouteRequest<Caller>) => Promise<RouteResponse>;

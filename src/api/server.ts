@@ -8,6 +8,7 @@ import { checkpointRoutes } from "./routes/checkpoints.ts";
 import { datasetRoutes } from "./routes/datasets.ts";
 import { governanceRoutes } from "./routes/governance.ts";
 import { lifecycleRoutes } from "./routes/lifecycle.ts";
+import { runRoutes } from "./routes/runs.ts";
 
 export interface ApiOptions {
   /** Verifies federated JWTs (SSO, CI pipelines, Kubernetes) when issuers are configured. */
@@ -31,6 +32,7 @@ export function buildApi(db: Db, options: ApiOptions = {}): Hono {
       ...lifecycleRoutes(db),
       ...datasetRoutes(db),
       ...checkpointRoutes(db, options.signingKey ? { signingKey: options.signingKey } : {}),
+      ...runRoutes(db),
     ],
     authenticate: (bearer) => authenticate(db, bearer, options.oidc ? { oidc: options.oidc } : {}),
     version: API_VERSION,

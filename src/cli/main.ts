@@ -12,6 +12,7 @@ import { registerLineage } from "./commands/lineage.ts";
 import { registerPolicy } from "./commands/policy.ts";
 import { registerPrincipal } from "./commands/principal.ts";
 import { registerProtocol } from "./commands/protocol.ts";
+import { registerRun } from "./commands/run.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerStore } from "./commands/store.ts";
 import { registerToken } from "./commands/token.ts";
@@ -44,6 +45,7 @@ const REGISTRARS: Registrar[] = [
   registerBase,
   registerCheckpoint,
   registerLineage,
+  registerRun,
   registerAudit,
   registerPolicy,
   registerVerify,

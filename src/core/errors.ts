@@ -21,6 +21,8 @@ export interface ErrorDetails {
   fix?: string;
   /** For denials: the policy ids that determined the decision. */
   rule?: string;
+  /** Several problems reported at once (a recipe): each with its path, position and fix. */
+  issues?: readonly { path: string; line?: number; column?: number; message: string; fix: string }[];
 }
 
 /** The one error base of Crucible. It knows its HTTP status and its CLI exit code. */

@@ -3,6 +3,7 @@
  * registered here, so a kind without a handler waits in the queue for a worker that has one.
  */
 import type { JobKind } from "./queue.ts";
+import { trainStageHandler } from "./train-stage.ts";
 import type { JobHandler } from "./worker.ts";
 
 /** What handlers need from the worker's entry point (only entry points read the environment). */
@@ -16,9 +17,9 @@ export interface HandlerDeps {
 }
 
 /**
- * The registry: `train_stage` lands here with the run service (src/jobs/train-stage.ts).
+ * The registry: one handler per job kind.
  * @example await runWorker(db, { owner, handlers: jobHandlers({ python, home, env }) });
  */
-export function jobHandlers(_deps: HandlerDeps): Partial<Record<JobKind, JobHandler>> {
-  return {};
+export function jobHandlers(deps: HandlerDeps): Record<JobKind, JobHandler> {
+  return { train_stage: trainStageHandler(deps) };
 }

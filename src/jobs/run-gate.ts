@@ -4,7 +4,7 @@ import { refText } from "../data/service/refs.ts";
 import { assertUsableForTraining } from "../data/service/usable.ts";
 import { governed } from "../policy/audited.ts";
 import { actorId, type Principal } from "../policy/entities.ts";
-import type { Db } from "../store/db.ts";
+import type { Db, Queryable } from "../store/db.ts";
 
 /** The policy that forbids a run whose inputs are not all approved (src/policy/default.cedar). */
 const INPUTS_GATE = "gate.run-inputs-approved";
@@ -29,6 +29,21 @@ export async function authorizeRunStart(
   caller: Principal,
   request: RunStartRequest,
 ): Promise<VersionRow[]> {
+  return gateRunStart(db, caller, request, async (_tx, versions) => versions);
+}
+
+/**
+ * authorizeRunStart with the start itself: `change` runs in the transaction that audits the
+ * allow, with the usable versions, so the run's rows and its audit entry commit (or roll back)
+ * together.
+ * @example await gateRunStart(db, eli, request, (tx, versions) => insertRun(tx, versions));
+ */
+export async function gateRunStart<T>(
+  db: Db,
+  caller: Principal,
+  request: RunStartRequest,
+  change: (tx: Queryable, versions: VersionRow[]) => Promise<T>,
+): Promise<T> {
   const now = request.now ?? new Date();
   const versions: VersionRow[] = [];
   const refused: { ref: string; rule: string; message: string }[] = [];
@@ -49,7 +64,7 @@ export async function authorizeRunStart(
     id: request.runId,
     workspace: request.workspace,
     starter: actorId(caller),
-    datasets: versions.map((v) => v.id),
+    datasets: [...new Set(versions.map((v) => v.id))],
     rewards: [],
   } as const;
   try {
@@ -61,7 +76,7 @@ export async function authorizeRunStart(
         resource,
         context: { inputs_approved: refused.length === 0 },
       },
-      async () => versions,
+      (tx) => change(tx, versions),
       {
         payload: {
           datasets: request.datasets.map((d) => ({ ...d.ref, purpose: d.purpose })),

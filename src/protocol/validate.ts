@@ -10,11 +10,13 @@ export interface ProtocolIssue {
 }
 
 let validators: Map<string, ValidateFunction> | undefined;
+let ajv: Ajv2020 | undefined;
 
 function compiled(): Map<string, ValidateFunction> {
   if (!validators) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-    validators = new Map(loadSchemaFiles().map((file) => [file.name, ajv.compile(file.schema)]));
+    const instance = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+    validators = new Map(loadSchemaFiles().map((file) => [file.name, instance.compile(file.schema)]));
+    ajv = instance;
   }
   return validators;
 }
@@ -32,6 +34,20 @@ export function checkDocument(name: string, document: unknown): ProtocolIssue[] 
   const validate = validatorFor(name);
   if (validate(document)) return [];
   return (validate.errors ?? []).map(toIssue);
+}
+
+/**
+ * The raw validator errors of a document against one `$defs` entry of a protocol schema (or the
+ * whole schema): for callers that map errors onto their own positions, like recipes onto YAML.
+ * @example schemaErrors("recipe", doc, "pipeline") // [] when doc is a valid pipeline recipe
+ */
+export function schemaErrors(name: string, document: unknown, definition?: string): ErrorObject[] {
+  const whole = validatorFor(name);
+  const validate = definition
+    ? ajv!.getSchema(`${(whole.schema as { $id: string }).$id}#/$defs/${definition}`)
+    : whole;
+  if (!validate) throw new CrucibleError("internal", `protocol/${name} has no $defs/${definition}`);
+  return validate(document) ? [] : [...(validate.errors ?? [])];
 }
 
 /** The compiled schema of a protocol document; an unknown name is bad input. */

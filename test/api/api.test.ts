@@ -1,7 +1,6 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { buildApi } from "../../src/api/server.ts";
 import { addDataset, redactVersion } from "../../src/data/service/add.ts";
@@ -12,20 +11,9 @@ import { createToken } from "../../src/identity/tokens.ts";
 import { bootstrap } from "../../src/identity/workspaces.ts";
 import type { Db } from "../../src/store/db.ts";
 import { describeEachStore } from "../support/stores.ts";
+import { conforms as conformsTo, type OpenApiDoc } from "./conforms.ts";
 
-type Doc = {
-  paths: Record<
-    string,
-    Record<
-      string,
-      {
-        operationId: string;
-        security: unknown[];
-        responses: Record<string, { content?: { "application/json": { schema: object } } }>;
-      }
-    >
-  >;
-};
+type Doc = OpenApiDoc;
 
 describeEachStore("HTTP API", (open) => {
   let db: Db;
@@ -60,24 +48,8 @@ describeEachStore("HTTP API", (open) => {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
-  /** Checks a response against the schema the OpenAPI document gives for that route and status. */
-  const conforms = async (method: string, template: string, response: { status: number; body: unknown }) => {
-    const doc = (await call("GET", "/openapi.json")).body as unknown as Doc;
-    const op = doc.paths[template]?.[method];
-    expect(op, `${method} ${template} is in /openapi.json`).toBeDefined();
-    const content = op!.responses[String(response.status)]?.content?.["application/json"];
-    expect(content, `${method} ${template} documents status ${response.status}`).toBeDefined();
-    const schema = JSON.parse(
-      JSON.stringify(content!.schema).replace('"#/components/schemas/Error"', '"#/$defs/Error"'),
-    );
-    const validate = new Ajv2020({ strict: false }).compile({
-      ...schema,
-      $defs: {
-        Error: (doc as unknown as { components: { schemas: { Error: object } } }).components.schemas.Error,
-      },
-    });
-    expect(validate(response.body), JSON.stringify(validate.errors)).toBe(true);
-  };
+  const conforms = (method: string, template: string, response: { status: number; body: unknown }) =>
+    conformsTo(api, method, template, response);
 
   it("serves an OpenAPI 3.1 document naming every operation once, each with its security", async () => {
     const { status, body } = await call("GET", "/openapi.json");

@@ -1,9 +1,13 @@
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import type { Command } from "commander";
 import { buildApi } from "../../api/server.ts";
 import { loadOrCreateSigningKey } from "../../audit/signing-key.ts";
 import { invalid } from "../../core/errors.ts";
+import { jobHandlers } from "../../jobs/handlers.ts";
+import { trainerPython } from "../../jobs/trainer-python.ts";
+import { runWorker } from "../../jobs/worker.ts";
 import { crucibleHome, openStore, storeConfigFromEnv } from "../../store/open.ts";
 import type { RunAction } from "../main.ts";
 
@@ -14,8 +18,9 @@ export function registerServe(program: Command, run: RunAction): void {
     .description("serve the HTTP API (OpenAPI at /openapi.json) until interrupted")
     .option("--host <host>", "address to bind", "127.0.0.1")
     .option("--port <port>", "port to listen on", "7070")
+    .option("--no-worker", "embedded store: do not work the queue in this process")
     .action(
-      run(async (ctx, options: { host: string; port: string }) => {
+      run(async (ctx, options: { host: string; port: string; worker: boolean }) => {
         const port = Number(options.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535)
           throw invalid("--port", "is not a port", options.port, "Use 0-65535");
@@ -29,11 +34,27 @@ export function registerServe(program: Command, run: RunAction): void {
             `crucible serve: listening on http://${options.host}:${info.port} (OpenAPI at /openapi.json)`,
           );
         });
+        // embedded, no other process can open the store: runs started over HTTP are worked here
+        const stopWorker = new AbortController();
+        const working =
+          db.kind === "pglite" && options.worker
+            ? runWorker(db, {
+                owner: `${hostname()}:${process.pid}`,
+                handlers: jobHandlers({
+                  python: trainerPython(ctx.env),
+                  home: crucibleHome(ctx.env),
+                  env: ctx.env,
+                }),
+                signal: stopWorker.signal,
+              })
+            : Promise.resolve();
         await new Promise<void>((resolve) => {
           const stop = () => server.close(() => resolve());
           process.once("SIGINT", stop);
           process.once("SIGTERM", stop);
         });
+        stopWorker.abort();
+        await working;
         await db.close();
         ctx.out.result({ stopped: true }, () => "crucible serve: stopped");
       }),

@@ -11,7 +11,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-SCHEMA_NAMES = ("job-spec", "events", "checkpoint-manifest")
+SCHEMA_NAMES = ("job-spec", "events", "checkpoint-manifest", "recipe")
 PROTOCOL_VERSION = 1
 
 

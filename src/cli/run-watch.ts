@@ -1,0 +1,71 @@
+import { hostname } from "node:os";
+import { CrucibleError } from "../core/errors.ts";
+import { jobHandlers } from "../jobs/handlers.ts";
+import { followRun } from "../jobs/run-follow.ts";
+import { runDetailsJson } from "../jobs/run-json.ts";
+import { showRun } from "../jobs/run-read.ts";
+import { trainerPython } from "../jobs/trainer-python.ts";
+import { runWorker } from "../jobs/worker.ts";
+import type { Principal } from "../policy/entities.ts";
+import type { TrainerEvent } from "../protocol/types/events.gen.ts";
+import type { Db } from "../store/db.ts";
+import { crucibleHome } from "../store/open.ts";
+import type { CommandContext } from "./main.ts";
+import { progressPrinter } from "./progress.ts";
+import { runText } from "./run-render.ts";
+
+/**
+ * Follows a run to its end, with a progress bar per stage on a terminal (plain lines otherwise).
+ * On the embedded store no other process can open the store, so this process also works the
+ * queue (an in-process worker) until the run ends; on a server, `crucible worker`s do.
+ */
+export async function followToEnd(
+  ctx: CommandContext,
+  db: Db,
+  caller: Principal,
+  workspace: string,
+  runId: string,
+) {
+  const printers = new Map<number, (e: TrainerEvent) => void>();
+  const write = (text: string) => ctx.out.io.stderr.write(text);
+  const stop = new AbortController();
+  const working = db.kind === "pglite" ? workInProcess(ctx, db, runId, stop.signal) : Promise.resolve();
+  let status: Awaited<ReturnType<typeof followRun>>;
+  try {
+    status = await followRun(db, runId, {
+      onEvent: ({ stageIdx, event }) => {
+        if (!printers.has(stageIdx) && event.type === "started")
+          printers.set(stageIdx, progressPrinter(write, event.stage, ctx.out.io.isTty));
+        printers.get(stageIdx)?.(event);
+        if (event.type === "checkpoint")
+          ctx.out.info(`checkpoint step ${event.step}${event.final ? " (final)" : ""}: ${event.path}`);
+      },
+    });
+  } finally {
+    stop.abort();
+    await working;
+  }
+  const details = await showRun(db, caller, workspace, runId);
+  ctx.out.result(runDetailsJson(details), () => runText(details));
+  if (status !== "succeeded")
+    throw new CrucibleError(
+      "failed_precondition",
+      `run ${details.name} ${status}${details.failureReason ? `: ${details.failureReason}` : ""}`,
+      {
+        field: "run",
+        value: details.name,
+        fix: `\`crucible run logs ${details.name}\` shows the trainer's log`,
+      },
+    );
+}
+
+/** Drains the queue in this process until the run ends (a retry's backoff is waited out). */
+async function workInProcess(ctx: CommandContext, db: Db, runId: string, stop: AbortSignal): Promise<void> {
+  const handlers = jobHandlers({ python: trainerPython(ctx.env), home: crucibleHome(ctx.env), env: ctx.env });
+  while (!stop.aborted) {
+    await runWorker(db, { owner: `${hostname()}:${process.pid}`, handlers, drain: true, signal: stop });
+    const { rows } = await db.query<{ status: string }>("SELECT status FROM runs WHERE id = $1", [runId]);
+    if (["succeeded", "failed", "cancelled"].includes(rows[0]?.status ?? "failed")) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
