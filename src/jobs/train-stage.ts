@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { registerRunCheckpoint, resolveCheckpoint } from "../checkpoints/index.ts";
 import { CrucibleError } from "../core/errors.ts";
@@ -115,7 +116,18 @@ async function trainStage(ctx: JobContext, deps: TrainStageDeps): Promise<void> 
     stageIdx: stage.idx,
     fenced: ctx.fenced,
     onCheckpoint: async (tx, e) => {
-      await register(tx, e);
+      // keep_last prunes intermediate checkpoints: a fast trainer can remove one before (or while)
+      // its batch is verified. Only the final checkpoint is sure to stay; it must register.
+      const pruned = () => !e.final && !existsSync(join(e.path, "manifest.json"));
+      try {
+        if (!pruned()) {
+          await register(tx, e);
+          return;
+        }
+      } catch (err) {
+        if (!pruned()) throw err;
+      }
+      ingest.log(`crucible: checkpoint step ${e.step} was pruned by keep_last before it was registered`);
     },
   });
   const nproc = (lease.payload as StagePayload).nproc_per_node;
