@@ -18,6 +18,13 @@ tokens/s counts real (non-padding) tokens over training time only (no checkpoint
 MFU = 6 · parameters · tokens/s / (torch.mm FLOP/s, measured in each variant's process with the
 same threads right after it trained; the highest of those is used). Each variant runs in its own
 process so peak RSS is its own. On a shared machine use --repeat and read load_average_1m.
+
+Wall-clock rates on a shared machine measure the neighbours as much as the code: a process that
+gets a third of a core trains at a third of the speed, while the short matmul probe may catch a
+quiet moment. So every rate is also measured per CPU-second of the process (`*_cpu` lines):
+tokens per CPU-second of the training loop, and matmul FLOP per CPU-second, both in the same
+process. With --threads 1 that is exactly what the wall-clock figure would be on an idle core;
+with more threads, spinning or waiting threads count too, so it is a lower bound on efficiency.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 BENCH = "trainer"
 SEQ_LEN, ROWS = 128, 16
@@ -98,26 +106,29 @@ def prepare(workdir: Path) -> dict:
     }
 
 
-def matmul_flops(device: str) -> float:
-    """Sustained torch.mm FLOP/s (fp32 on CPU, bf16 on CUDA), best of several timed rounds."""
+def matmul_flops(device: str) -> tuple[float, float]:
+    """Sustained torch.mm rate (fp32 on CPU, bf16 on CUDA), best of several timed rounds:
+    (FLOP per wall second, FLOP per CPU-second of this process)."""
     import torch
 
     n = 1024 if device == "cpu" else 8192
     dtype = torch.float32 if device == "cpu" else torch.bfloat16
     a = torch.randn(n, n, device=device, dtype=dtype)
     b = torch.randn(n, n, device=device, dtype=dtype)
-    best = 0.0
+    best, best_cpu = 0.0, 0.0
     for _ in range(5):
         reps = 4 if device == "cpu" else 20
         if device == "cuda":
             torch.cuda.synchronize()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(reps):
             a @ b
         if device == "cuda":
             torch.cuda.synchronize()
-        best = max(best, 2 * n**3 * reps / (time.perf_counter() - t0))
-    return best
+        flop = 2 * n**3 * reps
+        best = max(best, flop / (time.perf_counter() - t0))
+        best_cpu = max(best_cpu, flop / max(time.process_time() - c0, 1e-9))
+    return best, best_cpu
 
 
 # -- variants (each in its own process) ----------------------------------------------------------
@@ -168,16 +179,42 @@ def run_ours(setup: dict, tokens: int, device: str, threads: int) -> dict:
             },
         }
         events: list[dict] = []
-        run(parse_spec(spec), EventEmitter("bench", list_sink(events)))
+        cpu_at: dict[str, float] = {}  # CPU time of this process when each event was emitted
+        collect = list_sink(events)
+
+        def sink(event: dict) -> None:
+            cpu_at[event["type"]] = time.process_time()
+            collect(event)
+
+        run(parse_spec(spec), EventEmitter("bench", sink))
     progress = [e for e in events if e["type"] == "progress"]
     started = events[0]
+    # From `started` (just before the first step) to the last step's progress event.
+    train_cpu_s = cpu_at["progress"] - cpu_at["started"]
     return {
         "tokens": progress[-1]["tokens"],
         "tokens_per_s": progress[-1]["tokens_per_s"],
+        "tokens_per_cpu_s": progress[-1]["tokens"] / train_cpu_s,
         "params": started["parameters"],
         "final_loss": progress[-1]["loss"],
         "peak_rss_mb": _peak_rss_mb(),
     }
+
+
+def _cpu_clock() -> Any:
+    """A TrainerCallback (built here: transformers is slow to import)."""
+    from transformers import TrainerCallback
+
+    class CpuClock(TrainerCallback):
+        """CPU time of this process from the first to the end of the last training step."""
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.start = time.process_time()
+
+        def on_train_end(self, args, state, control, **kwargs):
+            self.seconds = time.process_time() - self.start
+
+    return CpuClock()
 
 
 def run_hf(setup: dict, tokens: int, device: str, threads: int) -> dict:
@@ -232,12 +269,16 @@ def run_hf(setup: dict, tokens: int, device: str, threads: int) -> dict:
             disable_tqdm=True,
         )
         collator = DataCollatorForLanguageModeling(tokenizer, mlm=False)
-        trainer = Trainer(model=model, args=args, train_dataset=rows, data_collator=collator)
+        cpu = _cpu_clock()
+        trainer = Trainer(
+            model=model, args=args, train_dataset=rows, data_collator=collator, callbacks=[cpu]
+        )
         result = trainer.train()
     seen = int(trainer.state.num_input_tokens_seen)
     return {
         "tokens": seen,
         "tokens_per_s": seen / result.metrics["train_runtime"],
+        "tokens_per_cpu_s": seen / cpu.seconds,
         "params": sum(p.numel() for p in model.parameters()),
         "final_loss": result.training_loss,
         "peak_rss_mb": _peak_rss_mb(),
@@ -277,7 +318,7 @@ def main() -> None:
         runner = run_ours if args.variant == "ours" else run_hf
         result = runner(json.loads(args.setup), args.tokens, args.device, args.threads)
         # Peak measured in the same process, with the same threads, right after training.
-        result["matmul_flops"] = matmul_flops(args.device)
+        result["matmul_flops"], result["matmul_flops_per_cpu_s"] = matmul_flops(args.device)
         print(json.dumps(result))
         return
 
@@ -296,6 +337,19 @@ def main() -> None:
     hf_mfu = 6 * hf["params"] * hf["tokens_per_s"] / peak
     _emit("mfu", mfu, "fraction", hf_mfu)
     _emit("matmul_flops", peak, "FLOP/s")
+    # The same figures per CPU-second of each process (see the module docstring).
+    peak_cpu = max(r["matmul_flops_per_cpu_s"] for runs in results.values() for r in runs)
+    ours_cpu = max(results["ours"], key=lambda r: r["tokens_per_cpu_s"])
+    hf_cpu = max(results["hf"], key=lambda r: r["tokens_per_cpu_s"])
+    _emit(
+        "tokens_per_cpu_s", ours_cpu["tokens_per_cpu_s"], "tokens/CPU-s", hf_cpu["tokens_per_cpu_s"]
+    )
+    mfu_cpu = 6 * ours_cpu["params"] * ours_cpu["tokens_per_cpu_s"] / peak_cpu
+    _emit(
+        "mfu_cpu", mfu_cpu, "fraction", 6 * hf_cpu["params"] * hf_cpu["tokens_per_cpu_s"] / peak_cpu
+    )
+    _emit("matmul_flops_cpu", peak_cpu, "FLOP/CPU-s")
+    _emit("threads", args.threads, "threads")
     _emit("peak_rss", ours["peak_rss_mb"], "MiB", hf["peak_rss_mb"])
     _emit("tokens_trained", ours["tokens"], "tokens", hf["tokens"])
     _emit("final_loss", ours["final_loss"], "nats/token", hf["final_loss"])

@@ -131,3 +131,23 @@ def test_every_preset_stage_spec_is_a_valid_job_spec(preset, stage, tmp_path):
     data = {name: (tmp_path / f"{name}.jsonl", fake) for name in ("pre", "mid", "post")}
     spec = parse_spec(stage_spec(PRESETS[preset], stage, (tmp_path, fake), data, tmp_path / "o"))
     assert spec.stage == ("sft" if stage == "post" else "cpt")
+
+
+def test_demo_stages_train_in_bf16_only_where_the_cpu_has_it(monkeypatch, tmp_path):
+    from crucible_trainer.nano.build import stage_spec
+    from crucible_trainer.spec import parse_spec
+
+    data = {n: (tmp_path / f"{n}.jsonl", "sha256:" + "0" * 64) for n in ("pre", "mid", "post")}
+    base = (tmp_path / "init", "sha256:" + "1" * 64)
+
+    def precision(preset):
+        doc = stage_spec(PRESETS[preset], "pre", base, data, tmp_path / "out")
+        return parse_spec(doc).runtime.precision
+
+    assert precision("tiny") == "fp32"
+    native = torch.ops.mkldnn._is_mkldnn_bf16_supported() or torch.cuda.is_available()
+    assert precision("demo") == ("bf16" if native else "fp32")
+    # The edge of the world: a CPU without AVX512-BF16/AMX and no GPU.
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert precision("demo") == "fp32"

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 
+import pytest
 import torch
 from conftest import make_spec
 from safetensors.torch import load_file
@@ -38,7 +39,21 @@ def _run_until_killed(spec_path, kill_after_progress):
     return seen
 
 
-def test_killed_and_resumed_run_matches_uninterrupted_run_bitwise(tiny_llama, data_files, tmp_path):
+BF16_CPU = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+
+
+@pytest.mark.parametrize(
+    "precision",
+    [
+        "fp32",
+        pytest.param(
+            "bf16", marks=pytest.mark.skipif(not BF16_CPU, reason="CPU has no native bf16")
+        ),
+    ],
+)
+def test_killed_and_resumed_run_matches_uninterrupted_run_bitwise(
+    precision, tiny_llama, data_files, tmp_path
+):
     def spec(out):
         return make_spec(
             tiny_llama,
@@ -48,6 +63,7 @@ def test_killed_and_resumed_run_matches_uninterrupted_run_bitwise(tiny_llama, da
             adapter={"kind": "full"},
             grad_accum=2,
             checkpoint={"every_steps": EVERY},
+            runtime={"device": "cpu", "threads": 1, "precision": precision},
         )
 
     reference = run(parse_spec(spec(tmp_path / "ref")), EventEmitter("ref", list_sink([])))

@@ -194,3 +194,45 @@ def test_asking_for_cuda_without_a_gpu_is_bad_input(tiny_llama, data_files, tmp_
     doc = make_spec(tiny_llama, data_files, tmp_path / "out", runtime={"device": "cuda"})
     with pytest.raises(SpecError, match=r"\$\.runtime\.device"):
         _train(doc)
+
+
+BF16_CPU = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+
+
+@pytest.mark.skipif(not BF16_CPU, reason="this CPU has no native bf16")
+def test_bf16_on_cpu_trains_with_fp32_weights_and_matches_fp32_closely(
+    tiny_llama, data_files, tmp_path
+):
+    """bf16 autocast changes the arithmetic (so the weights differ from an fp32 run) but not
+    what is stored: fp32 weights, and a loss curve that follows the fp32 one."""
+    runs = {}
+    for precision in ("fp32", "bf16"):
+        doc = make_spec(
+            tiny_llama,
+            data_files,
+            tmp_path / precision,
+            runtime={"device": "cpu", "threads": 1, "precision": precision},
+        )
+        runs[precision] = _train(doc)
+    (events32, fin32), (events16, fin16) = runs["fp32"], runs["bf16"]
+    w32 = load_file(f"{fin32['checkpoint_path']}/model.safetensors")
+    w16 = load_file(f"{fin16['checkpoint_path']}/model.safetensors")
+    assert {t.dtype for t in w16.values()} == {torch.float32}
+    assert any(not torch.equal(w32[k], w16[k]) for k in w32), "bf16 autocast had no effect"
+    l32, l16 = _losses(events32), _losses(events16)
+    assert l16[-1] < l16[0] - 0.3, f"bf16 loss did not fall: {l16}"
+    assert max(abs(a - b) for a, b in zip(l32, l16)) < 0.05, (l32, l16)
+
+
+def test_bf16_on_a_cpu_without_native_bf16_is_bad_input(
+    tiny_llama, data_files, tmp_path, monkeypatch
+):
+    from crucible_trainer.errors import SpecError
+
+    # The edge of the world: pretend the CPU lacks AVX512-BF16/AMX.
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
+    doc = make_spec(
+        tiny_llama, data_files, tmp_path / "out", runtime={"device": "cpu", "precision": "bf16"}
+    )
+    with pytest.raises(SpecError, match=r"\$\.runtime\.precision"):
+        _train(doc)

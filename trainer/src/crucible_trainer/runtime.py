@@ -44,6 +44,17 @@ def configure(
     seed_everything(seed)
 
 
+def check_bf16(device: torch.device) -> None:
+    """Refuse bf16 on a CPU without native bf16 matmuls (emulated, it is slower than fp32)."""
+    if device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        raise SpecError(
+            [
+                "$.runtime.precision: this CPU has no native bf16 matrix instructions (value "
+                '"bf16"); fix: use "fp32" on this machine, or a CPU with AVX512-BF16 or AMX'
+            ]
+        )
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)

@@ -73,7 +73,9 @@ class EvalSpec:
 @dataclass(frozen=True)
 class RuntimeSpec:
     device: Literal["auto", "cpu", "cuda"] = _help("Where to train.", default="auto")
-    precision: Literal["fp32", "bf16"] = _help("bf16 autocast on CUDA only.", default="fp32")
+    precision: Literal["fp32", "bf16"] = _help(
+        "bf16 autocast (CUDA, or a CPU with native bf16); weights stay fp32.", default="fp32"
+    )
     threads: int | None = _help("torch intra-op threads (None: all cores).", default=None)
     deterministic: bool = _help("torch.use_deterministic_algorithms.", default=True)
 

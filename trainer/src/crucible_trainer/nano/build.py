@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from crucible_trainer.nano.world import generate_world
 from crucible_trainer.run_checkpoint import library_versions
 from crucible_trainer.spec import canonical_digest, parse_spec
 from crucible_trainer.train import run
+
+log = logging.getLogger("crucible_trainer")
 
 STAGES = ("pre", "mid", "post")
 PUBLISHED_FILES = ("model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json")
@@ -111,7 +114,17 @@ def stage_spec(
         "checkpoint": {"every_steps": recipe.steps, "keep_last": 1},
         "resume": False,
         "output_dir": str(output_dir),
+        "runtime": {"precision": _precision(preset)},
     }
+
+
+def _precision(preset: NanoPreset) -> str:
+    """The preset's precision, falling back to fp32 where bf16 would be emulated (slower)."""
+    native = torch.cuda.is_available() or torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    if preset.precision == "bf16" and not native:
+        log.warning("this CPU has no native bf16: nano-%s trains in fp32", preset.name)
+        return "fp32"
+    return preset.precision
 
 
 class NanoBuilder:
