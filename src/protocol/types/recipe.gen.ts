@@ -122,7 +122,7 @@ export interface Checkpoint {
 export interface Runtime {
   device?: "auto" | "cpu" | "cuda";
   /**
-   * bf16 autocast on CUDA; CPU always trains in fp32.
+   * bf16 autocast on CUDA or on a CPU with native bf16 matrix instructions (AVX512-BF16, AMX; refused elsewhere); weights, optimizer state and checkpoints stay fp32.
    */
   precision?: "fp32" | "bf16";
   /**
