@@ -15,12 +15,18 @@ export interface IngestOptions {
   flushMs?: number;
   /** Write as soon as this many lines wait (default 200). */
   maxBatch?: number;
+  /**
+   * Told once, at the first failed write: what the trainer does after it goes unrecorded, so
+   * the caller stops the trainer rather than let it run on.
+   */
+  onFailure?: (err: unknown) => void;
 }
 
 /**
  * Collects a trainer's events and log lines and writes them in batches, each batch in one fenced
  * transaction (events, logs and checkpoint registrations together), in the order they came. A
- * failed write (a lost lease) is kept and rethrown by `close`; later batches are dropped.
+ * failed write (a lost lease, a checkpoint that fails verification) is reported to `onFailure`,
+ * kept and rethrown by `close`; later batches are dropped.
  * @example const ingest = new RunIngest({ runId, stageIdx, fenced: ctx.fenced, onCheckpoint }); ...; await ingest.close();
  */
 export class RunIngest {
@@ -80,6 +86,7 @@ export class RunIngest {
         });
       } catch (err) {
         this.failure = err;
+        this.options.onFailure?.(err);
       }
     });
   }

@@ -111,10 +111,17 @@ async function trainStage(ctx: JobContext, deps: TrainStageDeps): Promise<void> 
       parentId: base.id,
       registeredBy: `workload:${run.id}`,
     });
+  // the trainer stops when the job's signal aborts, or at once when a write of its output fails:
+  // steps nobody recorded would be trained again by the next attempt anyway
+  const trainer = new AbortController();
+  const stopTrainer = () => trainer.abort(ctx.signal.reason);
+  if (ctx.signal.aborted) stopTrainer();
+  else ctx.signal.addEventListener("abort", stopTrainer, { once: true });
   const ingest = new RunIngest({
     runId: run.id,
     stageIdx: stage.idx,
     fenced: ctx.fenced,
+    onFailure: (err) => trainer.abort(err),
     onCheckpoint: async (tx, e) => {
       // keep_last prunes intermediate checkpoints: a fast trainer can remove one before (or while)
       // its batch is verified. Only the final checkpoint is sure to stay; it must register.
@@ -141,9 +148,11 @@ async function trainStage(ctx: JobContext, deps: TrainStageDeps): Promise<void> 
     env: { ...deps.env, CRUCIBLE_TOKEN: token.secret, CRUCIBLE_RUN_ID: run.id },
     onEvent: (e) => ingest.event(e),
     onLog: (line) => ingest.log(line),
-    signal: ctx.signal,
+    signal: trainer.signal,
     ...(deps.graceSeconds !== undefined ? { graceSeconds: deps.graceSeconds } : {}),
   });
+  ctx.signal.removeEventListener("abort", stopTrainer);
+  // a failed write is this attempt's end (a lost lease, or an error another attempt may not hit)
   await ingest.close();
 
   if (outcome.status === "cancelled") {

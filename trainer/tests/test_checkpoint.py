@@ -1,6 +1,7 @@
 """Checkpoint directories are atomic and verified file by file."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -85,6 +86,26 @@ def test_prune_keeps_the_newest(tmp_path):
         _write(tmp_path, step)
     checkpoint.prune(tmp_path, 2, keep=checkpoint.checkpoints_root(tmp_path) / "step-00000008")
     assert [s for s, _ in checkpoint.step_dirs(tmp_path)] == [8, 6]
+
+
+def test_prune_never_shows_a_half_deleted_checkpoint(tmp_path, monkeypatch):
+    # A worker verifies checkpoints while the trainer prunes: the step directory must vanish in
+    # one rename before any of its files are deleted.
+    for step in (2, 4):
+        _write(tmp_path, step)
+    root = checkpoint.checkpoints_root(tmp_path)
+    deleting = []
+    real_rmtree = checkpoint.shutil.rmtree
+
+    def watched(path, *args, **kwargs):
+        deleting.append(Path(path).name)
+        assert not (root / "step-00000002").exists()
+        real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(checkpoint.shutil, "rmtree", watched)
+    checkpoint.prune(tmp_path, 1, keep=root / "step-00000004")
+    assert [name.startswith(checkpoint.TMP_PREFIX) for name in deleting] == [True]
+    assert sorted(p.name for p in root.iterdir()) == ["step-00000004"]
 
 
 def test_directory_digest_of_plain_hf_dir_changes_with_content(tmp_path):

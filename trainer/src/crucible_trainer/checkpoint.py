@@ -146,10 +146,18 @@ def latest_valid(
 
 
 def prune(output_dir: Path, keep_last: int, keep: Path) -> None:
-    """Delete intermediate checkpoints beyond the newest `keep_last` (never `keep`)."""
+    """Delete intermediate checkpoints beyond the newest `keep_last` (never `keep`).
+
+    Each goes in one rename to a temp name before its files are deleted, so a reader (the
+    worker verifying a checkpoint it was told of) sees either the whole checkpoint or none of
+    it, never a manifest whose files are half gone; a crash mid-delete leaves only a temp
+    directory, which `remove_partial` clears on the next start.
+    """
     for _, path in step_dirs(output_dir)[keep_last:]:
         if path != keep:
-            shutil.rmtree(path, ignore_errors=True)
+            doomed = path.parent / f"{TMP_PREFIX}pruned-{path.name}-{os.getpid()}"
+            os.rename(path, doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
 
 
 def directory_digest(directory: Path) -> str:
