@@ -54,6 +54,12 @@ export interface Progress {
   grad_norm?: number;
   tokens_per_s: number;
   tokens_by_source: TokensBySource;
+  /**
+   * Stage-specific figures of the step, e.g. dpo's reward_accuracy and reward_margin (means over the step's pairs).
+   */
+  metrics?: {
+    [k: string]: number | undefined;
+  };
 }
 /**
  * Tokens of each data source seen so far (source name -> count).

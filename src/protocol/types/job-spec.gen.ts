@@ -13,7 +13,7 @@ export interface JobSpec {
    */
   run_id: string;
   /**
-   * cpt: causal-LM loss on packed text; sft: loss on assistant tokens of chat; dpo and rft are reserved for later versions of the trainer.
+   * cpt: causal-LM loss on packed text; sft: loss on assistant tokens of chat; dpo: direct preference optimisation on preference pairs against the frozen base; rft is reserved for a later version of the trainer.
    */
   stage: "cpt" | "sft" | "dpo" | "rft";
   /**
@@ -72,6 +72,15 @@ export interface JobSpec {
     deterministic?: boolean;
   };
   /**
+   * Settings of the dpo stage (allowed only there).
+   */
+  dpo?: {
+    /**
+     * Strength of the pull towards the reference (the base checkpoint): lower lets the policy move further from it.
+     */
+    beta?: number;
+  };
+  /**
    * Reward endpoint for rft (later versions).
    */
   reward?: {
@@ -82,7 +91,7 @@ export interface JobSpec {
 export interface Source {
   name: string;
   /**
-   * JSONL file: one {"text": ...} per line for format text, one {"messages": [...]} (OpenAI chat) per line for format chat.
+   * JSONL file: one {"text": ...} per line for format text, one {"messages": [...]} (OpenAI chat) per line for format chat, one {"prompt": [...], "chosen": ..., "rejected": ...} per line for format preference (dpo only).
    */
   path: string;
   /**
@@ -90,7 +99,7 @@ export interface Source {
    */
   digest: string;
   share: number;
-  format: "text" | "chat";
+  format: "text" | "chat" | "preference";
 }
 export interface Hyperparameters {
   /**

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from crucible_trainer import protocol
 from crucible_trainer.errors import SpecError
 
-IMPLEMENTED_STAGES = ("cpt", "sft")
+IMPLEMENTED_STAGES = ("cpt", "sft", "dpo")
 SHARE_TOLERANCE = 1e-6
 
 
@@ -24,10 +24,14 @@ def _help(text: str, **kwargs: Any) -> Any:
 @dataclass(frozen=True)
 class SourceSpec:
     name: str = _help("Source name; the key of per-source token counts.")
-    path: str = _help("JSONL file: {'text': ...} or {'messages': [...]} per line.")
+    path: str = _help(
+        "JSONL file: {'text': ...}, {'messages': [...]} or {'prompt', 'chosen', 'rejected'}."
+    )
     digest: str = _help("sha256:<hex> of the file's bytes; checked before training.")
     share: float = _help("Share of the final token stream taken from this source.")
-    format: Literal["text", "chat"] = _help("text: plain documents; chat: OpenAI messages.")
+    format: Literal["text", "chat", "preference"] = _help(
+        "text: plain documents; chat: OpenAI messages; preference: pairs (dpo only)."
+    )
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,11 @@ class Hyperparameters:
 
 
 @dataclass(frozen=True)
+class DpoSpec:
+    beta: float = _help("Pull towards the reference (the base): lower lets it move further.")
+
+
+@dataclass(frozen=True)
 class EvalSpec:
     every_steps: int = _help("Evaluate held-out loss every N steps (and at the end).")
     sources: tuple[SourceSpec, ...] = _help("Held-out sources (share is ignored).")
@@ -83,7 +92,7 @@ class RuntimeSpec:
 @dataclass(frozen=True)
 class JobSpec:
     run_id: str = _help("Identifier echoed in every event.")
-    stage: Literal["cpt", "sft"] = _help("Training stage.")
+    stage: Literal["cpt", "sft", "dpo"] = _help("Training stage.")
     base_path: str = _help("Base checkpoint directory (Hugging Face format).")
     base_digest: str = _help(
         "sha256:<hex> of the base checkpoint (see checkpoint.directory_digest)."
@@ -96,6 +105,9 @@ class JobSpec:
     keep_last: int | None = _help("Keep only the newest N intermediate checkpoints.", default=None)
     resume: bool = _help("Continue from the latest valid checkpoint in output_dir.", default=True)
     eval: EvalSpec | None = _help("Held-out loss evaluation.", default=None)
+    dpo: DpoSpec | None = _help(
+        "DPO settings (stage dpo only; beta defaults to 0.1).", default=None
+    )
     runtime: RuntimeSpec = _help("Device and reproducibility.", default_factory=RuntimeSpec)
     digest: str = _help("sha256 of the canonical JSON of the spec as given.", default="")
 
@@ -129,6 +141,7 @@ def _semantic_problems(doc: dict[str, Any]) -> list[str]:
             f"$.data.sources: shares must sum to 1 but sum to {total:.6g} ({shares}); "
             "fix: scale the shares so they add up to 1"
         )
+    found.extend(_stage_problems(doc))
     names = [s["name"] for s in sources]
     for i, name in enumerate(names):
         if name in names[:i]:
@@ -136,6 +149,31 @@ def _semantic_problems(doc: dict[str, Any]) -> list[str]:
                 f"$.data.sources[{i}].name: duplicate source name (value {json.dumps(name)}); "
                 "fix: give every source a unique name"
             )
+    return found
+
+
+def _stage_problems(doc: dict[str, Any]) -> list[str]:
+    """dpo trains on preference pairs only, and only dpo does."""
+    found = []
+    dpo = doc["stage"] == "dpo"
+    for i, source in enumerate(doc["data"]["sources"]):
+        if (source["format"] == "preference") != dpo:
+            want = "preference" if dpo else "text or chat"
+            found.append(
+                f"$.data.sources[{i}].format: stage {doc['stage']} cannot train on format "
+                f"{source['format']!r} (value {json.dumps(source['format'])}); fix: use {want} "
+                "data for this stage"
+            )
+    if "dpo" in doc and not dpo:
+        found.append(
+            f"$.dpo: settings for the dpo stage in a {doc['stage']} job; fix: remove them or "
+            "set stage to dpo"
+        )
+    if dpo and "eval" in doc:
+        found.append(
+            "$.eval: held-out loss evaluation is for cpt and sft; fix: remove eval from this "
+            "dpo job"
+        )
     return found
 
 
@@ -189,6 +227,9 @@ def parse_spec(document: Any) -> JobSpec:
         keep_last=document["checkpoint"].get("keep_last"),
         output_dir=document["output_dir"],
         resume=document.get("resume", True),
+        dpo=DpoSpec(beta=float(document.get("dpo", {}).get("beta", 0.1)))
+        if document["stage"] == "dpo"
+        else None,
         eval=None
         if ev is None
         else EvalSpec(

@@ -1,7 +1,9 @@
 """The training recipe, top to bottom: setup → (resume) → loop → checkpoints → finished.
 
-Shared by the cpt and sft stages; a stage only decides how records become tokens and which tokens
-are trained on (stages/cpt.py, stages/sft.py). Everything the outside world sees goes through the
+Shared by the cpt, sft and dpo stages. cpt and sft only decide how records become tokens and
+which tokens are trained on (stages/cpt.py, stages/sft.py); dpo also brings its own batches
+(whole preference pairs instead of packed sequences) and its loss against a frozen reference
+(stages/dpo.py). Everything the outside world sees goes through the
 EventEmitter; logs go to the `crucible_trainer` logger (stderr). Under torchrun the same recipe
 runs data-parallel; `ranks` (distributed.py) is where the ranks meet, and is the identity for a
 single process.
@@ -34,11 +36,11 @@ from crucible_trainer.run_checkpoint import (
 )
 from crucible_trainer.schedule import lr_at
 from crucible_trainer.spec import JobSpec
-from crucible_trainer.stages import cpt, sft
+from crucible_trainer.stages import cpt, dpo, sft
 
 log = logging.getLogger("crucible_trainer")
 
-STAGES = {"cpt": cpt, "sft": sft}
+STAGES: dict[str, Any] = {"cpt": cpt, "sft": sft, "dpo": dpo}
 
 
 def _optimizer(model: Any, spec: JobSpec, device: torch.device) -> torch.optim.AdamW:
@@ -164,9 +166,16 @@ class Run:
         model.train()
         train_model = ranks.wrap(model, device)  # what the loop calls: DDP, or the model itself
         params, trainable = model_lib.parameter_counts(model)
-        stream, files = mixed_stream(
-            spec.sources, tokenizer, self.stage.encoder, h.seq_len, spec.seed
-        )
+        preference = spec.dpo is not None
+        reference = None
+        if preference:
+            stream, files = dpo.open_stream(spec, tokenizer)
+            reference = dpo.Reference(spec, model, base, device)
+        else:
+            stream, files = mixed_stream(
+                spec.sources, tokenizer, self.stage.encoder, h.seq_len, spec.seed
+            )
+        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         optimizer = _optimizer(model, spec, device)
         held_out = None
         if spec.eval is not None and ranks.writes:  # rank 0 evaluates, on the unwrapped model
@@ -211,22 +220,39 @@ class Run:
             for param_group in optimizer.param_groups:
                 param_group["lr"] = lr
             epochs_before = stream.epochs_started()
-            # This rank's share of the step's global batch; targets counts the whole global batch.
-            micro_batches, targets = step_batches(
-                stream, h.batch_size, h.grad_accum, ranks.rank, ranks.world_size
-            )
+            # This rank's share of the step's global batch; `per` counts what the loss is a mean
+            # over in the whole global batch (target tokens; pairs for dpo).
+            if preference:
+                micro_batches, per, step_tokens = dpo.step_batches(
+                    stream, spec, pad_id, ranks.rank, ranks.world_size
+                )
+            else:
+                micro_batches, per = step_batches(
+                    stream, h.batch_size, h.grad_accum, ranks.rank, ranks.world_size
+                )
+                step_tokens = h.tokens_per_step
             self._report_new_epochs(epochs_before, stream)
             optimizer.zero_grad(set_to_none=True)
             loss_sum = 0.0
+            stat_sums: list[dict[str, float]] = []
             for i, batch in enumerate(micro_batches):
-                batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+                batch = {k: _to(v, device) for k, v in batch.items()}
                 with ranks.no_sync(train_model, last=i == len(micro_batches) - 1):
-                    with autocast():
-                        loss = summed_loss(train_model, batch) / max(targets, 1)
+                    if reference is not None:
+                        assert spec.dpo is not None
+                        summed, stats = dpo.loss_sum(
+                            train_model, reference, batch, spec.dpo.beta, autocast
+                        )
+                        loss = summed / max(per, 1)
+                        stat_sums.append(stats)
+                    else:
+                        with autocast():
+                            loss = summed_loss(train_model, batch) / max(per, 1)
                     # DDP averages gradients over ranks; scaling by world_size makes it their sum.
                     (loss * ranks.world_size).backward()
                 loss_sum += loss.item()
             loss_sum = ranks.sum(loss_sum)
+            metrics = {k: ranks.sum(v) / max(per, 1) for k, v in dpo.sum_stats(stat_sums).items()}
             if not math.isfinite(loss_sum):
                 raise NonFiniteLossError(
                     f"loss became {loss_sum} at step {step + 1}; fix: lower hyperparameters.lr "
@@ -240,8 +266,8 @@ class Run:
                 )
             optimizer.step()
             step += 1
-            tokens += h.tokens_per_step
-            tokens_this_process += h.tokens_per_step
+            tokens += step_tokens
+            tokens_this_process += step_tokens
             loss_value = loss_sum
             train_seconds += time.monotonic() - t0
             self.emit(
@@ -254,6 +280,7 @@ class Run:
                 grad_norm=grad_norm,
                 tokens_per_s=tokens_this_process / max(train_seconds, 1e-9),
                 tokens_by_source=self._by_source(stream),
+                **({"metrics": metrics} if metrics else {}),
             )
             if held_out is not None and (step % spec.eval.every_steps == 0 or step == h.steps):
                 self.emit(
@@ -314,6 +341,10 @@ class Run:
             wall_s=time.monotonic() - started_at,
             **extra,
         )
+
+
+def _to(value: Any, device: torch.device) -> Any:
+    return value.to(device, non_blocking=True) if isinstance(value, torch.Tensor) else value
 
 
 def run(spec: JobSpec, emitter: EventEmitter, ranks: DataParallel = SINGLE) -> dict[str, Any]:

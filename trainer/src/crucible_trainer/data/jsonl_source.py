@@ -59,7 +59,7 @@ def index_jsonl(path: Path) -> tuple[np.ndarray, str]:
 class JsonlSource:
     """Random access to the records of one JSONL file, checked against its expected digest."""
 
-    def __init__(self, name: str, path: str | Path, expected_digest: str | None, field: str):
+    def __init__(self, name: str, path: str | Path, expected_digest: str | None, field: str | None):
         self.name = name
         self.path = Path(path)
         self.field = field
@@ -78,7 +78,8 @@ class JsonlSource:
         return len(self.offsets)
 
     def record(self, index: int) -> Any:
-        """The `field` value of record `index` (0-based among non-blank lines)."""
+        """The `field` value of record `index` (0-based among non-blank lines); with no field,
+        the whole record (a JSON object)."""
         offset = int(self.offsets[index])
         self._fh.seek(offset)
         line = self._fh.readline()
@@ -87,7 +88,11 @@ class JsonlSource:
             obj = json.loads(line)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise DataError(f"{where} is not valid JSON ({e}); fix: repair the file") from e
-        if not isinstance(obj, dict) or self.field not in obj:
+        if not isinstance(obj, dict):
+            raise DataError(f"{where} is not a JSON object; fix: one object per line")
+        if self.field is None:
+            return obj
+        if self.field not in obj:
             raise DataError(f"{where} has no {self.field!r} field; fix: one object per line")
         return obj[self.field]
 

@@ -13,7 +13,8 @@ from crucible_trainer.data.mixer import IGNORE_INDEX, DocumentSource, MixedStrea
 from crucible_trainer.errors import DataError
 from crucible_trainer.spec import SourceSpec
 
-FIELD_BY_FORMAT = {"text": "text", "chat": "messages"}
+# The record field a format trains on; a preference record is used whole.
+FIELD_BY_FORMAT = {"text": "text", "chat": "messages", "preference": None}
 
 
 def open_sources(specs: Sequence[SourceSpec], check_digests: bool = True) -> list[JsonlSource]:
@@ -42,7 +43,7 @@ def document_sources(
                 doc = encode(file.record(i))
             except DataError as e:
                 raise DataError(f"source {file.name!r}: record {i} of {file.path}: {e}") from e
-            if not doc.ids:
+            if isinstance(doc, Encoded) and not doc.ids:  # a preference pair is never empty
                 raise DataError(
                     f"source {file.name!r}: record {i} of {file.path} encodes to no tokens; "
                     "fix: drop empty records"
