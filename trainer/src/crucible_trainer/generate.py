@@ -157,8 +157,9 @@ def greedy(
     output = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True)
     for step in range(max_new_tokens):
         token = output.logits[:, -1].argmax(-1)
-        for row in (~done).nonzero().flatten().tolist():
-            result[row].append(int(token[row]))
+        for row, (value, finished) in enumerate(zip(token.tolist(), done.tolist())):
+            if not finished:
+                result[row].append(value)
         done |= token == eos_id
         if bool(done.all()) or step == max_new_tokens - 1:
             break
