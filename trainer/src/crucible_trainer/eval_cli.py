@@ -80,6 +80,11 @@ def _generator(args: argparse.Namespace) -> Any:
     return Generator(Path(args.checkpoint), args.device, args.threads)
 
 
+def _log_timing(checkpoint: str, started: float, loaded: float, work: str) -> None:
+    took = time.monotonic() - loaded
+    print(f"loaded {checkpoint} in {loaded - started:.1f}s; {work} in {took:.1f}s", file=sys.stderr)
+
+
 def run_generate(args: argparse.Namespace) -> int:
     from crucible_trainer.generate import output_lines, read_prompts
 
@@ -98,12 +103,7 @@ def run_generate(args: argparse.Namespace) -> int:
         Path(args.out).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
-    load_s, gen_s = loaded - started, time.monotonic() - loaded
-    print(
-        f"loaded {args.checkpoint} in {load_s:.1f}s; generated {len(records)} completion(s) "
-        f"in {gen_s:.1f}s",
-        file=sys.stderr,
-    )
+    _log_timing(args.checkpoint, started, loaded, f"generated {len(records)} completion(s)")
     return 0
 
 
@@ -120,10 +120,5 @@ def run_score(args: argparse.Namespace) -> int:
         lines = (json.dumps(d, ensure_ascii=False) + "\n" for d in details)
         Path(args.details).write_text("".join(lines), encoding="utf-8")
     print(json.dumps(metrics))
-    load_s, score_s = loaded - started, time.monotonic() - loaded
-    print(
-        f"loaded {args.checkpoint} in {load_s:.1f}s; generated and scored {len(details)} "
-        f"prompt(s) in {score_s:.1f}s",
-        file=sys.stderr,
-    )
+    _log_timing(args.checkpoint, started, loaded, f"generated and scored {len(details)} prompt(s)")
     return 0

@@ -177,25 +177,34 @@ def greedy(
     return result
 
 
-def read_prompts(path: Path) -> list[PromptRecord]:
-    """Prompt records of a JSONL file; InputError naming the line and field on a bad one."""
+def read_jsonl_objects(path: Path, fix: str) -> list[tuple[str, dict]]:
+    """(where, object) per non-blank line, `where` naming file and line for error messages.
+
+    Unreadable files, invalid JSON and non-object lines raise InputError ending with `fix`.
+    """
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as e:
-        raise InputError(
-            f"cannot read prompts file {path}: {e}; fix: pass --prompts a JSONL file"
-        ) from e
-    records, seen = [], set()
+        raise InputError(f"cannot read {path}: {e}; fix: {fix}") from e
+    out = []
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path} line {number}"
-        try:
-            doc = json.loads(line)
-        except ValueError as e:
-            raise InputError(f"{where}: not valid JSON ({e}); fix: one JSON object per line") from e
-        if not isinstance(doc, dict):
-            raise InputError(f"{where}: expected a JSON object, got {type(doc).__name__}")
+        if line.strip():
+            where = f"{path} line {number}"
+            try:
+                doc = json.loads(line)
+            except ValueError as e:
+                raise InputError(f"{where}: not valid JSON ({e}); fix: {fix}") from e
+            if not isinstance(doc, dict):
+                raise InputError(f"{where}: expected a JSON object; fix: {fix}")
+            out.append((where, doc))
+    return out
+
+
+def read_prompts(path: Path) -> list[PromptRecord]:
+    """Prompt records of a JSONL file; InputError naming the line and field on a bad one."""
+    fix = 'pass --prompts a JSONL file with one {"id", "messages"} object per line'
+    records, seen = [], set()
+    for where, doc in read_jsonl_objects(path, fix):
         record = PromptRecord(_record_id(doc, where), check_messages(doc.get("messages"), where))
         if record.id in seen:
             raise InputError(f'{where}: "id" {record.id!r} repeats; fix: give each prompt its own')

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from crucible_trainer.errors import InputError
-from crucible_trainer.generate import Generator, check_messages
+from crucible_trainer.generate import Generator, check_messages, read_jsonl_objects
 from crucible_trainer.nano import skills
 
 Expect = Literal["answer", "refusal"]
@@ -139,30 +139,11 @@ def score_items(items: list[EvalItem], completions: list[str]) -> tuple[dict, li
     return {name: metric(k, n) for name, (k, n) in counts.items()}, details
 
 
-def _read_jsonl(path: Path, fix: str) -> list[tuple[str, dict]]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as e:
-        raise InputError(f"cannot read eval file {path}: {e}; fix: {fix}") from e
-    out = []
-    for number, line in enumerate(lines, start=1):
-        if line.strip():
-            where = f"{path} line {number}"
-            try:
-                doc = json.loads(line)
-            except ValueError as e:
-                raise InputError(f"{where}: not valid JSON ({e}); fix: {fix}") from e
-            if not isinstance(doc, dict):
-                raise InputError(f"{where}: expected a JSON object; fix: {fix}")
-            out.append((where, doc))
-    return out
-
-
 def nano_items(eval_dir: Path) -> list[EvalItem]:
     fix = "point --eval-dir at <home>/bases/nano-<preset>/eval written by `nano build`"
     items = []
     for name, (file, expect) in NANO_METRICS.items():
-        for where, doc in _read_jsonl(eval_dir / file, fix):
+        for where, doc in read_jsonl_objects(eval_dir / file, fix):
             value = doc.get("answer")
             if expect == "answer" and (not isinstance(value, str) or not value.strip()):
                 raise InputError(f'{where}: "answer" is {json.dumps(value)}; fix: {fix}')
@@ -175,7 +156,7 @@ def acme_items(path: Path) -> list[EvalItem]:
     fix = "pass --acme-eval the acme-eval.jsonl written by `nano acme`"
     items = []
     splits = {split: name for name, split in ACME_METRICS.items()}
-    for where, doc in _read_jsonl(path, fix):
+    for where, doc in read_jsonl_objects(path, fix):
         for field in ("question", "value", "split"):
             if not isinstance(doc.get(field), str) or not doc[field]:
                 raise InputError(
