@@ -20,7 +20,7 @@ the first sentence of skills.REFUSAL):
   Known leniency: a first sentence that names several candidates, the right one among them,
   counts as correct; nano models are not trained to hedge, and --details shows such cases.
   Known false positive, rare by construction: an expected value that is also a word of the
-  question's subject (generated names are two-syllable words from ~130 syllables, so ~1 in 18k).
+  question's subject (generated names are two-syllable words from 136 syllables, so ~1 in 18k).
 
 Metrics (each with n, value and a 95% Wilson score interval):
 - general_accuracy / general_accuracy_heldout_phrasing: share of correct answers on
