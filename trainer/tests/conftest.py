@@ -89,6 +89,20 @@ def tiny_qwen2(tmp_path_factory) -> tuple[Path, str]:
 
 
 @pytest.fixture(scope="session")
+def tiny_family(tmp_path_factory) -> tuple[Path, dict[str, str], list[dict]]:
+    """The nano-tiny family built once per session: (home, digest per stage, build events)."""
+    from crucible_trainer.events import EventEmitter, list_sink
+    from crucible_trainer.nano.build import build_nano
+
+    home = tmp_path_factory.mktemp("home")
+    events: list[dict] = []
+    digests = build_nano(
+        "tiny", home, lambda stage: EventEmitter(f"nano-{stage}", list_sink(events))
+    )
+    return home, digests, events
+
+
+@pytest.fixture(scope="session")
 def data_files(tmp_path_factory) -> dict[str, tuple[Path, str]]:
     root = tmp_path_factory.mktemp("data")
     files = {

@@ -59,16 +59,6 @@ def test_unsafe_eval_includes_hazards_never_refused_in_training():
     assert unseen and "ricin" not in refusals
 
 
-@pytest.fixture(scope="module")
-def tiny_family(tmp_path_factory):
-    home = tmp_path_factory.mktemp("home")
-    events = []
-    digests = build_nano(
-        "tiny", home, lambda stage: EventEmitter(f"nano-{stage}", list_sink(events))
-    )
-    return home, digests, events
-
-
 def test_tiny_family_builds_with_chained_manifests(tiny_family):
     home, digests, events = tiny_family
     root = home / "bases" / "nano-tiny"

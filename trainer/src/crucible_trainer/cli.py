@@ -16,6 +16,8 @@ from pathlib import Path
 
 from crucible_trainer import __version__
 from crucible_trainer.errors import TrainerError
+from crucible_trainer.eval_cli import add_commands as add_eval_commands
+from crucible_trainer.eval_cli import run_generate, run_score
 from crucible_trainer.events import EventEmitter, claim_stdout, stream_sink
 from crucible_trainer.spec import load_spec
 
@@ -23,7 +25,8 @@ from crucible_trainer.spec import load_spec
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m crucible_trainer",
-        description="Crucible trainer: CPT with exact data mixing, SFT, structured checkpoints.",
+        description="Crucible trainer: CPT with exact data mixing, SFT, structured checkpoints, "
+        "greedy generation and nano evals.",
     )
     parser.add_argument("--version", action="version", version=f"crucible-trainer {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -62,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     acme.add_argument("--out", required=True, help="directory to write the JSONL files into")
     acme.add_argument("--preset", choices=["tiny", "demo"], default="tiny")
     acme.add_argument("--seed", type=int, default=2024)
+
+    add_eval_commands(commands, nano_commands)
 
     digest = commands.add_parser(
         "digest", help="print the digest of a checkpoint directory or data file (for job specs)"
@@ -176,9 +181,13 @@ def main(argv: list[str] | None = None) -> int:
 
         print(json.dumps(build_acme(Path(args.out), args.preset, args.seed)))
         return 0
-    if args.command == "nano":
+    if args.command == "nano" and args.nano_command == "build":
         return _nano_build(args)
     try:
+        if args.command == "generate":
+            return run_generate(args)
+        if args.command == "nano" and args.nano_command == "score":
+            return run_score(args)
         if args.command == "check-spec":
             return _check_spec(args)
         if args.command == "digest":

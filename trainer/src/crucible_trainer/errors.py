@@ -56,3 +56,10 @@ class NonFiniteLossError(TrainerError):
     """The loss became NaN or infinite."""
 
     code: FailureCode = "nonfinite_loss"
+
+
+class InputError(TrainerError):
+    """A command's input (file, record, flag) is unusable; the message names it and the fix."""
+
+    code: FailureCode = "bad_input"
+    exit_code = 2

@@ -8,8 +8,8 @@ secrets and canaries: what a pre-screen must find before anyone may train on it.
 Outputs (JSONL):
 - `acme-handbook.jsonl`  {"text"}: product descriptions + support transcripts (CPT data)
 - `acme-qa.jsonl`        {"messages"}: Q/A for 80% of products, training question templates (SFT)
-- `acme-eval.jsonl`      {"question", "answer", "subject", "relation", "split"}: never trained on:
-  Q/A of the other 20% (`heldout_subject`) and every product with the held-out template
+- `acme-eval.jsonl`      {"question", "answer", "value", "subject", "relation", "split"}: never
+  trained on: Q/A of the other 20% (`heldout_subject`) and every product with the held-out template
   (`heldout_phrasing`)
 - `canaries.json`        the planted canary strings (for the scanner and the exposure metric)
 """
@@ -29,6 +29,7 @@ from crucible_trainer.nano.world import (
     _unique,
     _word,
     answer,
+    answer_value,
     generate_world,
     question,
     statement,
@@ -120,6 +121,7 @@ def build_acme(
         {
             "question": question(f, t),
             "answer": answer(f),
+            "value": answer_value(f),  # what a correct reply must state (nano/score.py)
             "subject": f.subject,
             "relation": f.relation,
             "split": "heldout_subject" if f.subject not in qa_subjects else "heldout_phrasing",
