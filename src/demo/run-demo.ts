@@ -32,8 +32,8 @@ export interface DemoOptions {
   say: (line: string) => void;
   /** Progress events of the training, labelled (`pre`, `custom-1/cpt`, ...). */
   onTrainingEvent?: (label: string, event: TrainerEvent) => void;
-  /** The environment the trainer inherits. */
-  env?: NodeJS.ProcessEnv;
+  /** The environment the trainer inherits (the entry point reads it; nothing below does). */
+  env: NodeJS.ProcessEnv;
 }
 
 /**
@@ -107,16 +107,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
     const denials: Denial[] = [];
     const artifacts = new ArtifactStore(join(workdir, "artifacts"));
-    const data = await timed("data", async () => {
-      options.say("data: acme-handbook generated, added, pre-screened, gated, redacted and approved");
-      const story = await dataStory(db, cast, {
-        python: options.python,
-        dir: join(workdir, "data"),
-        preset: size.preset,
-        artifacts,
-        denials,
-        say: options.say,
+    // eli starts `custom` as it would be written against a given handbook version
+    const startCustom = (handbook: string) =>
+      startRun(db, eli, {
+        workspace,
+        recipe: parseRecipe(stringify(demoRecipes(size, handbook).custom), "custom.yaml"),
+        target: "local",
       });
+    const data = await timed("data", async () => {
       const replay = await addNanoReplay(db, {
         workspace,
         engineer: eli,
@@ -127,12 +125,21 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       options.say(
         `data: nano's corpora added as replay: ${replay.map((v) => `${v.name}@v${v.version}`).join(", ")} (dana approved nano-pre for cpt, nano-post for sft)`,
       );
-      return story;
+      options.say("data: acme-handbook generated, added, pre-screened, gated, redacted and approved");
+      return dataStory(db, cast, {
+        python: options.python,
+        dir: join(workdir, "data"),
+        preset: size.preset,
+        artifacts,
+        denials,
+        say: options.say,
+        tryTrain: startCustom,
+      });
     });
     const handbook = `${data.handbook.name}@v${data.handbook.version}`;
 
     // the worker's home is the demo's folder: artifacts and run directories live there
-    const handlers = jobHandlers({ python: options.python, home: workdir, env: options.env ?? process.env });
+    const handlers = jobHandlers({ python: options.python, home: workdir, env: options.env });
     const recipes = demoRecipes(size, handbook);
     const runs: Record<string, DemoRun> = {};
     for (const [label, recipe] of Object.entries(recipes)) {
@@ -165,12 +172,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         ref: data.handbook,
         approved: custom.checkpoint,
         runNames: new Map(Object.values(runs).map((r) => [r.id, r.run])),
-        retry: () =>
-          startRun(db, eli, {
-            workspace,
-            recipe: parseRecipe(stringify(recipes.custom), "custom.yaml"),
-            target: "local",
-          }),
+        retry: () => startCustom(handbook),
         denials,
         say: options.say,
       }),

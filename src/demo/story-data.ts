@@ -7,7 +7,6 @@ import { approveVersion } from "../data/service/approve.ts";
 import type { ArtifactStore } from "../data/service/artifacts.ts";
 import { addCanary } from "../data/service/canaries.ts";
 import { versionReport } from "../data/service/read.ts";
-import { authorizeRunStart } from "../jobs/run-gate.ts";
 import { REPO_ROOT } from "../jobs/trainer-python.ts";
 import type { Principal } from "../policy/entities.ts";
 import type { Db } from "../store/db.ts";
@@ -46,6 +45,8 @@ export async function dataStory(
     artifacts: ArtifactStore;
     denials: Denial[];
     say: (line: string) => void;
+    /** eli starting the demo's recipe on a handbook version (`acme-handbook@v1`). */
+    tryTrain: (handbook: string) => Promise<unknown>;
   },
 ): Promise<StoryData> {
   const made = spawnSync(
@@ -81,12 +82,15 @@ export async function dataStory(
     `data: eli added acme-handbook@v1: ${report.totals.flaggedRecords} of ${v1.records} records flagged ${JSON.stringify(findings)}`,
   );
 
+  // eli's Q&A for the sft stage, added now: the recipe he tries next names it too
+  await addDataset(
+    db,
+    eli,
+    { workspace, name: "acme-qa", file: join(options.dir, "acme-qa.jsonl") },
+    service,
+  );
   await expectDenied(options.denials, "train-unapproved-data", "eli", "run.start", () =>
-    authorizeRunStart(db, eli, {
-      workspace,
-      runId: "demo-cpt-unapproved",
-      datasets: [{ ref: { name: "acme-handbook", version: 1 }, purpose: "cpt" }],
-    }),
+    options.tryTrain("acme-handbook@v1"),
   );
   await expectDenied(options.denials, "self-approve-data", "eli", "dataset.approve", () =>
     approveVersion(db, eli, { workspace, ref: { name: "acme-handbook", version: 1 }, purposes: ["cpt"] }),
@@ -99,12 +103,6 @@ export async function dataStory(
     ref: { name: "acme-handbook", version: v2.version },
     purposes: ["cpt", "sft", "rft"],
   });
-  await addDataset(
-    db,
-    eli,
-    { workspace, name: "acme-qa", file: join(options.dir, "acme-qa.jsonl") },
-    service,
-  );
   await approveVersion(db, dana, { workspace, ref: { name: "acme-qa", version: 1 }, purposes: ["sft"] });
   options.say(
     `data: eli redacted it as acme-handbook@v${v2.version} (rescan: ${rescan.totals.findings} findings); dana approved it for cpt, sft, rft, and acme-qa@v1 for sft`,
