@@ -11,7 +11,7 @@ export interface DemoSize {
 }
 
 export const DEMO_SIZES = {
-  fast: { preset: "tiny", seqLen: 64, batch: 8, cptSteps: 16, sftSteps: 12 },
+  fast: { preset: "tiny", seqLen: 64, batch: 8, cptSteps: 8, sftSteps: 6 },
   full: { preset: "demo", seqLen: 128, batch: 16, cptSteps: 700, sftSteps: 150 },
 } as const satisfies Record<string, DemoSize>;
 
