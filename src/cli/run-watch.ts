@@ -5,7 +5,7 @@ import { followRun } from "../jobs/run-follow.ts";
 import { runDetailsJson } from "../jobs/run-json.ts";
 import { showRun } from "../jobs/run-read.ts";
 import { trainerPython } from "../jobs/trainer-python.ts";
-import { runWorker } from "../jobs/worker.ts";
+import { workInProcess } from "../jobs/work-in-process.ts";
 import type { Principal } from "../policy/entities.ts";
 import type { TrainerEvent } from "../protocol/types/events.gen.ts";
 import type { Db } from "../store/db.ts";
@@ -29,7 +29,7 @@ export async function followToEnd(
   const printers = new Map<number, (e: TrainerEvent) => void>();
   const write = (text: string) => ctx.out.io.stderr.write(text);
   const stop = new AbortController();
-  const working = db.kind === "pglite" ? workInProcess(ctx, db, runId, stop.signal) : Promise.resolve();
+  const working = db.kind === "pglite" ? workHere(ctx, db, runId, stop.signal) : Promise.resolve();
   let status: Awaited<ReturnType<typeof followRun>>;
   try {
     status = await followRun(db, runId, {
@@ -60,12 +60,7 @@ export async function followToEnd(
 }
 
 /** Drains the queue in this process until the run ends (a retry's backoff is waited out). */
-async function workInProcess(ctx: CommandContext, db: Db, runId: string, stop: AbortSignal): Promise<void> {
+function workHere(ctx: CommandContext, db: Db, runId: string, signal: AbortSignal): Promise<void> {
   const handlers = jobHandlers({ python: trainerPython(ctx.env), home: crucibleHome(ctx.env), env: ctx.env });
-  while (!stop.aborted) {
-    await runWorker(db, { owner: `${hostname()}:${process.pid}`, handlers, drain: true, signal: stop });
-    const { rows } = await db.query<{ status: string }>("SELECT status FROM runs WHERE id = $1", [runId]);
-    if (["succeeded", "failed", "cancelled"].includes(rows[0]?.status ?? "failed")) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  return workInProcess(db, runId, { owner: `${hostname()}:${process.pid}`, handlers, signal });
 }

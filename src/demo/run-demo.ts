@@ -1,66 +1,62 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { stringify } from "yaml";
 import { verifyAuditLog } from "../audit/export.ts";
-import { CrucibleError } from "../core/errors.ts";
 import { ArtifactStore } from "../data/service/artifacts.ts";
 import { createServiceIdentity, createUser, loadPrincipal } from "../identity/principals.ts";
 import { bootstrap } from "../identity/workspaces.ts";
-import { runLocal, runTrainerCommand } from "../jobs/local-runner.ts";
+import { jobHandlers } from "../jobs/handlers.ts";
+import { buildNanoBases } from "../jobs/nano-bases.ts";
+import { addNanoReplay } from "../jobs/nano-replay.ts";
+import { parseRecipe } from "../jobs/recipe.ts";
+import { startRun } from "../jobs/runs.ts";
 import type { TrainerEvent } from "../protocol/types/events.gen.ts";
-import type { JobSpec } from "../protocol/types/job-spec.gen.ts";
 import { openStore } from "../store/open.ts";
-import { checkpointDigest, fileDigest } from "./files.ts";
-import { type Denial, dataStory, type StoryData } from "./story-data.ts";
+import type { Denial } from "./denials.ts";
+import { DEMO_SIZES, demoRecipes } from "./recipes.ts";
+import { approvalStory } from "./story-approve.ts";
+import { dataStory } from "./story-data.ts";
+import { revocationStory } from "./story-revoke.ts";
+import { type DemoRun, trainRecipe } from "./story-runs.ts";
+import { type DemoSummary, demoChecks } from "./summary.ts";
+
+export type { DemoSummary } from "./summary.ts";
 
 export interface DemoOptions {
-  /** Crucible home: the nano family is cached under it; each demo run gets its own folder. */
+  /** Crucible home: the nano family is cached under it, its keys sign provenance; each demo run gets its own folder. */
   home: string;
   /** Tiny sizes: every step runs, nothing is expected to be learnt (CI). */
   fast: boolean;
   python: string;
   /** Human-readable progress (stderr). */
   say: (line: string) => void;
-  /** Progress events of the training runs, labelled by step. */
+  /** Progress events of the training, labelled (`pre`, `custom-1/cpt`, ...). */
   onTrainingEvent?: (label: string, event: TrainerEvent) => void;
+  /** The environment the trainer inherits (the entry point reads it; nothing below does). */
+  env: NodeJS.ProcessEnv;
 }
-
-/** What a demo run measured; every value comes from this run. */
-export interface DemoSummary {
-  ok: boolean;
-  workdir: string;
-  base: Record<string, string>;
-  data: StoryData["summary"];
-  denials: Denial[];
-  runs: Record<
-    string,
-    { tokens_by_source: Record<string, number>; final_loss: number | null; checkpoint: string }
-  >;
-  audit: { verified: boolean; entries: number };
-  timings_s: Record<string, number>;
-  steps_not_yet_built: string[];
-}
-
-const SIZES = {
-  fast: { preset: "tiny", seqLen: 64, batch: 8, cptSteps: 16, sftSteps: 12 },
-  full: { preset: "demo", seqLen: 128, batch: 16, cptSteps: 700, sftSteps: 150 },
-} as const;
 
 /**
- * The demo story as far as Crucible builds it today (DEMO.md steps 1–4 and 10): governance
- * principals, the nano base family, the acme-handbook pre-screened and redacted, continued
- * pre-training from nano@mid on a 30/70 mix with replay, SFT on top, and the audit chain verified.
+ * The demo story as far as Crucible builds it today, through the platform as a user drives it
+ * (DEMO.md steps 1–4, 7 without gates, 9 without deployments, 10): principals; the nano family
+ * built and registered as bases; the acme handbook pre-screened, denied, redacted and approved;
+ * nano's replay corpora approved as datasets; `custom` (cpt 30/70 with replay, then sft) and the
+ * ablation `custom_no_mix` run as recipes through startRun and the queue; approval denied to the
+ * run's starter and given by mara with signed provenance, verified; the handbook revoked and what
+ * it influenced tainted; the audit chain verified. Every value in the summary was measured here.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
-  const size = options.fast ? SIZES.fast : SIZES.full;
+  const size = options.fast ? DEMO_SIZES.fast : DEMO_SIZES.full;
   const workdir = join(options.home, "demo", new Date().toISOString().replace(/[:.]/g, "-"));
-  mkdirSync(workdir, { recursive: true });
+  mkdirSync(join(workdir, "recipes"), { recursive: true });
   const timings: Record<string, number> = {};
+  const seconds = (start: number) => Math.round((performance.now() - start) / 100) / 10;
   const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     const start = performance.now();
     try {
       return await fn();
     } finally {
-      timings[name] = Math.round((performance.now() - start) / 100) / 10;
+      timings[name] = seconds(start);
     }
   };
   const total = performance.now();
@@ -79,46 +75,57 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       const ids: Record<string, string> = {};
       for (const [name, role] of Object.entries(people))
         ids[name] = await createUser(db, { principal: root, workspace, name, roles: [role] });
-      await createServiceIdentity(db, {
-        principal: root,
-        workspace,
-        name: "ops-bot",
-        owner: ids.eli!,
-        roles: ["deployer"],
-      });
-      await createServiceIdentity(db, {
-        principal: root,
-        workspace,
-        name: "support-app",
-        owner: ids.eli!,
-        roles: [],
-      });
-      return {
-        workspace,
-        eli: (await loadPrincipal(db, ids.eli!))!,
-        dana: (await loadPrincipal(db, ids.dana!))!,
-      };
+      for (const [name, roles] of [
+        ["ops-bot", ["deployer"]],
+        ["support-app", []],
+      ] as const)
+        await createServiceIdentity(db, {
+          principal: root,
+          workspace,
+          name,
+          owner: ids.eli!,
+          roles: [...roles],
+        });
+      const load = async (name: string) => (await loadPrincipal(db, ids[name]!))!;
+      return { workspace, eli: await load("eli"), dana: await load("dana"), mara: await load("mara") };
     });
+    const { workspace, eli } = cast;
 
-    const base = await timed("base", async () => {
+    const bases = await timed("base", async () => {
       options.say(
-        `base: nano-${size.preset} family (pre -> mid -> post), reused when cached under ${options.home}/bases`,
+        `base: eli builds the nano-${size.preset} family (pre -> mid -> post, reused when cached under ${options.home}/bases) and registers it as nano@pre|mid|post`,
       );
-      const outcome = await runTrainerCommand(
-        ["nano", "build", "--preset", size.preset, "--home", options.home],
-        {
-          python: options.python,
-          onEvent: (e) => options.onTrainingEvent?.("base", e),
-        },
-      );
-      ensureSucceeded("base", outcome);
-      return join(options.home, "bases", `nano-${size.preset}`);
+      return buildNanoBases(db, eli, {
+        workspace,
+        python: options.python,
+        home: options.home,
+        preset: size.preset,
+        onEvent: (e) => options.onTrainingEvent?.(e.run_id.replace(/^nano-/, ""), e),
+      });
     });
+    const familyDir = join(options.home, "bases", `nano-${size.preset}`);
 
     const denials: Denial[] = [];
+    const artifacts = new ArtifactStore(join(workdir, "artifacts"));
+    // eli starts `custom` as it would be written against a given handbook version
+    const startCustom = (handbook: string) =>
+      startRun(db, eli, {
+        workspace,
+        recipe: parseRecipe(stringify(demoRecipes(size, handbook).custom), "custom.yaml"),
+        target: "local",
+      });
     const data = await timed("data", async () => {
+      const replay = await addNanoReplay(db, {
+        workspace,
+        engineer: eli,
+        steward: cast.dana,
+        familyDir,
+        artifacts,
+      });
+      options.say(
+        `data: nano's corpora added as replay: ${replay.map((v) => `${v.name}@v${v.version}`).join(", ")} (dana approved nano-pre for cpt, nano-post for sft)`,
+      );
       options.say("data: acme-handbook generated, added, pre-screened, gated, redacted and approved");
-      const artifacts = new ArtifactStore(join(workdir, "artifacts"));
       return dataStory(db, cast, {
         python: options.python,
         dir: join(workdir, "data"),
@@ -126,92 +133,50 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         artifacts,
         denials,
         say: options.say,
+        tryTrain: startCustom,
       });
     });
+    const handbook = `${data.handbook.name}@v${data.handbook.version}`;
 
-    const hyper = (steps: number, lr: number) => ({
-      lr,
-      warmup_steps: Math.max(1, Math.round(steps / 20)),
-      budget: { steps },
-      batch_size: size.batch,
-      seq_len: size.seqLen,
-      weight_decay: 0.01,
-      adapter: { kind: "full" as const },
-    });
-    const runs: DemoSummary["runs"] = {};
-    const train = async (label: string, spec: JobSpec): Promise<string> => {
-      let lastLoss: number | null = null;
-      const outcome = await runLocal(spec, {
-        python: options.python,
-        onEvent: (e) => {
-          if (e.type === "progress") lastLoss = e.loss;
-          options.onTrainingEvent?.(label, e);
-        },
+    // the worker's home is the demo's folder: artifacts and run directories live there
+    const handlers = jobHandlers({ python: options.python, home: workdir, env: options.env });
+    const recipes = demoRecipes(size, handbook);
+    const runs: Record<string, DemoRun> = {};
+    for (const [label, recipe] of Object.entries(recipes)) {
+      runs[label] = await timed(label, async () => {
+        options.say(
+          `train: eli starts recipe ${recipe.name} (${recipe.description}); an in-process worker runs it`,
+        );
+        return trainRecipe(db, eli, {
+          workspace,
+          recipe,
+          dir: join(workdir, "recipes"),
+          handlers,
+          ...(options.onTrainingEvent ? { onEvent: options.onTrainingEvent } : {}),
+        });
       });
-      const done = ensureSucceeded(label, outcome);
-      const checkpoint = done.checkpoints.at(-1)!;
-      runs[label] = {
-        tokens_by_source: done.finished.tokens_by_source as Record<string, number>,
-        final_loss: lastLoss,
-        checkpoint: checkpoint.path,
-      };
-      return checkpoint.path;
-    };
+    }
+    const custom = runs.custom!;
 
-    const cpt = await timed("cpt", async () => {
-      options.say("cpt: continued pre-training from nano@mid, 30% acme-handbook (redacted) / 70% replay");
-      const mid = join(base, "mid");
-      return train("cpt", {
-        protocol_version: 1,
-        run_id: "demo-cpt",
-        stage: "cpt",
-        base: { path: mid, digest: checkpointDigest(mid) },
-        data: {
-          sources: [
-            {
-              name: "acme-handbook",
-              path: data.handbook,
-              digest: await fileDigest(data.handbook),
-              share: 0.3,
-              format: "text",
-            },
-            {
-              name: "replay",
-              path: join(base, "corpora", "pre.jsonl"),
-              digest: await fileDigest(join(base, "corpora", "pre.jsonl")),
-              share: 0.7,
-              format: "text",
-            },
-          ],
-        },
-        hyperparameters: hyper(size.cptSteps, 5e-4),
-        seed: 1,
-        checkpoint: { every_steps: Math.max(1, Math.round(size.cptSteps / 4)), keep_last: 1 },
-        output_dir: join(workdir, "runs", "cpt"),
-      } as JobSpec);
-    });
+    const provenance = await timed("approve", () =>
+      approvalStory(db, cast, {
+        checkpoint: custom.checkpoint,
+        keysDir: join(options.home, "keys"),
+        denials,
+        say: options.say,
+      }),
+    );
 
-    await timed("sft", async () => {
-      options.say("sft: acme Q&A 50% / replay instructions and refusals 50%, loss on answers only");
-      const qa = data.qa;
-      const post = join(base, "corpora", "post.jsonl");
-      return train("sft", {
-        protocol_version: 1,
-        run_id: "demo-sft",
-        stage: "sft",
-        base: { path: cpt, digest: checkpointDigest(cpt) },
-        data: {
-          sources: [
-            { name: "acme-qa", path: qa, digest: await fileDigest(qa), share: 0.5, format: "chat" },
-            { name: "replay-post", path: post, digest: await fileDigest(post), share: 0.5, format: "chat" },
-          ],
-        },
-        hyperparameters: hyper(size.sftSteps, 2e-4),
-        seed: 2,
-        checkpoint: { every_steps: Math.max(1, Math.round(size.sftSteps / 2)), keep_last: 1 },
-        output_dir: join(workdir, "runs", "sft"),
-      } as JobSpec);
-    });
+    const revocation = await timed("revoke", () =>
+      revocationStory(db, cast, {
+        ref: data.handbook,
+        approved: custom.checkpoint,
+        runNames: new Map(Object.values(runs).map((r) => [r.id, r.run])),
+        retry: () => startCustom(handbook),
+        denials,
+        say: options.say,
+      }),
+    );
 
     const audit = await verifyAuditLog(db);
     options.say(
@@ -219,37 +184,24 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         ? `audit: chain verified, ${audit.count} entries`
         : `audit: BROKEN at seq ${audit.seq}: ${audit.reason}`,
     );
-    timings.total = Math.round((performance.now() - total) / 100) / 10;
-    const summary: DemoSummary = {
-      ok: audit.ok && data.summary.rescan_findings === 0 && denials.length === 2,
+    timings.total = seconds(total);
+    const facts = {
       workdir,
-      base: Object.fromEntries(["pre", "mid", "post"].map((s) => [s, checkpointDigest(join(base, s))])),
+      base: Object.fromEntries(bases.map((b) => [b.name, b.manifestDigest])),
       data: data.summary,
       denials,
       runs,
+      provenance,
+      revocation,
       audit: { verified: audit.ok, entries: audit.ok ? audit.count : 0 },
       timings_s: timings,
-      steps_not_yet_built: [
-        "rft",
-        "evaluation and drift gates",
-        "checkpoint approval and provenance",
-        "deployment and gateway",
-        "revocation",
-        "report.html",
-      ],
+      steps_not_yet_built: ["rft", "evaluation and drift gates", "deployment and gateway", "report.html"],
     };
+    const checks = demoChecks(facts, handbook);
+    const summary: DemoSummary = { ok: Object.values(checks).every(Boolean), checks, ...facts };
     writeFileSync(join(workdir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
     return summary;
   } finally {
     await db.close();
   }
-}
-
-function ensureSucceeded<T extends { status: string }>(
-  label: string,
-  outcome: T,
-): Extract<T, { status: "succeeded" }> {
-  if (outcome.status === "succeeded") return outcome as Extract<T, { status: "succeeded" }>;
-  const reason = "reason" in outcome ? String(outcome.reason) : outcome.status;
-  throw new CrucibleError("internal", `${label} ${outcome.status}: ${reason}`);
 }

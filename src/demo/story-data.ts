@@ -7,23 +7,14 @@ import { approveVersion } from "../data/service/approve.ts";
 import type { ArtifactStore } from "../data/service/artifacts.ts";
 import { addCanary } from "../data/service/canaries.ts";
 import { versionReport } from "../data/service/read.ts";
-import { authorizeRunStart } from "../jobs/run-gate.ts";
 import { REPO_ROOT } from "../jobs/trainer-python.ts";
 import type { Principal } from "../policy/entities.ts";
 import type { Db } from "../store/db.ts";
-
-export interface Denial {
-  step: string;
-  actor: string;
-  action: string;
-  rule: string;
-  message: string;
-}
+import { type Denial, expectDenied } from "./denials.ts";
 
 export interface StoryData {
-  /** Paths of the approved versions' artifacts the runs read. */
-  handbook: string;
-  qa: string;
+  /** The approved (redacted) handbook version the runs name. */
+  handbook: { name: string; version: number };
   summary: {
     records: number;
     flagged_records: number;
@@ -42,7 +33,7 @@ interface Cast {
 /**
  * DEMO step 2: eli adds the generated acme-handbook, its pre-screen flags the planted PII,
  * secrets and canaries; training on it and approving it himself are denied; the redacted version
- * is approved by dana, bound to its digest; the runs' gate then lets eli train on it.
+ * is approved by dana, bound to its digest, and acme-qa for sft.
  */
 export async function dataStory(
   db: Db,
@@ -54,6 +45,8 @@ export async function dataStory(
     artifacts: ArtifactStore;
     denials: Denial[];
     say: (line: string) => void;
+    /** eli starting the demo's recipe on a handbook version (`acme-handbook@v1`). */
+    tryTrain: (handbook: string) => Promise<unknown>;
   },
 ): Promise<StoryData> {
   const made = spawnSync(
@@ -89,12 +82,15 @@ export async function dataStory(
     `data: eli added acme-handbook@v1: ${report.totals.flaggedRecords} of ${v1.records} records flagged ${JSON.stringify(findings)}`,
   );
 
+  // eli's Q&A for the sft stage, added now: the recipe he tries next names it too
+  await addDataset(
+    db,
+    eli,
+    { workspace, name: "acme-qa", file: join(options.dir, "acme-qa.jsonl") },
+    service,
+  );
   await expectDenied(options.denials, "train-unapproved-data", "eli", "run.start", () =>
-    authorizeRunStart(db, eli, {
-      workspace,
-      runId: "demo-cpt-unapproved",
-      datasets: [{ ref: { name: "acme-handbook", version: 1 }, purpose: "cpt" }],
-    }),
+    options.tryTrain("acme-handbook@v1"),
   );
   await expectDenied(options.denials, "self-approve-data", "eli", "dataset.approve", () =>
     approveVersion(db, eli, { workspace, ref: { name: "acme-handbook", version: 1 }, purposes: ["cpt"] }),
@@ -107,30 +103,13 @@ export async function dataStory(
     ref: { name: "acme-handbook", version: v2.version },
     purposes: ["cpt", "sft", "rft"],
   });
-  await addDataset(
-    db,
-    eli,
-    { workspace, name: "acme-qa", file: join(options.dir, "acme-qa.jsonl") },
-    service,
-  );
   await approveVersion(db, dana, { workspace, ref: { name: "acme-qa", version: 1 }, purposes: ["sft"] });
   options.say(
     `data: eli redacted it as acme-handbook@v${v2.version} (rescan: ${rescan.totals.findings} findings); dana approved it for cpt, sft, rft, and acme-qa@v1 for sft`,
   );
 
-  const [handbook] = await authorizeRunStart(db, eli, {
-    workspace,
-    runId: "demo-cpt",
-    datasets: [{ ref: { name: "acme-handbook", version: v2.version, digest: v2.digest }, purpose: "cpt" }],
-  });
-  const [qa] = await authorizeRunStart(db, eli, {
-    workspace,
-    runId: "demo-sft",
-    datasets: [{ ref: { name: "acme-qa", version: 1 }, purpose: "sft" }],
-  });
   return {
-    handbook: options.artifacts.path(handbook!.artifactPath),
-    qa: options.artifacts.path(qa!.artifactPath),
+    handbook: { name: "acme-handbook", version: v2.version },
     summary: {
       records: v1.records,
       flagged_records: report.totals.flaggedRecords,
@@ -139,24 +118,4 @@ export async function dataStory(
       rescan_findings: rescan.totals.findings,
     },
   };
-}
-
-/** Runs an action that policy must refuse, and records the refusal with its rule. */
-async function expectDenied(
-  denials: Denial[],
-  step: string,
-  actor: string,
-  action: string,
-  fn: () => Promise<unknown>,
-): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    if (err instanceof CrucibleError && err.code === "permission_denied") {
-      denials.push({ step, actor, action, rule: err.details.rule ?? "", message: err.message });
-      return;
-    }
-    throw err;
-  }
-  throw new CrucibleError("internal", `${step}: ${actor} was allowed ${action}, which policy must deny`);
 }

@@ -7,7 +7,7 @@ import { expect, it } from "vitest";
 
 const run = promisify(execFile);
 
-it("runs `crucible demo --fast` end to end through the real binary, trainer and store", async () => {
+it("runs `crucible demo --fast` end to end through the real binary, queue, trainer and store", async () => {
   const home = mkdtempSync(join(tmpdir(), "crucible-demo-"));
   const { stdout, stderr } = await run(process.execPath, ["bin/crucible.js", "demo", "--fast", "--json"], {
     env: { ...process.env, CRUCIBLE_HOME: home },
@@ -24,12 +24,45 @@ it("runs `crucible demo --fast` end to end through the real binary, trainer and 
     canary: expect.any(Number),
   });
   expect(summary.data.rescan_findings).toBe(0);
-  // the 30/70 mix holds on the tokens the CPT run actually trained on
-  const cpt = summary.runs.cpt.tokens_by_source;
-  const share = cpt["acme-handbook"] / (cpt["acme-handbook"] + cpt.replay);
+  // both candidates ran as recipes through startRun and the queue, and succeeded
+  expect(summary.runs.custom).toMatchObject({ run: "custom-1", status: "succeeded" });
+  expect(summary.runs.custom_no_mix).toMatchObject({ run: "custom-no-mix-1", status: "succeeded" });
+  expect(summary.runs.custom.stages.map((s: { stage: string }) => s.stage)).toEqual(["cpt", "sft"]);
+  // the mixes hold on the tokens the platform recorded per dataset version: custom's cpt read
+  // the handbook at 30% (the rest nano replay), the ablation's at 100%
+  const custom = summary.runs.custom.tokens_by_source;
+  const share = custom["acme-handbook@v2"] / (custom["acme-handbook@v2"] + custom["nano-pre@v1"]);
   expect(Math.abs(share - 0.3)).toBeLessThan(0.05);
-  expect(summary.runs.sft.tokens_by_source["acme-qa"]).toBeGreaterThan(0);
+  const noMix = summary.runs.custom_no_mix.tokens_by_source;
+  expect(noMix["acme-handbook@v2"]).toBeGreaterThan(0);
+  expect(noMix["nano-pre@v1"]).toBeUndefined();
+  for (const run of [custom, noMix]) {
+    expect(run["acme-qa@v1"]).toBeGreaterThan(0);
+    expect(run["nano-post@v1"]).toBeGreaterThan(0);
+  }
+  // every staged denial happened, decided by the rule the story names
+  const rules = Object.fromEntries(
+    summary.denials.map((d: { step: string; rule: string }) => [d.step, d.rule.split(",")]),
+  );
+  expect(rules["train-unapproved-data"]).toContain("gate.run-inputs-approved");
+  expect(rules["self-approve-data"]).toContain("sod.dataset-uploader");
+  expect(rules["self-approve-checkpoint"]).toEqual(["sod.checkpoint-run-starter"]);
+  expect(rules["train-revoked-data"]).toContain("dataset.revoked");
+  // mara approved custom's candidate; its signed provenance verified offline
+  expect(summary.provenance).toMatchObject({
+    checkpoint: summary.runs.custom.checkpoint,
+    approved_by: "mara",
+    verified: true,
+  });
+  expect(existsSync(summary.provenance.envelope)).toBe(true);
+  // revoking the handbook reached both runs and tainted their checkpoints, the approved one too
+  expect(summary.revocation.runs.sort()).toEqual(["custom-1", "custom-no-mix-1"]);
+  expect(summary.revocation.tainted_checkpoints).toBeGreaterThan(0);
+  expect(summary.revocation.approved_checkpoint_tainted).toBe(true);
   expect(summary.audit).toMatchObject({ verified: true });
-  expect(summary.audit.entries).toBeGreaterThan(5);
-  expect(stderr).toContain("demo-cpt: step");
+  expect(summary.audit.entries).toBeGreaterThan(20);
+  expect(Object.values(summary.checks)).not.toContain(false);
+  expect(summary.steps_not_yet_built).not.toContain("revocation");
+  expect(stderr).toContain("custom-1/cpt: step");
+  expect(stderr).toContain("custom-no-mix-1/sft: step");
 }, 600_000);

@@ -9,7 +9,9 @@ import { progressPrinter } from "../progress.ts";
 export function registerDemo(program: Command, run: RunAction): void {
   program
     .command("demo")
-    .description("run the demo story offline: base family, data gates, CPT with replay, SFT, audit")
+    .description(
+      "run the demo story offline: bases, data gates, runs with and without replay, approval, revocation, audit",
+    )
     .option("--fast", "tiny sizes: every step runs, in a few minutes (what CI runs)")
     .action(
       run(async (ctx, options: { fast?: boolean }) => {
@@ -20,27 +22,36 @@ export function registerDemo(program: Command, run: RunAction): void {
           fast: options.fast === true,
           python: trainerPython(ctx.env),
           say: (line) => ctx.out.info(line),
+          env: ctx.env,
           onTrainingEvent: (label, event) => {
-            const key =
-              event.type === "started" || event.type === "progress" ? `${label}:${event.run_id}` : label;
-            if (!printers.has(key))
+            if (!printers.has(label))
               printers.set(
-                key,
-                progressPrinter((t) => io.stderr.write(t), event.run_id.replace(/^nano-/, ""), io.isTty),
+                label,
+                progressPrinter((t) => io.stderr.write(t), label, io.isTty),
               );
-            printers.get(key)?.(event);
+            printers.get(label)?.(event);
           },
         });
         ctx.out.result(summary, () =>
           [
             `demo ${summary.ok ? "ok" : "FAILED"}: ${summary.workdir}/summary.json`,
+            ...Object.entries(summary.runs).flatMap(([label, r]) =>
+              r.stages.map(
+                (st) =>
+                  `  ${label.padEnd(13)} ${r.run}/${st.stage} final loss ${st.final_loss?.toFixed(3) ?? "-"} (${st.wall_s} s)`,
+              ),
+            ),
             ...Object.entries(summary.runs).map(
-              ([name, r]) =>
-                `  ${name.padEnd(4)} final loss ${r.final_loss?.toFixed(3) ?? "-"}, tokens ${JSON.stringify(r.tokens_by_source)}`,
+              ([label, r]) => `  ${label.padEnd(13)} tokens ${JSON.stringify(r.tokens_by_source)}`,
             ),
             ...summary.denials.map((d) => `  denied ${d.step}: ${d.actor} ${d.action} [rule: ${d.rule}]`),
+            `  approved ${summary.provenance.checkpoint} (mara); provenance ${summary.provenance.verified ? "verified" : "FAILED"}: ${summary.provenance.envelope}`,
+            `  revoked ${summary.revocation.version}: runs ${summary.revocation.runs.join(", ")}; ${summary.revocation.tainted_checkpoints} checkpoints tainted`,
             `  audit ${summary.audit.verified ? "verified" : "BROKEN"} (${summary.audit.entries} entries)`,
             `  timings ${JSON.stringify(summary.timings_s)}`,
+            ...Object.entries(summary.checks)
+              .filter(([, passed]) => !passed)
+              .map(([name]) => `  check FAILED: ${name}`),
             `  not built yet: ${summary.steps_not_yet_built.join(", ")}`,
           ].join("\n"),
         );

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { insertVerified, verifyCheckpointDir } from "../../../src/checkpoints/index.ts";
+import { registerBases } from "../../../src/checkpoints/index.ts";
 import {
   type ArtifactStore,
   addDataset,
@@ -11,6 +11,7 @@ import {
 } from "../../../src/data/service/index.ts";
 import { createUser, loadPrincipal } from "../../../src/identity/principals.ts";
 import { bootstrap } from "../../../src/identity/workspaces.ts";
+import { addNanoReplay } from "../../../src/jobs/nano-replay.ts";
 import { trainerPython } from "../../../src/jobs/trainer-python.ts";
 import type { Principal } from "../../../src/policy/entities.ts";
 import type { Db } from "../../../src/store/db.ts";
@@ -94,22 +95,13 @@ export async function seedAcmeWorkspace(
     ["eli", "dana", "audra"].map((n) => loadPrincipal(db, ids[n]!)),
   );
   const family = join(input.nanoHome, "bases", "nano-tiny");
-  for (const stage of ["mid", "post"]) {
-    const path = join(family, stage);
-    await insertVerified(db, {
-      workspace,
-      kind: "base",
-      name: `nano@${stage}`,
-      runId: null,
-      stageIdx: null,
-      step: null,
-      final: true,
-      path,
-      parentId: null,
-      registeredBy: admin,
-      ...(await verifyCheckpointDir(path)),
-    });
-  }
+  await registerBases(db, root, {
+    workspace,
+    bases: (["mid", "post"] as const).map((stage) => ({
+      name: { family: "nano", stage },
+      path: join(family, stage),
+    })),
+  });
   const acme = acmeFiles(input.acmeDir);
   const service = { artifacts: input.artifacts, canaries: acme.canaries };
   const add = (name: string, file: string) => addDataset(db, eli!, { workspace, name, file }, service);
@@ -120,14 +112,17 @@ export async function seedAcmeWorkspace(
     { workspace, ref: { name: "acme-handbook", version: 1 } },
     service,
   );
-  await add("nano-pre", join(family, "corpora", "pre.jsonl"));
   await add("acme-qa", acme.qa);
-  await add("nano-post", join(family, "corpora", "post.jsonl"));
   const approve = (name: string, version: number, purposes: ("cpt" | "sft")[]) =>
     approveVersion(db, dana!, { workspace, ref: { name, version }, purposes });
   await approve("acme-handbook", v2.version, ["cpt"]);
-  await approve("nano-pre", 1, ["cpt"]);
   await approve("acme-qa", 1, ["sft"]);
-  await approve("nano-post", 1, ["sft"]);
+  await addNanoReplay(db, {
+    workspace,
+    engineer: eli!,
+    steward: dana!,
+    familyDir: family,
+    artifacts: input.artifacts,
+  });
   return { workspace, root, eli: eli as User, dana: dana as User, audra: audra as User };
 }

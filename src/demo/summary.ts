@@ -1,0 +1,64 @@
+import type { Denial } from "./denials.ts";
+import type { ApprovalSummary } from "./story-approve.ts";
+import type { StoryData } from "./story-data.ts";
+import type { RevocationSummary } from "./story-revoke.ts";
+import type { DemoRun } from "./story-runs.ts";
+
+/** The denials the story stages, each with a rule that must be among those that decided it. */
+export const EXPECTED_DENIALS: Record<string, string> = {
+  "train-unapproved-data": "dataset.unapproved",
+  "self-approve-data": "sod.dataset-uploader",
+  "self-approve-checkpoint": "sod.checkpoint-run-starter",
+  "train-revoked-data": "dataset.revoked",
+};
+
+/** What a demo run measured; every value comes from this run. */
+export interface DemoFacts {
+  workdir: string;
+  /** Registered base name → manifest digest. */
+  base: Record<string, string>;
+  data: StoryData["summary"];
+  denials: Denial[];
+  runs: Record<string, DemoRun>;
+  provenance: ApprovalSummary;
+  revocation: RevocationSummary;
+  audit: { verified: boolean; entries: number };
+  timings_s: Record<string, number>;
+  steps_not_yet_built: string[];
+}
+
+export interface DemoSummary extends DemoFacts {
+  /** Every check passed. */
+  ok: boolean;
+  /** What `ok` is made of, by name, so a failed demo says which fact was wrong. */
+  checks: Record<string, boolean>;
+}
+
+/**
+ * The story's claims, checked against what happened: redaction left no findings; each staged
+ * denial happened with its rule; both runs succeeded through the queue; custom's cpt read the
+ * handbook at ~30% (the rest replay) and the ablation's at 100%; the approved checkpoint's
+ * provenance verified; the revocation tainted checkpoints, the approved one among them; the
+ * audit chain verified.
+ * @example const checks = demoChecks(facts, "acme-handbook@v2"); const ok = Object.values(checks).every(Boolean);
+ */
+export function demoChecks(facts: DemoFacts, handbook: string): Record<string, boolean> {
+  const share = (run: DemoRun | undefined) => {
+    const t = run?.tokens_by_source ?? {};
+    const acme = t[handbook] ?? 0;
+    return acme / (acme + (t["nano-pre@v1"] ?? 0) || 1);
+  };
+  // a denial names every rule that decided it, comma-separated (a gate and the reason it failed)
+  const rules = (step: string) => facts.denials.find((d) => d.step === step)?.rule.split(",") ?? [];
+  return {
+    redaction_clean: facts.data.rescan_findings === 0,
+    denials_with_rules: Object.entries(EXPECTED_DENIALS).every(([step, rule]) => rules(step).includes(rule)),
+    runs_succeeded: ["custom", "custom_no_mix"].every((l) => facts.runs[l]?.status === "succeeded"),
+    custom_mix_30_70: Math.abs(share(facts.runs.custom) - 0.3) < 0.05,
+    no_mix_all_acme: share(facts.runs.custom_no_mix) === 1,
+    provenance_verified: facts.provenance.verified,
+    revocation_tainted:
+      facts.revocation.tainted_checkpoints > 0 && facts.revocation.approved_checkpoint_tainted,
+    audit_verified: facts.audit.verified,
+  };
+}
