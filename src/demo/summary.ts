@@ -1,6 +1,7 @@
 import type { Denial } from "./denials.ts";
 import type { ApprovalSummary } from "./story-approve.ts";
 import type { StoryData } from "./story-data.ts";
+import type { Measured } from "./story-eval.ts";
 import type { RevocationSummary } from "./story-revoke.ts";
 import type { DemoRun } from "./story-runs.ts";
 
@@ -20,6 +21,10 @@ export interface DemoFacts {
   data: StoryData["summary"];
   denials: Denial[];
   runs: Record<string, DemoRun>;
+  /** Label (base, custom, custom_no_mix) → metric → value, as DEMO.md's summary shows them. */
+  metrics: Record<string, Record<string, number>>;
+  /** The same with each metric's item count and 95% interval. */
+  metric_details: Record<string, Record<string, Measured>>;
   provenance: ApprovalSummary;
   revocation: RevocationSummary;
   audit: { verified: boolean; entries: number };

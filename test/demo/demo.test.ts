@@ -63,6 +63,27 @@ it("runs `crucible demo --fast` end to end through the real binary, queue, train
   expect(summary.audit.entries).toBeGreaterThan(20);
   expect(Object.values(summary.checks)).not.toContain(false);
   expect(summary.steps_not_yet_built).not.toContain("revocation");
+  // base and both candidates answered the same held-out suites (tiny models learn little: the
+  // values are shares in [0, 1] over every item of each suite, not targets)
+  const suites = [
+    "general_accuracy",
+    "general_accuracy_heldout_phrasing",
+    "unsafe_refusal_rate",
+    "benign_over_refusal_rate",
+    "domain_accuracy",
+    "domain_accuracy_heldout_phrasing",
+  ];
+  for (const label of ["base", "custom", "custom_no_mix"]) {
+    expect(Object.keys(summary.metrics[label]).sort()).toEqual([...suites].sort());
+    for (const name of suites) {
+      const m = summary.metric_details[label][name];
+      expect(m.n).toBeGreaterThan(0);
+      expect(m.value).toBe(summary.metrics[label][name]);
+      expect(m.interval[0]).toBeLessThanOrEqual(m.value);
+      expect(m.interval[1]).toBeGreaterThanOrEqual(m.value);
+    }
+  }
+  expect(stderr).toContain("eval: custom: general_accuracy");
   expect(stderr).toContain("custom-1/cpt: step");
   expect(stderr).toContain("custom-no-mix-1/sft: step");
 }, 600_000);
