@@ -160,3 +160,17 @@ def make_spec(base: tuple[Path, str], data: dict, output_dir: Path, **overrides)
         else:
             spec[key] = value
     return spec
+
+
+def train_checked(doc: dict) -> tuple[list[dict], dict]:
+    """Run a JobSpec document in-process; every event must match the protocol."""
+    from crucible_trainer import protocol
+    from crucible_trainer.events import EventEmitter, list_sink
+    from crucible_trainer.spec import parse_spec
+    from crucible_trainer.train import run
+
+    events: list[dict] = []
+    finished = run(parse_spec(doc), EventEmitter(doc["run_id"], list_sink(events)))
+    for event in events:
+        assert protocol.problems("events", event) == [], event
+    return events, finished

@@ -10,17 +10,15 @@ import shutil
 import pytest
 import torch
 from conftest import COLOURS, NAMES, make_spec
+from conftest import train_checked as _train
 from safetensors.torch import load_file
 
 from crucible_trainer import model as model_lib
-from crucible_trainer import protocol
 from crucible_trainer.data.jsonl_source import index_jsonl
 from crucible_trainer.data.mixer import IGNORE_INDEX
 from crucible_trainer.data.preference import collate_pairs, pair_encoder
 from crucible_trainer.errors import DataError, SpecError
-from crucible_trainer.events import EventEmitter, list_sink
 from crucible_trainer.spec import parse_spec
-from crucible_trainer.train import run
 
 
 def _pairs(n: int, seed: int) -> list[dict]:
@@ -60,14 +58,6 @@ def _dpo_spec(base, data_files, pair_files, out, **overrides):
     ]
     doc["hyperparameters"]["lr"] = 5e-3
     return doc
-
-
-def _train(doc):
-    events = []
-    finished = run(parse_spec(doc), EventEmitter(doc["run_id"], list_sink(events)))
-    for event in events:
-        assert protocol.problems("events", event) == [], event
-    return events, finished
 
 
 def test_a_pair_scores_only_the_reply_tokens(tiny_llama):

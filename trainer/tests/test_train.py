@@ -5,20 +5,8 @@ import json
 import pytest
 import torch
 from conftest import make_spec
+from conftest import train_checked as _train
 from safetensors.torch import load_file
-
-from crucible_trainer import protocol
-from crucible_trainer.events import EventEmitter, list_sink
-from crucible_trainer.spec import parse_spec
-from crucible_trainer.train import run
-
-
-def _train(doc):
-    events = []
-    finished = run(parse_spec(doc), EventEmitter(doc["run_id"], list_sink(events)))
-    for event in events:
-        assert protocol.problems("events", event) == [], event
-    return events, finished
 
 
 def _losses(events):

@@ -87,7 +87,11 @@ class PackedSequence:
     tokens_by_source: list[int]
 
 
-class MixedStream:
+class ShareMixer:
+    """What every mixed stream shares: sources, their shares, tokens taken from each so far, and
+    the rule that picks the next source (the one furthest below its share; ties to the earlier).
+    Subclasses say what a document becomes (packed sequences; whole preference pairs)."""
+
     def __init__(self, sources: Sequence[DocumentSource], shares: Sequence[float], seq_len: int):
         if len(sources) != len(shares) or not sources:
             raise ValueError("need one share per source and at least one source")
@@ -95,13 +99,35 @@ class MixedStream:
         self.shares = [float(s) for s in shares]
         self.seq_len = seq_len
         self.counts = [0] * len(sources)
-        self._pending: _Pending | None = None
 
-    # -- choosing the next document -------------------------------------------------------------
     def _pick_source(self) -> int:
         total = sum(self.counts)
         deficits = [share * total - count for share, count in zip(self.shares, self.counts)]
         return max(range(len(deficits)), key=lambda i: (deficits[i], -i))
+
+    def _positions_state(self) -> dict[str, Any]:
+        return {
+            "counts": list(self.counts),
+            "sources": [{"epoch": s.epoch, "cursor": s.cursor} for s in self.sources],
+        }
+
+    def _load_positions(self, state: dict[str, Any]) -> None:
+        if len(state["sources"]) != len(self.sources):
+            raise ValueError("sampler state was saved for a different number of sources")
+        self.counts = [int(c) for c in state["counts"]]
+        for source, saved in zip(self.sources, state["sources"]):
+            source.epoch, source.cursor = int(saved["epoch"]), int(saved["cursor"])
+
+    def epochs_started(self) -> list[int]:
+        return [s.epoch + 1 for s in self.sources]
+
+
+class MixedStream(ShareMixer):
+    def __init__(self, sources: Sequence[DocumentSource], shares: Sequence[float], seq_len: int):
+        super().__init__(sources, shares, seq_len)
+        self._pending: _Pending | None = None
+
+    # -- choosing the next document -------------------------------------------------------------
 
     def _next_document(self) -> _Pending:
         i = self._pick_source()
@@ -140,18 +166,10 @@ class MixedStream:
         if self._pending is not None:
             p = self._pending
             pending = {"source": p.source, "epoch": p.epoch, "cursor": p.cursor, "offset": p.offset}
-        return {
-            "counts": list(self.counts),
-            "sources": [{"epoch": s.epoch, "cursor": s.cursor} for s in self.sources],
-            "pending": pending,
-        }
+        return {**self._positions_state(), "pending": pending}
 
     def load_state(self, state: dict[str, Any]) -> None:
-        if len(state["sources"]) != len(self.sources):
-            raise ValueError("sampler state was saved for a different number of sources")
-        self.counts = [int(c) for c in state["counts"]]
-        for source, saved in zip(self.sources, state["sources"]):
-            source.epoch, source.cursor = int(saved["epoch"]), int(saved["cursor"])
+        self._load_positions(state)
         pending = state["pending"]
         self._pending = None
         if pending is not None:
@@ -160,6 +178,3 @@ class MixedStream:
             self._pending = _Pending(
                 pending["source"], pending["epoch"], pending["cursor"], pending["offset"], doc
             )
-
-    def epochs_started(self) -> list[int]:
-        return [s.epoch + 1 for s in self.sources]

@@ -26,7 +26,7 @@ from typing import Any
 import torch
 
 from crucible_trainer.data.encode import Encoded, chat_encoder
-from crucible_trainer.data.mixer import IGNORE_INDEX, DocumentSource
+from crucible_trainer.data.mixer import IGNORE_INDEX, DocumentSource, ShareMixer
 from crucible_trainer.errors import DataError
 
 
@@ -77,22 +77,15 @@ def pair_encoder(tokenizer: Any) -> Any:
     return encode_pair
 
 
-class PairStream:
+class PairStream(ShareMixer):
     """The next preference pair, from the source furthest below its share of tokens."""
 
     def __init__(self, sources: Sequence[DocumentSource], shares: Sequence[float], seq_len: int):
-        if len(sources) != len(shares) or not sources:
-            raise ValueError("need one share per source and at least one source")
-        self.sources = list(sources)
-        self.shares = [float(s) for s in shares]
-        self.seq_len = seq_len
-        self.counts = [0] * len(sources)
+        super().__init__(sources, shares, seq_len)
         self.truncated = 0
 
     def next_pair(self) -> tuple[int, EncodedPair]:
-        total = sum(self.counts)
-        deficits = [share * total - count for share, count in zip(self.shares, self.counts)]
-        i = max(range(len(deficits)), key=lambda k: (deficits[k], -k))
+        i = self._pick_source()
         epoch, cursor = self.sources[i].next_position()
         pair: EncodedPair = self.sources[i].document_at(epoch, cursor)  # type: ignore[assignment]
         sides = (pair.chosen, pair.rejected)
@@ -101,22 +94,11 @@ class PairStream:
         return i, pair
 
     def state(self) -> dict[str, Any]:
-        return {
-            "counts": list(self.counts),
-            "sources": [{"epoch": s.epoch, "cursor": s.cursor} for s in self.sources],
-            "truncated": self.truncated,
-        }
+        return {**self._positions_state(), "truncated": self.truncated}
 
     def load_state(self, state: dict[str, Any]) -> None:
-        if len(state["sources"]) != len(self.sources):
-            raise ValueError("sampler state was saved for a different number of sources")
-        self.counts = [int(c) for c in state["counts"]]
+        self._load_positions(state)
         self.truncated = int(state.get("truncated", 0))
-        for source, saved in zip(self.sources, state["sources"]):
-            source.epoch, source.cursor = int(saved["epoch"]), int(saved["cursor"])
-
-    def epochs_started(self) -> list[int]:
-        return [s.epoch + 1 for s in self.sources]
 
 
 def collate_pairs(pairs: Sequence[EncodedPair], seq_len: int, pad_id: int) -> dict[str, Any]:
