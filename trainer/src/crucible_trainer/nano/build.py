@@ -25,7 +25,7 @@ from crucible_trainer.errors import CheckpointError
 from crucible_trainer.events import EventEmitter, utc_now
 from crucible_trainer.nano.corpora import build_corpora, training_texts
 from crucible_trainer.nano.presets import PRESETS, NanoPreset, StageRecipe
-from crucible_trainer.nano.tokenizer import save_tokenizer, train_tokenizer
+from crucible_trainer.nano.tokenizer import TOKENIZER_FORMAT, save_tokenizer, train_tokenizer
 from crucible_trainer.nano.world import generate_world
 from crucible_trainer.run_checkpoint import library_versions
 from crucible_trainer.spec import canonical_digest, parse_spec
@@ -132,7 +132,11 @@ class NanoBuilder:
         self.preset = preset
         self.root = home / "bases" / f"nano-{preset.name}"
         self.emitter_for = emitter_for  # stage name -> EventEmitter
-        self.recipe = {"preset": dataclasses.asdict(preset), "code": __version__}
+        self.recipe = {
+            "preset": dataclasses.asdict(preset),
+            "code": __version__,
+            "tokenizer": TOKENIZER_FORMAT,
+        }
         self.recipe_digest = canonical_digest(self.recipe)
 
     def cached(self) -> dict[str, str] | None:

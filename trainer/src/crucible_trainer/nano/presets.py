@@ -57,7 +57,10 @@ PRESETS = {
         mid=StageRecipe(steps=20, lr=1e-3, warmup_steps=2),
         post=StageRecipe(steps=30, lr=1e-3, warmup_steps=3),
     ),
-    # The DEMO.md feasibility size: ~3.4M parameters, ~5.5M training tokens in all.
+    # The DEMO.md feasibility size: 3.67M parameters, ~5.5M training tokens in all. The 2k
+    # vocabulary makes nearly every word of the world (names too) one token, as the feasibility
+    # study's word-level vocabulary did; at 1k names took 2.4 tokens each and the model could
+    # not copy them from a question into its answer (issue #4 has the measurements).
     "demo": NanoPreset(
         name="demo",
         seed=11,
@@ -66,7 +69,7 @@ PRESETS = {
         companies=100,
         products=40,
         arithmetic_items=2000,
-        vocab_size=1024,
+        vocab_size=2048,
         hidden_size=256,
         layers=4,
         heads=4,

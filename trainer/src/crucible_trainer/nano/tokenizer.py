@@ -1,7 +1,9 @@
 """A small byte-level BPE tokenizer trained on the nano corpora, with a chat template.
 
-Byte-level BPE decodes exactly (prices, numbers and punctuation come back as written), and with a
-vocabulary of ~1k the synthetic world's words are mostly single tokens.
+Byte-level BPE decodes exactly (prices, numbers and punctuation come back as written), apart from
+the one space it puts before each text and after each special token (decoded replies are
+stripped); with the demo's 2k vocabulary nearly every word of the synthetic world, names
+included, is a single token.
 """
 
 from __future__ import annotations
@@ -24,10 +26,19 @@ CHAT_TEMPLATE = (
 )
 
 
+# Part of the nano build's recipe digest: a change here rebuilds cached families.
+TOKENIZER_FORMAT = "byte-level-bpe/prefix-space"
+
+
 def train_tokenizer(texts: Iterable[str], vocab_size: int) -> PreTrainedTokenizerFast:
     """Train byte-level BPE on `texts`; deterministic for a given text order."""
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    # A space before every text and after every special token: a word that opens a reply
+    # ("Brenbro is in Astoria.") is then the same token as that word inside a sentence
+    # (" Brenbro"), so a small model can copy a name from the question into its answer. Without
+    # it the opening word is a different, rarer token, split into pieces, and names came back
+    # garbled (nano demo: 15% held-out general accuracy with the prefix space off, see #4).
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
     tok.decoder = decoders.ByteLevel()
     tok.post_processor = processors.ByteLevel(trim_offsets=True)
     trainer = trainers.BpeTrainer(
