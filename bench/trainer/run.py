@@ -5,7 +5,7 @@
     .venv/bin/python bench/trainer/run.py --tokens 262144 --repeat 2
 
 Prints JSON lines {bench, name, value, unit, baseline, ratio}; every baseline is measured in the
-same run. Setup: a random-init Llama at the nano demo size (hidden 256, 4 layers, ~3.4M
+same run. Setup: a random-init Llama at the nano demo size (hidden 256, 4 layers, ~3.7M
 parameters, seq 128) with the nano tokenizer, trained on the nano `pre` corpus (its document
 length distribution). Both variants use the same AdamW hyperparameters, warmup + cosine schedule
 (to 10%), gradient clipping, seed and real-token budget:
