@@ -22,7 +22,7 @@ import torch
 
 from crucible_trainer import checkpoint, runtime
 from crucible_trainer import model as model_lib
-from crucible_trainer.data.mixer import MixedStream
+from crucible_trainer.data.mixer import ShareMixer
 from crucible_trainer.data.stream import mixed_stream, step_batches
 from crucible_trainer.distributed import SINGLE, DataParallel
 from crucible_trainer.errors import BaseCheckpointError, NonFiniteLossError, SpecError
@@ -306,18 +306,19 @@ class Run:
         assert last_path is not None and last_digest is not None
         return self._finished(step, tokens, loss_value, last_path, last_digest, stream, started_at)
 
-    def _report_new_epochs(self, before: list[int], stream: MixedStream) -> None:
-        """Warn when a source is used up and starts over: its documents now repeat."""
+    def _report_new_epochs(self, before: list[int], stream: ShareMixer) -> None:
+        """Warn when a source is used up and starts over: its documents now repeat. A tiny
+        source can start several epochs in one step; each gets its warning."""
         for source, old, new in zip(self.spec.sources, before, stream.epochs_started()):
-            if new > old:
+            for epoch in range(old + 1, new + 1):
                 self.emit(
                     "warning",
                     code="source_new_epoch",
-                    message=f"source {source.name!r} was used up and starts epoch {new} "
+                    message=f"source {source.name!r} was used up and starts epoch {epoch} "
                     "(documents repeat, in a new order)",
                 )
 
-    def _by_source(self, stream: MixedStream) -> dict[str, int]:
+    def _by_source(self, stream: ShareMixer) -> dict[str, int]:
         return {s.name: c for s, c in zip(self.spec.sources, stream.counts)}
 
     def _finished(
@@ -327,7 +328,7 @@ class Run:
         loss: float | None,
         path: Path,
         digest: str,
-        stream: MixedStream,
+        stream: ShareMixer,
         started_at: float,
     ) -> dict[str, Any]:
         extra = {"final_loss": loss} if loss is not None and math.isfinite(loss) else {}
