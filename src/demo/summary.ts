@@ -4,6 +4,7 @@ import type { StoryData } from "./story-data.ts";
 import type { Measured } from "./story-eval.ts";
 import type { RevocationSummary } from "./story-revoke.ts";
 import type { DemoRun } from "./story-runs.ts";
+import type { TargetResult } from "./targets.ts";
 
 /** The denials the story stages, each with a rule that must be among those that decided it. */
 export const EXPECTED_DENIALS: Record<string, string> = {
@@ -29,6 +30,8 @@ export interface DemoFacts {
   revocation: RevocationSummary;
   audit: { verified: boolean; entries: number };
   timings_s: Record<string, number>;
+  /** DEMO.md's targets judged on this run (the full demo's goal; `--fast` learns too little). */
+  targets: TargetResult[];
   steps_not_yet_built: string[];
 }
 
@@ -44,10 +47,10 @@ export interface DemoSummary extends DemoFacts {
  * denial happened with its rule; both runs succeeded through the queue; custom's cpt read the
  * handbook at ~30% (the rest replay) and the ablation's at 100%; the approved checkpoint's
  * provenance verified; the revocation tainted checkpoints, the approved one among them; the
- * audit chain verified.
- * @example const checks = demoChecks(facts, "acme-handbook@v2"); const ok = Object.values(checks).every(Boolean);
+ * audit chain verified; at full size, every DEMO.md target met.
+ * @example const checks = demoChecks(facts, "acme-handbook@v2", false); const ok = Object.values(checks).every(Boolean);
  */
-export function demoChecks(facts: DemoFacts, handbook: string): Record<string, boolean> {
+export function demoChecks(facts: DemoFacts, handbook: string, full: boolean): Record<string, boolean> {
   const share = (run: DemoRun | undefined) => {
     const t = run?.tokens_by_source ?? {};
     const acme = t[handbook] ?? 0;
@@ -65,5 +68,6 @@ export function demoChecks(facts: DemoFacts, handbook: string): Record<string, b
     revocation_tainted:
       facts.revocation.tainted_checkpoints > 0 && facts.revocation.approved_checkpoint_tainted,
     audit_verified: facts.audit.verified,
+    ...(full ? { targets_met: facts.targets.every((t) => t.met) } : {}),
   };
 }
