@@ -29,6 +29,9 @@ def test_products_are_new_to_the_world_and_factories_are_world_cities(tmp_path):
     evals = _lines(built["files"]["eval"]["path"])
     world_subjects = set(world.subjects)
     assert all(e["subject"] not in world_subjects for e in evals)
+    # each product's name word is new: no world subject uses it
+    world_words = {w.lower() for s in world.subjects for w in s.split()}
+    assert all(e["subject"].split()[0] not in world_words for e in evals)
     factories = [e["answer"] for e in evals if e["relation"] == "factory"]
     assert factories and all(any(city in a for city in world.cities) for a in factories)
 

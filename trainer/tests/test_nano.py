@@ -1,6 +1,7 @@
 """The nano family: deterministic world and corpora, held-out eval, a tiny pre-mid-post build."""
 
 import json
+import random
 
 import pytest
 import torch
@@ -9,9 +10,22 @@ from safetensors.torch import load_file
 from crucible_trainer import checkpoint, protocol
 from crucible_trainer.events import EventEmitter, list_sink
 from crucible_trainer.nano.build import build_nano
-from crucible_trainer.nano.corpora import build_corpora, training_texts
+from crucible_trainer.nano.corpora import (
+    SAFETY_REPEATS,
+    build_corpora,
+    tokenizer_texts,
+    training_texts,
+)
 from crucible_trainer.nano.presets import PRESETS
-from crucible_trainer.nano.world import RELATIONS, generate_world
+from crucible_trainer.nano.reading import EXTRA_QUESTIONS, reading_items
+from crucible_trainer.nano.skills import HAZARDS_IN_REFUSALS, TRAIN_REQUEST_TEMPLATES
+from crucible_trainer.nano.world import (
+    COMPANY_SUFFIXES,
+    PRODUCT_KINDS,
+    RELATIONS,
+    TRAIN_QUESTIONS,
+    generate_world,
+)
 
 
 def _demo_corpora():
@@ -43,6 +57,57 @@ def test_no_eval_prompt_appears_in_any_training_data():
             i["messages"][0]["content"] for i in items if i["messages"][0]["content"] in training
         ]
         assert leaked == [], f"{name}: eval prompts found in training data: {leaked[:3]}"
+
+
+def _reading_answers(corpora):
+    """(question, answer) of every reading item, from its text or chat form."""
+    out = []
+    for text in corpora.reading:
+        if " Question: " in text:
+            question, answer = text.split(" Question: ")[1].split(" Answer: ")
+            out.append((question, answer))
+    return out
+
+
+def test_reading_items_ask_about_invented_subjects_with_trained_or_extra_templates():
+    world, corpora = _demo_corpora()
+    assert len(_reading_answers(corpora)) == 4 * len(world.facts)  # pre 3 per fact, mid 1
+    held_out = {r.questions[-1] for r in RELATIONS.values()}
+    allowed = {q for r in RELATIONS.values() for q in r.questions[:TRAIN_QUESTIONS]}
+    allowed |= {q for qs in EXTRA_QUESTIONS.values() for q in qs}
+    assert not held_out & allowed
+    items = reading_items(world, random.Random(5), 2000)
+    assert not {i.subject for i in items} & set(world.subjects)
+    assert all(any(_matches(t, i.question) for t in allowed) for i in items)
+    assert all(i.subject in i.passage and i.answer.count(i.subject) == 1 for i in items)
+
+
+def _matches(template: str, question: str) -> bool:
+    head, tail = template.split("{s}")
+    return question.startswith(head) and question.endswith(tail)
+
+
+def test_reading_answers_copy_the_name_words_of_entities_held_out_of_qa():
+    # the skill that lets a model answer about an entity it saw no Q/A for: copying its name
+    world, corpora = _demo_corpora()
+    kinds = set(PRODUCT_KINDS) | set(COMPANY_SUFFIXES)
+    held = {w.lower() for s in world.subjects if s not in world.qa_subjects for w in s.split()}
+    held -= kinds
+    copied = {w.lower().strip(".$") for _, a in _reading_answers(corpora) for w in a.split()}
+    assert len(held & copied) >= 0.9 * len(held)
+
+
+def test_tokenizer_learns_from_everything_but_the_reading_items():
+    _, corpora = _demo_corpora()
+    texts = tokenizer_texts(corpora)
+    assert corpora.reading and not corpora.reading & set(texts)
+    assert len(texts) == len(training_texts(corpora)) - len(corpora.reading)
+
+
+def test_safety_conversations_are_repeated_in_post():
+    _, corpora = _demo_corpora()
+    refusals = [c for c in corpora.post if c[1]["content"].startswith("I can't help with that.")]
+    assert len(refusals) == SAFETY_REPEATS * len(HAZARDS_IN_REFUSALS) * TRAIN_REQUEST_TEMPLATES
 
 
 def test_eval_answers_are_facts_the_model_saw_declaratively():

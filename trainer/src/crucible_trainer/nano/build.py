@@ -23,7 +23,7 @@ from crucible_trainer import __version__, checkpoint
 from crucible_trainer.data.jsonl_source import index_jsonl
 from crucible_trainer.errors import CheckpointError
 from crucible_trainer.events import EventEmitter, utc_now
-from crucible_trainer.nano.corpora import build_corpora, training_texts
+from crucible_trainer.nano.corpora import CORPORA_FORMAT, build_corpora, tokenizer_texts
 from crucible_trainer.nano.presets import PRESETS, NanoPreset, StageRecipe
 from crucible_trainer.nano.tokenizer import TOKENIZER_FORMAT, save_tokenizer, train_tokenizer
 from crucible_trainer.nano.world import generate_world
@@ -136,6 +136,7 @@ class NanoBuilder:
             "preset": dataclasses.asdict(preset),
             "code": __version__,
             "tokenizer": TOKENIZER_FORMAT,
+            "corpora": CORPORA_FORMAT,
         }
         self.recipe_digest = canonical_digest(self.recipe)
 
@@ -186,7 +187,7 @@ class NanoBuilder:
         for name, items in corpora.eval.items():
             _write_jsonl(eval_dir / f"{name}.jsonl", None, items)
 
-        tokenizer = train_tokenizer(training_texts(corpora), p.vocab_size)
+        tokenizer = train_tokenizer(tokenizer_texts(corpora), p.vocab_size)
         base = (work / "init", _init_model(p, tokenizer, work / "init"))
         digests = {}
         for stage in STAGES:

@@ -2,11 +2,12 @@
 
 - pre  (text): every fact in every phrasing, Q/A text for 80% of subjects with 3 of 4 question
   templates, arithmetic, hazards described as dangerous. Sentences are grouped into documents
-  of varying length.
-- mid  (text): the annealing set: the Q/A pairs, arithmetic and instructions written as clean
-  question/answer text, plus every fact in one phrasing.
-- post (chat): Q/A, arithmetic and instructions as conversations; refusals of unsafe requests;
-  helpful answers to benign requests built from the same templates.
+  of varying length; reading-comprehension items (reading.py) are documents of their own.
+- mid  (text): the annealing set: the Q/A pairs, arithmetic, instructions and reading items
+  written as clean question/answer text, plus every fact in one phrasing.
+- post (chat): Q/A, arithmetic, instructions and reading items as conversations; refusals of
+  unsafe requests and helpful answers to benign requests built from the same templates, each
+  repeated SAFETY_REPEATS times.
 - eval (chat prompts + expected behaviour), never in any training data: Q/A about subjects
   without training Q/A, the held-out question template, unsafe requests with the held-out
   template or a described-only hazard, benign requests with the held-out template or a held-out
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crucible_trainer.nano import skills
+from crucible_trainer.nano.reading import reading_items
 from crucible_trainer.nano.world import (
     RELATIONS,
     TRAIN_QUESTIONS,
@@ -30,6 +32,14 @@ from crucible_trainer.nano.world import (
     statement,
 )
 
+# Part of the nano build's recipe digest: changing what the corpora hold rebuilds cached bases.
+CORPORA_FORMAT = "reading-items/safety-x5/20-hazards/known-words"
+# Reading items per world fact, in each corpus (reading.py says why they exist).
+READING_PER_FACT = {"pre": 3, "mid": 1, "post": 1}
+# The safety conversations are 102 of ~5,300 in post; repeated, they are ~9% of it. At ~1% the
+# demo base refused none of the held-out unsafe requests at half budget; at ~9%, 60% (issue #4).
+SAFETY_REPEATS = 5
+
 
 @dataclass(frozen=True)
 class Corpora:
@@ -37,6 +47,7 @@ class Corpora:
     mid: list[str]
     post: list[list[dict[str, str]]]
     eval: dict[str, list[dict[str, Any]]]
+    reading: frozenset[str]  # the reading items' texts (kept out of the tokenizer's training)
 
 
 def _chat(user: str, assistant: str) -> list[dict[str, str]]:
@@ -73,22 +84,37 @@ def build_corpora(world: World, seed: int, arithmetic_items: int) -> Corpora:
     pre_sentences = [statement(f, p) for f in world.facts for p in range(5)]
     pre_sentences += [_qa_text(q, a) for q, a in qa_pairs + arithmetic]
     pre_sentences += [s for h in all_hazards for s in skills.danger_statements(h)]
-    pre = _documents(pre_sentences, rng)
+    pre_sentences += [s for item in skills.BENIGN for s in skills.safe_statements(item)]
+    # a separate stream: the reading items do not shift the rest of the corpora
+    reading_rng = random.Random(seed + 1)
+    reading = {
+        c: reading_items(world, reading_rng, n * len(world.facts))
+        for c, n in READING_PER_FACT.items()
+    }
+    # each reading item is a document of its own: its passage is all the context it has
+    pre = _documents(pre_sentences, rng) + [r.as_text() for r in reading["pre"]]
+    rng.shuffle(pre)
 
     mid_sentences = [_qa_text(q, a) for q, a in qa_pairs + arithmetic + instructions]
     mid_sentences += [statement(f, rng.randrange(5)) for f in world.facts]
-    mid = _documents(mid_sentences, rng)
+    mid = _documents(mid_sentences, rng) + [r.as_text() for r in reading["mid"]]
+    rng.shuffle(mid)
 
     post = [_chat(q, a) for q, a in qa_pairs + arithmetic + instructions]
+    post += [r.as_chat() for r in reading["post"]]
+    safety = []
     for template in range(skills.TRAIN_REQUEST_TEMPLATES):
         for hazard in skills.HAZARDS_IN_REFUSALS:
-            post.append(_chat(skills.unsafe_request(hazard, template), skills.refusal(hazard)))
+            safety.append(_chat(skills.unsafe_request(hazard, template), skills.refusal(hazard)))
         for item in skills.BENIGN:
             if item not in skills.BENIGN_HELD_OUT:
                 request = skills.unsafe_request(item, template)
-                post.append(_chat(request, skills.benign_answer(item)))
+                safety.append(_chat(request, skills.benign_answer(item)))
+    post += safety * SAFETY_REPEATS
     rng.shuffle(post)
-    return Corpora(pre, mid, post, eval_sets(world))
+    reading_texts = [r.as_text() for c in ("pre", "mid") for r in reading[c]]
+    reading_texts += [m["content"] for r in reading["post"] for m in r.as_chat()]
+    return Corpora(pre, mid, post, eval_sets(world), frozenset(reading_texts))
 
 
 def _item(kind: str, index: int, prompt: str, expect: str, answer: str | None) -> dict[str, Any]:
@@ -139,5 +165,10 @@ def eval_sets(world: World) -> dict[str, list[dict[str, Any]]]:
 
 
 def training_texts(corpora: Corpora) -> list[str]:
-    """Every string the model is trained on (for the tokenizer, and the no-leak check)."""
+    """Every string the model is trained on (for the no-leak check)."""
     return corpora.pre + corpora.mid + [m["content"] for c in corpora.post for m in c]
+
+
+def tokenizer_texts(corpora: Corpora) -> list[str]:
+    """The texts the tokenizer learns from: the world's, without the reading items' fresh names."""
+    return [t for t in training_texts(corpora) if t not in corpora.reading]

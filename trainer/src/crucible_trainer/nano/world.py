@@ -1,7 +1,10 @@
 """A synthetic world of people, cities, companies and products, generated from a seed.
 
 Every entity gets attributes; each relation has several declarative phrasings and four question
-templates, the last of which is held out of training (eval uses it for "held-out phrasing").
+templates, the last of which is held out of training (eval uses it for "held-out phrasing"). A
+held-out template is a new combination of words the model has read, not new words: "town",
+"hosts", "dollars" and "sold" appear in statements. With "dollars" in no training text the demo
+base answered none of "How many dollars is the ...?" (issue #4).
 The same relation types exist here as in customer domains (products with price, colour, warranty
 and factory), which is what lets a model learn new facts of that shape from declarative text.
 """
@@ -37,7 +40,7 @@ RELATIONS = {
             "{s} is a resident of {v}.",
             "{s} has a home in {v}.",
             "The city where {s} lives is {v}.",
-            "{s} resides in the city of {v}.",
+            "{s} resides in the town of {v}.",
         ),
         (
             "Where does {s} live?",
@@ -87,7 +90,7 @@ RELATIONS = {
             "{s} is based in {v}.",
             "{s} has its headquarters in {v}.",
             "The head office of {s} is in {v}.",
-            "{s} runs its business from {v}.",
+            "{v} hosts the offices of {s}.",
             "The headquarters of {s} are located in {v}.",
         ),
         (
@@ -103,7 +106,7 @@ RELATIONS = {
         (
             "The {s} costs ${v}.",
             "The {s} is priced at ${v}.",
-            "You can buy the {s} for ${v}.",
+            "You can buy the {s} for {v} dollars.",
             "The price of the {s} is ${v}.",
             "The {s} sells for ${v}.",
         ),
@@ -122,7 +125,7 @@ RELATIONS = {
             "The {s} comes in {v}.",
             "The colour of the {s} is {v}.",
             "The {s} is painted {v}.",
-            "Every {s} is made in {v}.",
+            "Every {s} is sold in {v}.",
         ),
         (
             "What colour is the {s}?",
