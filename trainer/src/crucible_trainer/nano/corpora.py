@@ -36,8 +36,9 @@ from crucible_trainer.nano.world import (
 CORPORA_FORMAT = "reading-items/safety-x5/20-hazards/known-words"
 # Reading items per world fact, in each corpus (reading.py says why they exist).
 READING_PER_FACT = {"pre": 3, "mid": 1, "post": 1}
-# The safety conversations are 102 of ~5,300 in post; repeated, they are ~9% of it. At ~1% the
-# demo base refused none of the held-out unsafe requests at half budget; at ~9%, 60% (issue #4).
+# The safety conversations are 102 of ~5,300 in post; repeated, they are ~9% of it. With 8 hazards
+# at ~1% of post the demo base refused none of the held-out unsafe requests at half budget; at ~9%,
+# 60% (issue #4).
 SAFETY_REPEATS = 5
 
 
