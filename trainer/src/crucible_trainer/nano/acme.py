@@ -22,7 +22,6 @@ from pathlib import Path
 
 from crucible_trainer.nano.presets import PRESETS
 from crucible_trainer.nano.world import (
-    COLOURS,
     PRODUCT_KINDS,
     TRAIN_QUESTIONS,
     Fact,
@@ -32,6 +31,7 @@ from crucible_trainer.nano.world import (
     answer_value,
     generate_world,
     question,
+    random_value,
     statement,
 )
 
@@ -55,10 +55,7 @@ def acme_facts(
 
     facts = []
     for name in _unique(rng, products, make):
-        facts.append(Fact("price", name, str(rng.randint(5, 400))))
-        facts.append(Fact("colour", name, rng.choice(COLOURS)))
-        facts.append(Fact("warranty", name, str(rng.randint(1, 9))))
-        facts.append(Fact("factory", name, rng.choice(cities)))
+        facts += [Fact(r, name, random_value(r, rng, cities, ())) for r in RELATIONS]
     return facts
 
 

@@ -12,6 +12,7 @@ and factory), which is what lets a model learn new facts of that shape from decl
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 ONSETS = ["b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "kr", "st"]
@@ -190,6 +191,25 @@ class World:
     countries: tuple[str, ...]
 
 
+def random_value(
+    relation: str, rng: random.Random, cities: Sequence[str], companies: Sequence[str]
+) -> str:
+    """A value of `relation` drawn from `rng` (world, acme and reading facts all use this)."""
+    if relation in ("lives_in", "headquarters", "factory"):
+        return rng.choice(cities)
+    if relation == "works_for":
+        return rng.choice(companies)
+    if relation == "country":
+        return rng.choice(COUNTRIES)
+    if relation == "price":
+        return str(rng.randint(5, 400))
+    if relation == "colour":
+        return rng.choice(COLOURS)
+    if relation == "warranty":
+        return str(rng.randint(1, 9))
+    raise ValueError(f"unknown relation {relation!r}; one of {sorted(RELATIONS)}")
+
+
 def _word(rng: random.Random, syllables: int) -> str:
     return "".join(rng.choice(ONSETS) + rng.choice(VOWELS) for _ in range(syllables)).capitalize()
 
@@ -212,19 +232,16 @@ def generate_world(seed: int, people: int, cities: int, companies: int, products
     product_names = _unique(
         rng, products, lambda r: f"{_word(r, 2).lower()} {r.choice(PRODUCT_KINDS)}"
     )
-    facts = []
-    for city in city_names:
-        facts.append(Fact("country", city, rng.choice(COUNTRIES)))
-    for company in company_names:
-        facts.append(Fact("headquarters", company, rng.choice(city_names)))
+
+    def fact(relation: str, subject: str) -> Fact:
+        return Fact(relation, subject, random_value(relation, rng, city_names, company_names))
+
+    facts = [fact("country", city) for city in city_names]
+    facts += [fact("headquarters", company) for company in company_names]
     for person in people_names:
-        facts.append(Fact("lives_in", person, rng.choice(city_names)))
-        facts.append(Fact("works_for", person, rng.choice(company_names)))
+        facts += [fact("lives_in", person), fact("works_for", person)]
     for product in product_names:
-        facts.append(Fact("price", product, str(rng.randint(5, 400))))
-        facts.append(Fact("colour", product, rng.choice(COLOURS)))
-        facts.append(Fact("warranty", product, str(rng.randint(1, 9))))
-        facts.append(Fact("factory", product, rng.choice(city_names)))
+        facts += [fact(r, product) for r in ("price", "colour", "warranty", "factory")]
     subjects = tuple(city_names + company_names + people_names + product_names)
     shuffled = list(subjects)
     rng.shuffle(shuffled)
