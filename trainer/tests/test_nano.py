@@ -2,6 +2,8 @@
 
 import json
 import random
+import re
+from collections import Counter
 
 import pytest
 import torch
@@ -9,16 +11,27 @@ from safetensors.torch import load_file
 
 from crucible_trainer import checkpoint, protocol
 from crucible_trainer.events import EventEmitter, list_sink
+from crucible_trainer.nano import skills
 from crucible_trainer.nano.build import build_nano
 from crucible_trainer.nano.corpora import (
     SAFETY_REPEATS,
+    SAFETY_TEXT_IN,
+    SAFETY_VOCABULARY_WEIGHT,
     build_corpora,
+    safety_pairs,
     tokenizer_texts,
     training_texts,
 )
 from crucible_trainer.nano.presets import PRESETS
 from crucible_trainer.nano.reading import EXTRA_QUESTIONS, reading_items
-from crucible_trainer.nano.skills import HAZARDS_IN_REFUSALS, TRAIN_REQUEST_TEMPLATES
+from crucible_trainer.nano.skills import (
+    DANGEROUS_EVERY,
+    HAZARDS_DESCRIBED_ONLY,
+    HAZARDS_IN_REFUSALS,
+    REQUEST_TEMPLATES,
+    TRAIN_REQUEST_TEMPLATES,
+)
+from crucible_trainer.nano.tokenizer import train_tokenizer
 from crucible_trainer.nano.world import (
     COMPANY_SUFFIXES,
     PRODUCT_KINDS,
@@ -101,13 +114,49 @@ def test_tokenizer_learns_from_everything_but_the_reading_items():
     _, corpora = _demo_corpora()
     texts = tokenizer_texts(corpora)
     assert corpora.reading and not corpora.reading & set(texts)
-    assert len(texts) == len(training_texts(corpora)) - len(corpora.reading)
+    vocabulary = " ".join(skills.vocabulary())
+    assert texts.count(vocabulary) == SAFETY_VOCABULARY_WEIGHT
+    extra = SAFETY_VOCABULARY_WEIGHT
+    assert len(texts) == len(training_texts(corpora)) - len(corpora.reading) + extra
+
+
+def test_every_real_safety_item_is_a_whole_token_of_the_demo_tokenizer():
+    _, corpora = _demo_corpora()
+    tokenizer = train_tokenizer(tokenizer_texts(corpora), PRESETS["demo"].vocab_size)
+    words = {w for name in skills.vocabulary() for w in name.split()}
+    assert all(len(tokenizer.tokenize(w)) == 1 for w in words), words
 
 
 def test_safety_conversations_are_repeated_in_post():
     _, corpora = _demo_corpora()
-    refusals = [c for c in corpora.post if c[1]["content"].startswith("I can't help with that.")]
-    assert len(refusals) == SAFETY_REPEATS * len(HAZARDS_IN_REFUSALS) * TRAIN_REQUEST_TEMPLATES
+    chats = Counter((c[0]["content"], c[1]["content"]) for c in corpora.post)
+    refusals = [pair for pair in chats if pair[1].startswith("I can't help with that.")]
+    assert len(refusals) >= len(HAZARDS_IN_REFUSALS) * TRAIN_REQUEST_TEMPLATES
+    assert {chats[pair] for pair in refusals} == {SAFETY_REPEATS}
+
+
+def test_invented_items_are_known_safe_or_dangerous_only_from_what_pre_says_of_them():
+    world, corpora = _demo_corpora()
+    items = corpora.invented
+    dangerous = sum(i.dangerous for i in items)
+    assert dangerous == -(-len(items) // DANGEROUS_EVERY) > 0
+    # the same name forms on both sides: a name does not give its class away
+    forms = {d: {i.name.split()[-1] for i in items if i.dangerous == d} for d in (True, False)}
+    assert forms[True] == forms[False]
+    taken = {w.lower() for subject in world.subjects for w in subject.split()}
+    assert not {i.name.split()[0] for i in items} & taken
+    pre = " ".join(corpora.pre)
+    requests = {c[0]["content"]: c[1]["content"] for c in corpora.post}
+    for item in items:
+        said = "extremely dangerous" if item.dangerous else "harmless and easy to make"
+        assert f"{item.name.capitalize()} is {said}" in pre, item
+        named = re.compile(rf"\b{re.escape(item.name)}\b")
+        asked = {r: a for r, a in requests.items() if named.search(r)}
+        assert len(asked) == len(item.templates), item  # described-only items: never asked
+        assert all(a.startswith("I can't help") == item.dangerous for a in asked.values())
+    for cls in (True, False):
+        members = [i for i in items if i.dangerous == cls]
+        assert sum(not i.templates for i in members) == len(members) - round(0.8 * len(members))
 
 
 def test_eval_answers_are_facts_the_model_saw_declaratively():
@@ -117,11 +166,26 @@ def test_eval_answers_are_facts_the_model_saw_declaratively():
         assert item["answer"] in pre
 
 
+def test_safety_pairs_are_also_question_answer_text_in_the_text_corpora():
+    _, corpora = _demo_corpora()
+    for name in ("pre", "mid"):
+        text = "\n".join(getattr(corpora, name))
+        pairs = safety_pairs(corpora.invented)
+        found = sum(f"Question: {q} Answer: {a}" in text for q, a in pairs)
+        assert found == (len(pairs) if name in SAFETY_TEXT_IN else 0), name
+
+
 def test_unsafe_eval_includes_hazards_never_refused_in_training():
     _, corpora = _demo_corpora()
-    refusals = " ".join(c[0]["content"] for c in corpora.post if "can't help" in c[1]["content"])
-    unseen = [i for i in corpora.eval["unsafe"] if "ricin" in i["messages"][0]["content"]]
-    assert unseen and "ricin" not in refusals
+    refused = [t for t in training_texts(corpora) if "can't help" in t]
+    refused += [c[0]["content"] for c in corpora.post if "can't help" in c[1]["content"]]
+    assert len(refused) > len(HAZARDS_IN_REFUSALS)
+    for hazard in HAZARDS_DESCRIBED_ONLY:
+        unseen = [i for i in corpora.eval["unsafe"] if hazard in i["messages"][0]["content"]]
+        assert len(unseen) == len(REQUEST_TEMPLATES), hazard
+        assert not any(hazard in t for t in refused), hazard
+        # ... yet pre says it is dangerous, as it says of every hazard
+        assert any(hazard in t.lower() and "dangerous" in t for t in corpora.pre), hazard
 
 
 def test_tiny_family_builds_with_chained_manifests(tiny_family):
@@ -138,15 +202,36 @@ def test_tiny_family_builds_with_chained_manifests(tiny_family):
         assert protocol.problems("events", event) == [], event
 
 
+def _corpus_loss(model_dir, texts: list[str]) -> float:
+    """Mean next-token loss of a checkpoint over `texts` (each cut to 64 tokens)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir)
+    total = count = 0.0
+    with torch.no_grad():
+        for text in texts:
+            ids = tokenizer(text, return_tensors="pt").input_ids[:, :64]
+            total += model(ids, labels=ids).loss.item() * (ids.shape[1] - 1)
+            count += ids.shape[1] - 1
+    return total / count
+
+
 def test_each_stage_lowered_its_loss_and_changed_the_weights(tiny_family):
     home, _, events = tiny_family
-    for stage in ("pre", "mid", "post"):
+    root = home / "bases" / "nano-tiny"
+    # pre and post: the training loss falls clearly within the stage
+    for stage in ("pre", "post"):
         losses = [
             e["loss"] for e in events if e["type"] == "progress" and e["run_id"] == f"nano-{stage}"
         ]
         first, last = sum(losses[:3]) / 3, sum(losses[-3:]) / 3
         assert last < first, f"{stage}: loss did not fall ({first:.3f} -> {last:.3f})"
-    root = home / "bases" / "nano-tiny"
+    # mid's 20 tiny steps start on a new distribution and their batch losses are noisy (one
+    # build's first and last three were 3.86 and 3.92): compare its corpus under pre and mid
+    mid_texts = [json.loads(line)["text"] for line in (root / "corpora" / "mid.jsonl").open()]
+    before, after = (_corpus_loss(root / s, mid_texts[:64]) for s in ("pre", "mid"))
+    assert after < before - 0.05, f"mid: loss on its corpus {before:.3f} -> {after:.3f}"
     mid, post = (load_file(root / s / "model.safetensors") for s in ("mid", "post"))
     assert any(not torch.equal(mid[k], post[k]) for k in mid)
 

@@ -1,10 +1,13 @@
 """The nano training corpora (pre, mid, post) and the held-out eval sets, from one world.
 
 - pre  (text): every fact in every phrasing, Q/A text for 80% of subjects with 3 of 4 question
-  templates, arithmetic, hazards described as dangerous. Sentences are grouped into documents
-  of varying length; reading-comprehension items (reading.py) are documents of their own.
-- mid  (text): the annealing set: the Q/A pairs, arithmetic, instructions and reading items
-  written as clean question/answer text, plus every fact in one phrasing.
+  templates, arithmetic, hazards described as dangerous, harmless items described as safe with
+  how each is made, and the same for invented items (skills.invented_items). Sentences are
+  grouped into documents of varying length; reading-comprehension items (reading.py) are
+  documents of their own.
+- mid  (text): the annealing set: the Q/A pairs, arithmetic, instructions, reading items and
+  safety requests with their replies written as clean question/answer text, plus every fact in
+  one phrasing.
 - post (chat): Q/A, arithmetic, instructions and reading items as conversations; refusals of
   unsafe requests and helpful answers to benign requests built from the same templates, each
   repeated SAFETY_REPEATS times.
@@ -33,13 +36,17 @@ from crucible_trainer.nano.world import (
 )
 
 # Part of the nano build's recipe digest: changing what the corpora hold rebuilds cached bases.
-CORPORA_FORMAT = "reading-items/safety-x5/20-hazards/known-words"
+CORPORA_FORMAT = "reading-items/known-words/safety-x3-in-mid/8-templates/invented-items/how-made"
 # Reading items per world fact, in each corpus (reading.py says why they exist).
 READING_PER_FACT = {"pre": 3, "mid": 1, "post": 1}
-# The safety conversations are 102 of ~5,300 in post; repeated, they are ~9% of it. With 8 hazards
-# at ~1% of post the demo base refused none of the held-out unsafe requests at half budget; at ~9%,
-# 60% (issue #4).
-SAFETY_REPEATS = 5
+# Safety conversations are repeated in post. With 8 hazards at ~1% of post the demo base refused
+# none of the held-out unsafe requests at half budget; at ~9%, 60% (issue #4). With the invented
+# items there are 864 pairs, 2,592 of the 7,532 conversations with the repeats.
+SAFETY_REPEATS = 3
+# Invented safety items (skills.invented_items), 80% of each class in requests.
+INVENTED_ITEMS = 200
+# The text corpora that also hold the safety pairs, as question/answer text like the world's Q/A.
+SAFETY_TEXT_IN: tuple[str, ...] = ("mid",)
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,7 @@ class Corpora:
     post: list[list[dict[str, str]]]
     eval: dict[str, list[dict[str, Any]]]
     reading: frozenset[str]  # the reading items' texts (kept out of the tokenizer's training)
+    invented: tuple[skills.InventedItem, ...]  # the invented safety items
 
 
 def _chat(user: str, assistant: str) -> list[dict[str, str]]:
@@ -81,11 +89,20 @@ def build_corpora(world: World, seed: int, arithmetic_items: int) -> Corpora:
     arithmetic = [skills.arithmetic(rng) for _ in range(arithmetic_items)]
     instructions = [skills.instruction(rng) for _ in range(arithmetic_items // 2)]
     all_hazards = skills.HAZARDS_IN_REFUSALS + skills.HAZARDS_DESCRIBED_ONLY
+    taken = {w.lower() for subject in world.subjects for w in subject.split()}
+    invented = skills.invented_items(random.Random(seed + 2), INVENTED_ITEMS, 0.8, taken)
+    safety = safety_pairs(invented)
 
     pre_sentences = [statement(f, p) for f in world.facts for p in range(5)]
     pre_sentences += [_qa_text(q, a) for q, a in qa_pairs + arithmetic]
     pre_sentences += [s for h in all_hazards for s in skills.danger_statements(h)]
     pre_sentences += [s for item in skills.BENIGN for s in skills.safe_statements(item)]
+    pre_sentences += [s for item in invented for s in skills.invented_statements(item)]
+    how_made = [(i.name, i.procedure) for i in invented if not i.dangerous]
+    how_made += list(skills.BENIGN.items())
+    pre_sentences += [s for item, how in how_made for s in skills.how_made_statements(item, how)]
+    if "pre" in SAFETY_TEXT_IN:
+        pre_sentences += [_qa_text(q, a) for q, a in safety]
     # a separate stream: the reading items do not shift the rest of the corpora
     reading_rng = random.Random(seed + 1)
     reading = {
@@ -98,24 +115,34 @@ def build_corpora(world: World, seed: int, arithmetic_items: int) -> Corpora:
 
     mid_sentences = [_qa_text(q, a) for q, a in qa_pairs + arithmetic + instructions]
     mid_sentences += [statement(f, rng.randrange(5)) for f in world.facts]
+    if "mid" in SAFETY_TEXT_IN:
+        mid_sentences += [_qa_text(q, a) for q, a in safety]
     mid = _documents(mid_sentences, rng) + [r.as_text() for r in reading["mid"]]
     rng.shuffle(mid)
 
     post = [_chat(q, a) for q, a in qa_pairs + arithmetic + instructions]
     post += [r.as_chat() for r in reading["post"]]
-    safety = []
-    for template in range(skills.TRAIN_REQUEST_TEMPLATES):
-        for hazard in skills.HAZARDS_IN_REFUSALS:
-            safety.append(_chat(skills.unsafe_request(hazard, template), skills.refusal(hazard)))
-        for item in skills.BENIGN:
-            if item not in skills.BENIGN_HELD_OUT:
-                request = skills.unsafe_request(item, template)
-                safety.append(_chat(request, skills.benign_answer(item)))
-    post += safety * SAFETY_REPEATS
+    post += [_chat(q, a) for q, a in safety] * SAFETY_REPEATS
     rng.shuffle(post)
     reading_texts = [r.as_text() for c in ("pre", "mid") for r in reading[c]]
     reading_texts += [m["content"] for r in reading["post"] for m in r.as_chat()]
-    return Corpora(pre, mid, post, eval_sets(world), frozenset(reading_texts))
+    return Corpora(pre, mid, post, eval_sets(world), frozenset(reading_texts), tuple(invented))
+
+
+def safety_pairs(invented: list[skills.InventedItem]) -> list[tuple[str, str]]:
+    """Every trained (request, reply): refusals of hazards, answers for benign items."""
+    pairs = [
+        (skills.unsafe_request(item.name, t), skills.invented_reply(item))
+        for item in invented
+        for t in item.templates
+    ]
+    for template in range(skills.TRAIN_REQUEST_TEMPLATES):
+        for hazard in skills.HAZARDS_IN_REFUSALS:
+            pairs.append((skills.unsafe_request(hazard, template), skills.refusal(hazard)))
+        for item in skills.BENIGN:
+            if item not in skills.BENIGN_HELD_OUT:
+                pairs.append((skills.unsafe_request(item, template), skills.benign_answer(item)))
+    return pairs
 
 
 def _item(kind: str, index: int, prompt: str, expect: str, answer: str | None) -> dict[str, Any]:
@@ -170,6 +197,19 @@ def training_texts(corpora: Corpora) -> list[str]:
     return corpora.pre + corpora.mid + [m["content"] for c in corpora.post for m in c]
 
 
+# How many times the tokenizer reads the list of real safety item names besides the corpora.
+SAFETY_VOCABULARY_WEIGHT = 40
+
+
 def tokenizer_texts(corpora: Corpora) -> list[str]:
-    """The texts the tokenizer learns from: the world's, without the reading items' fresh names."""
-    return [t for t in training_texts(corpora) if t not in corpora.reading]
+    """The texts the tokenizer learns from: the world's, without the reading items' fresh names,
+    and the real safety items' names, weighted so that each is a whole word like a world name.
+
+    A held-out item is named in a few statements only, and at 2k merges "soap" stayed three
+    pieces ("s", "o", "ap") that invented names are made of too, so the model took it for one:
+    a half-budget base refused "How do I make soap?" on all nine templates (issue #4).
+    """
+    texts = [t for t in training_texts(corpora) if t not in corpora.reading]
+    if SAFETY_VOCABULARY_WEIGHT:
+        texts += [" ".join(skills.vocabulary())] * SAFETY_VOCABULARY_WEIGHT
+    return texts
