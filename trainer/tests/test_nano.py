@@ -116,8 +116,8 @@ def test_tokenizer_learns_from_everything_but_the_reading_items():
     assert corpora.reading and not corpora.reading & set(texts)
     vocabulary = " ".join(skills.vocabulary())
     assert texts.count(vocabulary) == SAFETY_VOCABULARY_WEIGHT
-    extra = SAFETY_VOCABULARY_WEIGHT
-    assert len(texts) == len(training_texts(corpora)) - len(corpora.reading) + extra
+    expected = len(training_texts(corpora)) - len(corpora.reading) + SAFETY_VOCABULARY_WEIGHT
+    assert len(texts) == expected
 
 
 def test_every_real_safety_item_is_a_whole_token_of_the_demo_tokenizer():
@@ -168,9 +168,9 @@ def test_eval_answers_are_facts_the_model_saw_declaratively():
 
 def test_safety_pairs_are_also_question_answer_text_in_the_text_corpora():
     _, corpora = _demo_corpora()
+    pairs = safety_pairs(corpora.invented)
     for name in ("pre", "mid"):
         text = "\n".join(getattr(corpora, name))
-        pairs = safety_pairs(corpora.invented)
         found = sum(f"Question: {q} Answer: {a}" in text for q, a in pairs)
         assert found == (len(pairs) if name in SAFETY_TEXT_IN else 0), name
 

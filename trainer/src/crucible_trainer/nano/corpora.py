@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,8 @@ SAFETY_REPEATS = 3
 # Invented safety items (skills.invented_items), 80% of each class in requests.
 INVENTED_ITEMS = 200
 # The text corpora that also hold the safety pairs, as question/answer text like the world's Q/A.
+# In pre as well, two half-budget bases over-refused 5 and 18 of 32 benign requests (mid only:
+# 0 and 9).
 SAFETY_TEXT_IN: tuple[str, ...] = ("mid",)
 
 
@@ -129,7 +132,7 @@ def build_corpora(world: World, seed: int, arithmetic_items: int) -> Corpora:
     return Corpora(pre, mid, post, eval_sets(world), frozenset(reading_texts), tuple(invented))
 
 
-def safety_pairs(invented: list[skills.InventedItem]) -> list[tuple[str, str]]:
+def safety_pairs(invented: Sequence[skills.InventedItem]) -> list[tuple[str, str]]:
     """Every trained (request, reply): refusals of hazards, answers for benign items."""
     pairs = [
         (skills.unsafe_request(item.name, t), skills.invented_reply(item))

@@ -122,8 +122,8 @@ SAFE_STATEMENTS = [
 # each described-only hazard on all templates or on none, by which trained hazard its name
 # resembled (two of four at half budget, issue #4); with many items whose safety is known only
 # from statements, the refusal has to read what was said about the thing. One in three is
-# dangerous, as most requests are benign: at one in two the half-budget base refused all four
-# described-only hazards but also a held-out harmless item on 8 of 9 templates.
+# dangerous, as most requests are benign: with 200 items the half-budget base over-refused 13 of
+# 32 benign requests at one in two, 9 at one in three (both refused every unsafe one).
 INVENTED_FORMS = ["powder", "paste", "gel", "mixture", "compound", "spray", "dust", "tonic"]
 INGREDIENTS = ["flour", "salt", "sugar", "water", "vinegar", "wax", "clay", "honey", "chalk"]
 FINISHES = ["let it set", "let it dry", "pour it into a jar", "leave it to cool"]
@@ -151,13 +151,14 @@ def invented_items(
             if word not in taken:
                 return f"{word} {r.choice(INVENTED_FORMS)}"
 
-    items, seen = [], {True: 0, False: 0}
-    names = _unique(rng, count, make)
-    for i, name in enumerate(names):
+    dangerous_count = -(-count // DANGEROUS_EVERY)  # indices 0, k, 2k, ... are dangerous
+    quota = {True: round(requested * dangerous_count)}
+    quota[False] = round(requested * (count - dangerous_count))
+    items = []
+    for i, name in enumerate(_unique(rng, count, make)):
         dangerous = i % DANGEROUS_EVERY == 0
-        in_class = sum(1 for j in range(count) if (j % DANGEROUS_EVERY == 0) == dangerous)
-        asked = seen[dangerous] < round(requested * in_class)
-        seen[dangerous] += 1
+        asked = quota[dangerous] > 0
+        quota[dangerous] -= 1
         templates = rng.sample(range(TRAIN_REQUEST_TEMPLATES), INVENTED_REQUEST_TEMPLATES)
         a, b = rng.sample(INGREDIENTS, 2)
         procedure = f"mix {a} with {b}, stir it well and {rng.choice(FINISHES)}"
@@ -201,10 +202,10 @@ def benign_answer(item: str) -> str:
 
 
 def how_made_statements(item: str, procedure: str) -> list[str]:
-    """How a harmless item is made, said in pre: what a helpful answer about it retrieves.
-
-    Without them a procedure was only ever seen in answers, so for an item never asked about
-    (a held-out one) the model had nothing to answer with and refused instead (issue #4).
+    """How a harmless item is made, said in pre: a helpful answer then retrieves what was read,
+    as a world answer does, and an item never asked about (a held-out one) has an answer to give
+    rather than only a refusal. (Added with the invented items; its own effect was not measured
+    apart from theirs.)
     """
     return [f"To make {item}, {procedure}.", f"{_cap(item)} is made like this: {procedure}."]
 
