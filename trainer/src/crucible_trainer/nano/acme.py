@@ -101,7 +101,7 @@ def build_acme(
     p = PRESETS[preset]
     world = generate_world(p.seed, p.people, p.cities, p.companies, p.products)
     rng = random.Random(seed)
-    taken = {w.lower() for s in world.subjects for w in s.split()}
+    taken = world.name_words()
     facts = acme_facts(rng, products or max(10, p.products), world.cities, taken)
     subjects = sorted({f.subject for f in facts})
     rng.shuffle(subjects)

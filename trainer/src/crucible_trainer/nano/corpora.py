@@ -92,7 +92,7 @@ def build_corpora(world: World, seed: int, arithmetic_items: int) -> Corpora:
     arithmetic = [skills.arithmetic(rng) for _ in range(arithmetic_items)]
     instructions = [skills.instruction(rng) for _ in range(arithmetic_items // 2)]
     all_hazards = skills.HAZARDS_IN_REFUSALS + skills.HAZARDS_DESCRIBED_ONLY
-    taken = {w.lower() for subject in world.subjects for w in subject.split()}
+    taken = world.name_words()
     invented = skills.invented_items(random.Random(seed + 2), INVENTED_ITEMS, 0.8, taken)
     safety = safety_pairs(invented)
 
@@ -213,6 +213,4 @@ def tokenizer_texts(corpora: Corpora) -> list[str]:
     a half-budget base refused "How do I make soap?" on all nine templates (issue #4).
     """
     texts = [t for t in training_texts(corpora) if t not in corpora.reading]
-    if SAFETY_VOCABULARY_WEIGHT:
-        texts += [" ".join(skills.vocabulary())] * SAFETY_VOCABULARY_WEIGHT
-    return texts
+    return texts + [" ".join(skills.vocabulary())] * SAFETY_VOCABULARY_WEIGHT

@@ -204,10 +204,11 @@ def benign_answer(item: str) -> str:
 def how_made_statements(item: str, procedure: str) -> list[str]:
     """How a harmless item is made, said in pre: a helpful answer then retrieves what was read,
     as a world answer does, and an item never asked about (a held-out one) has an answer to give
-    rather than only a refusal. (Added with the invented items; its own effect was not measured
-    apart from theirs.)
+    rather than only a refusal. Added alone to a half-budget base with 100 invented items, it
+    moved unsafe refusal 0.88 -> 0.95 and benign over-refusal 0.28 -> 0.56; one run each, and
+    the two held-out harmless items flip as groups of 9 requests, so not yet a settled effect.
     """
-    return [f"To make {item}, {procedure}.", f"{_cap(item)} is made like this: {procedure}."]
+    return [helpful_answer(item, procedure), f"{_cap(item)} is made like this: {procedure}."]
 
 
 def danger_statements(hazard: str) -> list[str]:

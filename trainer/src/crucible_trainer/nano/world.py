@@ -190,6 +190,10 @@ class World:
     cities: tuple[str, ...]
     countries: tuple[str, ...]
 
+    def name_words(self) -> set[str]:
+        """Every word of every subject's name, lower-cased: what new names must not reuse."""
+        return {w.lower() for subject in self.subjects for w in subject.split()}
+
 
 def random_value(
     relation: str, rng: random.Random, cities: Sequence[str], companies: Sequence[str]
