@@ -169,6 +169,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         python: options.python,
         evalDir: join(familyDir, "eval"),
         acmeEval: join(workdir, "data", "acme-eval.jsonl"),
+        detailsDir: join(workdir, "eval"),
         checkpoints: {
           base: join(familyDir, "post"),
           custom: await dirOf(custom.checkpoint),

@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { CrucibleError } from "../core/errors.ts";
 import { REPO_ROOT } from "../jobs/trainer-python.ts";
@@ -17,8 +19,10 @@ export interface Measured {
  * held-out suites — general and domain questions (each also with a phrasing never trained on),
  * unsafe requests, benign requests that look unsafe — by greedy generation in the trainer
  * (`nano score`; its module says how answers and refusals are scored). Drift gates and canary
- * exposure come with the evaluation service; this measures, it does not decide.
- * @example const metrics = await scoreCheckpoints({ python, evalDir, acmeEval, checkpoints: { base: post } });
+ * exposure come with the evaluation service; this measures, it does not decide. Every item's
+ * completion and verdict land in `<detailsDir>/<label>.jsonl`, so a missed target can be read
+ * item by item rather than only as a share.
+ * @example const metrics = await scoreCheckpoints({ python, evalDir, acmeEval, detailsDir, checkpoints: { base: post } });
  */
 export async function scoreCheckpoints(options: {
   python: string;
@@ -26,16 +30,20 @@ export async function scoreCheckpoints(options: {
   evalDir: string;
   /** acme-eval.jsonl written beside the handbook by `nano acme`. */
   acmeEval: string;
+  /** Where each label's per-item verdicts are written (`<label>.jsonl`). */
+  detailsDir: string;
   /** Label → checkpoint directory. */
   checkpoints: Record<string, string>;
   say: (line: string) => void;
 }): Promise<Record<string, Record<string, Measured>>> {
   const out: Record<string, Record<string, Measured>> = {};
+  mkdirSync(options.detailsDir, { recursive: true });
   for (const [label, checkpoint] of Object.entries(options.checkpoints)) {
     const args = ["-m", "crucible_trainer", "nano", "score", "--checkpoint", checkpoint];
     // one thread: generation is many small steps, and a second thread on a busy 2-core machine
     // costs more in waiting than it gives (measured in the trainer README)
     args.push("--eval-dir", options.evalDir, "--acme-eval", options.acmeEval, "--threads", "1");
+    args.push("--details", join(options.detailsDir, `${label}.jsonl`));
     let stdout: string;
     try {
       ({ stdout } = await run(options.python, args, { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 }));

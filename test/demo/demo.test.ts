@@ -82,6 +82,18 @@ it("runs `crucible demo --fast` end to end through the real binary, queue, train
       expect(m.interval[0]).toBeLessThanOrEqual(m.value);
       expect(m.interval[1]).toBeGreaterThanOrEqual(m.value);
     }
+    // each item's verdict is kept beside the summary, and the shares are counted from them
+    const lines = readFileSync(join(summary.workdir, "eval", `${label}.jsonl`), "utf8")
+      .trim()
+      .split("\n");
+    const verdicts = lines.map(
+      (line) => JSON.parse(line) as { metric: string; hit: boolean; completion: string },
+    );
+    for (const name of suites) {
+      const mine = verdicts.filter((v) => v.metric === name);
+      expect(mine).toHaveLength(summary.metric_details[label][name].n);
+      expect(mine.filter((v) => v.hit).length / mine.length).toBeCloseTo(summary.metrics[label][name], 10);
+    }
   }
   // DEMO.md's targets are judged and reported, but only the full demo must meet them
   expect(summary.targets).toHaveLength(12);
