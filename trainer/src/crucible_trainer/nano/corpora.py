@@ -37,12 +37,14 @@ from crucible_trainer.nano.world import (
 )
 
 # Part of the nano build's recipe digest: changing what the corpora hold rebuilds cached bases.
-CORPORA_FORMAT = "reading-items/known-words/safety-x3-in-mid/8-templates/invented-items/how-made"
+CORPORA_FORMAT = (
+    "reading-items/known-words/safety-x3-in-mid/16-templates/8-statements/invented-items/how-made"
+)
 # Reading items per world fact, in each corpus (reading.py says why they exist).
 READING_PER_FACT = {"pre": 3, "mid": 1, "post": 1}
 # Safety conversations are repeated in post. With 8 hazards at ~1% of post the demo base refused
 # none of the held-out unsafe requests at half budget; at ~9%, 60% (issue #4). With the invented
-# items there are 864 pairs, 2,592 of the 7,532 conversations with the repeats.
+# items and 16 templates there are 1,248 pairs, 3,744 of the 8,684 conversations with the repeats.
 SAFETY_REPEATS = 3
 # Invented safety items (skills.invented_items), 80% of each class in requests.
 INVENTED_ITEMS = 200
@@ -201,7 +203,9 @@ def training_texts(corpora: Corpora) -> list[str]:
 
 
 # How many times the tokenizer reads the list of real safety item names besides the corpora.
-SAFETY_VOCABULARY_WEIGHT = 40
+# 40 was enough until the 16 request templates and 8 statements added words competing for the
+# 2k vocabulary; then "ricin", "mustard" and most capitalised names split into pieces.
+SAFETY_VOCABULARY_WEIGHT = 60
 
 
 def tokenizer_texts(corpora: Corpora) -> list[str]:

@@ -78,7 +78,10 @@ PRESETS = {
         batch_size=16,
         pre=StageRecipe(steps=2000, lr=2e-3, warmup_steps=100),
         mid=StageRecipe(steps=400, lr=5e-4, warmup_steps=20),
-        post=StageRecipe(steps=300, lr=3e-4, warmup_steps=20),
+        # 450 post steps, up from 300 when the safety pairs grew to 16 templates: at 300 with 8
+        # templates the seed-11 base refused 53 of 56 unsafe requests, at 450 54, at the same
+        # general accuracy (0.85); it costs about a minute (issue #4).
+        post=StageRecipe(steps=450, lr=3e-4, warmup_steps=20),
         # bf16 matmuls: ~1.5x the fp32 tokens per CPU-second on this size, same loss curve
         # (trainer/tests/test_train.py; measurements in issue #4).
         precision="bf16",
