@@ -17,8 +17,8 @@ export const DEMO_SIZES = {
 
 /**
  * The two candidates the demo trains, as recipe documents (recipes/pipeline-acme.yaml's shape):
- * `custom` continues pre-training from nano@mid on 30% acme handbook / 70% nano replay, then
- * fine-tunes on acme Q&A with nano's own conversations; `custom-no-mix` is the ablation with the
+ * `custom` continues pre-training from nano@mid on 30% acme handbook / 70% nano replay (50% pre,
+ * 20% mid text), then fine-tunes on acme Q&A with nano's own conversations; `custom-no-mix` is the ablation with the
  * same budget whose cpt reads the handbook alone. Only the mix differs, so what the ablation loses
  * is what replay kept. `handbook` is the approved (redacted) version's reference.
  * @example const { custom } = demoRecipes(DEMO_SIZES.fast, "acme-handbook@v2");
@@ -63,9 +63,14 @@ export function demoRecipes(size: DemoSize, handbook: string): { custom: Pipelin
     ],
   });
   return {
+    // Replaying mid's text as well as pre's keeps what nano@mid was annealed into (Q/A and safety
+    // pairs as text). On one full demo base, pre alone: unsafe refusal 0.977 (base 1.00), general
+    // 0.92 (base 0.95), domain 0.88 / 0.80 held-out phrasing; with 20% mid: 0.989, 0.95, 0.81 /
+    // 0.66 (issue #4).
     custom: pipeline("custom", "acme handbook with 70% replay (cpt), then acme Q&A with replay (sft)", [
       { dataset: handbook, share: 0.3 },
-      { dataset: "nano-pre@v1", share: 0.7 },
+      { dataset: "nano-pre@v1", share: 0.5 },
+      { dataset: "nano-mid@v1", share: 0.2 },
     ]),
     custom_no_mix: pipeline(
       "custom-no-mix",

@@ -127,7 +127,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         artifacts,
       });
       options.say(
-        `data: nano's corpora added as replay: ${replay.map((v) => `${v.name}@v${v.version}`).join(", ")} (dana approved nano-pre for cpt, nano-post for sft)`,
+        `data: nano's corpora added as replay: ${replay.map((v) => `${v.name}@v${v.version}`).join(", ")} (dana approved nano-pre and nano-mid for cpt, nano-post for sft)`,
       );
       options.say("data: acme-handbook generated, added, pre-screened, gated, redacted and approved");
       return dataStory(db, cast, {

@@ -54,7 +54,7 @@ export function demoChecks(facts: DemoFacts, handbook: string, full: boolean): R
   const share = (run: DemoRun | undefined) => {
     const t = run?.tokens_by_source ?? {};
     const acme = t[handbook] ?? 0;
-    return acme / (acme + (t["nano-pre@v1"] ?? 0) || 1);
+    return acme / (acme + (t["nano-pre@v1"] ?? 0) + (t["nano-mid@v1"] ?? 0) || 1);
   };
   // a denial names every rule that decided it, comma-separated (a gate and the reason it failed)
   const rules = (step: string) => facts.denials.find((d) => d.step === step)?.rule.split(",") ?? [];

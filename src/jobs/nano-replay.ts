@@ -7,21 +7,24 @@ import type { Db } from "../store/db.ts";
 
 /**
  * nano's own training corpora, registered as datasets so a recipe can name them as replay: the
- * pre-training text keeps general knowledge during continued pre-training, the conversations
- * (instructions and refusals included) keep the assistant's behaviour during SFT.
+ * pre-training text keeps general knowledge during continued pre-training, the annealing text
+ * (the Q/A, instructions and safety pairs written as plain text) keeps the answering habits the
+ * cpt base (nano@mid) was annealed into, and the conversations (instructions and refusals
+ * included) keep the assistant's behaviour during SFT.
  */
 export const NANO_REPLAY = [
   { dataset: "nano-pre", corpus: "pre.jsonl", purpose: "cpt" },
+  { dataset: "nano-mid", corpus: "mid.jsonl", purpose: "cpt" },
   { dataset: "nano-post", corpus: "post.jsonl", purpose: "sft" },
 ] as const satisfies readonly { dataset: string; corpus: string; purpose: Purpose }[];
 
 /**
- * Adds a built nano family's replay corpora (`<familyDir>/corpora/pre.jsonl` and `post.jsonl`) as
- * `nano-pre` and `nano-post` through the dataset service, as `engineer`, and has `steward` approve
- * each for its purpose (nano-pre for cpt, nano-post for sft): the same governed path as any
- * customer dataset, so a run's replay is scanned, digested, approved and traced like its domain
- * data. Returns the approved versions, in NANO_REPLAY's order.
- * @example const [pre, post] = await addNanoReplay(db, { workspace, engineer: eli, steward: dana, familyDir, artifacts });
+ * Adds a built nano family's replay corpora (`<familyDir>/corpora/pre.jsonl`, `mid.jsonl` and
+ * `post.jsonl`) as `nano-pre`, `nano-mid` and `nano-post` through the dataset service, as
+ * `engineer`, and has `steward` approve each for its purpose (nano-pre and nano-mid for cpt,
+ * nano-post for sft): the same governed path as any customer dataset, so a run's replay is
+ * scanned, digested, approved and traced like its domain data. Returns the approved versions, in NANO_REPLAY's order.
+ * @example const [pre, mid, post] = await addNanoReplay(db, { workspace, engineer: eli, steward: dana, familyDir, artifacts });
  */
 export async function addNanoReplay(
   db: Db,

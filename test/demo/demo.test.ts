@@ -29,13 +29,15 @@ it("runs `crucible demo --fast` end to end through the real binary, queue, train
   expect(summary.runs.custom_no_mix).toMatchObject({ run: "custom-no-mix-1", status: "succeeded" });
   expect(summary.runs.custom.stages.map((s: { stage: string }) => s.stage)).toEqual(["cpt", "sft"]);
   // the mixes hold on the tokens the platform recorded per dataset version: custom's cpt read
-  // the handbook at 30% (the rest nano replay), the ablation's at 100%
+  // the handbook at 30% and nano's pre and mid text at 50% and 20%, the ablation's at 100%
   const custom = summary.runs.custom.tokens_by_source;
-  const share = custom["acme-handbook@v2"] / (custom["acme-handbook@v2"] + custom["nano-pre@v1"]);
-  expect(Math.abs(share - 0.3)).toBeLessThan(0.05);
+  const cpt = custom["acme-handbook@v2"] + custom["nano-pre@v1"] + custom["nano-mid@v1"];
+  expect(Math.abs(custom["acme-handbook@v2"] / cpt - 0.3)).toBeLessThan(0.05);
+  expect(Math.abs(custom["nano-mid@v1"] / cpt - 0.2)).toBeLessThan(0.05);
   const noMix = summary.runs.custom_no_mix.tokens_by_source;
   expect(noMix["acme-handbook@v2"]).toBeGreaterThan(0);
   expect(noMix["nano-pre@v1"]).toBeUndefined();
+  expect(noMix["nano-mid@v1"]).toBeUndefined();
   for (const run of [custom, noMix]) {
     expect(run["acme-qa@v1"]).toBeGreaterThan(0);
     expect(run["nano-post@v1"]).toBeGreaterThan(0);

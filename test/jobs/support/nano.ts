@@ -74,8 +74,9 @@ export interface AcmeWorkspace {
  * The workspace every pipeline test starts from, through the real services: workspace acme with
  * eli (ml-engineer), dana (data-steward) and audra (auditor); bases nano@mid and nano@post
  * registered (manifests verified); acme-handbook added, redacted to v2 and approved for cpt;
- * nano's own pre-training text as nano-pre@v1 (cpt) and its conversations as nano-post@v1 (sft);
- * acme-qa@v1 (sft). Exactly what recipes/pipeline-acme.yaml names.
+ * nano's own pre-training and annealing text as nano-pre@v1 and nano-mid@v1 (cpt) and its
+ * conversations as nano-post@v1 (sft); acme-qa@v1 (sft). What recipes/pipeline-acme.yaml names,
+ * and nano-mid@v1, which the demo's cpt replays too.
  * @example const ws = await seedAcmeWorkspace(db, { nanoHome: nanoTinyHome(), artifacts, acmeDir });
  */
 export async function seedAcmeWorkspace(
