@@ -1,3 +1,4 @@
+import { NANO_REPLAY } from "../jobs/nano-replay.ts";
 import type { Denial } from "./denials.ts";
 import type { ApprovalSummary } from "./story-approve.ts";
 import type { StoryData } from "./story-data.ts";
@@ -13,6 +14,9 @@ export const EXPECTED_DENIALS: Record<string, string> = {
   "self-approve-checkpoint": "sod.checkpoint-run-starter",
   "train-revoked-data": "dataset.revoked",
 };
+
+/** nano's replay corpora a cpt stage reads, as the demo's recipes name them (first versions). */
+const CPT_REPLAY = NANO_REPLAY.filter((r) => r.purpose === "cpt").map((r) => `${r.dataset}@v1`);
 
 /** What a demo run measured; every value comes from this run. */
 export interface DemoFacts {
@@ -54,7 +58,8 @@ export function demoChecks(facts: DemoFacts, handbook: string, full: boolean): R
   const share = (run: DemoRun | undefined) => {
     const t = run?.tokens_by_source ?? {};
     const acme = t[handbook] ?? 0;
-    return acme / (acme + (t["nano-pre@v1"] ?? 0) + (t["nano-mid@v1"] ?? 0) || 1);
+    const replay = CPT_REPLAY.reduce((sum, ref) => sum + (t[ref] ?? 0), 0);
+    return acme / (acme + replay || 1);
   };
   // a denial names every rule that decided it, comma-separated (a gate and the reason it failed)
   const rules = (step: string) => facts.denials.find((d) => d.step === step)?.rule.split(",") ?? [];
