@@ -22,22 +22,20 @@ export function sealHome(home: string): void {
 }
 
 /**
- * Gives a run directory to the trainer's user: every directory, symlink and singly-linked file
- * in it that the worker owns (an earlier attempt may have run without the drop). Symlinks are
- * never followed, and a file with several links is left alone: a trainer that hard-linked a file
- * of the worker's into its directory must not be handed that file on its next attempt.
+ * Gives a run directory to the trainer's user: the directory itself and the worker's fresh
+ * `job.json` in it. Nothing below is walked: a trainer of an earlier attempt (perhaps still
+ * running, after a lost lease) owns what it wrote, and a walk could be steered by a directory it
+ * swaps for a symlink into the worker's files. Ownership changes never follow symlinks, and a
+ * file with several links is left alone.
  * @example handOverRunDir(spec.output_dir, { uid: 999, gid: 999, name: "crucible-trainer" });
  */
 export function handOverRunDir(dir: string, user: TrainerUser): void {
   const me = process.getuid?.();
-  const visit = (path: string) => {
-    const entry = lstatSync(path);
-    if (entry.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name));
-    if (entry.uid !== me) return;
-    if (entry.isDirectory() || entry.isSymbolicLink() || (entry.isFile() && entry.nlink === 1))
-      lchownSync(path, user.uid, user.gid);
-  };
-  visit(dir);
+  for (const path of [dir, join(dir, "job.json")]) {
+    const entry = lstatSync(path, { throwIfNoEntry: false });
+    if (!entry || entry.uid !== me) continue;
+    if (entry.isDirectory() || (entry.isFile() && entry.nlink === 1)) lchownSync(path, user.uid, user.gid);
+  }
 }
 
 /**

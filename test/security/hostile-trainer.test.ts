@@ -14,6 +14,7 @@ import {
   mkdtempSync,
   readFileSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -197,14 +198,17 @@ describe.skipIf(!AS_ROOT)("the trainer as its own user", () => {
     });
   });
 
-  it("hands over the run directory without giving away a file hard-linked into it", () => {
-    const secret = join(openTempDir("crucible-worker-"), "secret");
+  it("hands over the run directory, never what a trainer linked into it from the worker's files", () => {
+    const workers = openTempDir("crucible-worker-");
+    const secret = join(workers, "secret");
     writeFileSync(secret, "the worker's", { mode: 0o600 });
     const spec = tinyCptSpec(fixture, "handover");
     mkdirSync(spec.output_dir, { recursive: true });
     linkSync(secret, join(spec.output_dir, "planted-link"));
+    symlinkSync(workers, join(spec.output_dir, "planted-dir"));
     prepareJobSpec(spec, { python, runAs: TRAINER });
-    expect(statSync(secret).uid, "the hard-linked file was chowned to the trainer").toBe(0);
+    expect(statSync(secret).uid, "a file linked into the run directory was chowned to the trainer").toBe(0);
+    expect(statSync(workers).uid, "a directory linked into the run directory was chowned").toBe(0);
     expect(statSync(spec.output_dir).uid).toBe(TRAINER.uid);
     expect(statSync(join(spec.output_dir, "job.json")).uid).toBe(TRAINER.uid);
   });
