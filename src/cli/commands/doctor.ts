@@ -20,7 +20,7 @@ interface Check {
 export function registerDoctor(program: Command, run: RunAction): void {
   program
     .command("doctor")
-    .description("check Node.js, the trainer's Python environment and the store")
+    .description("check Node.js, the trainer's Python environment and isolation, and the store")
     .action(
       run(async (ctx) => {
         const { out, env } = ctx;
