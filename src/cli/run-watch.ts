@@ -13,6 +13,7 @@ import { crucibleHome } from "../store/open.ts";
 import type { CommandContext } from "./main.ts";
 import { progressPrinter } from "./progress.ts";
 import { runText } from "./run-render.ts";
+import { trainerIsolationOf, trainerUserOf } from "./trainer-isolation.ts";
 
 /**
  * Follows a run to its end, with a progress bar per stage on a terminal (plain lines otherwise).
@@ -61,6 +62,11 @@ export async function followToEnd(
 
 /** Drains the queue in this process until the run ends (a retry's backoff is waited out). */
 function workHere(ctx: CommandContext, db: Db, runId: string, signal: AbortSignal): Promise<void> {
-  const handlers = jobHandlers({ python: trainerPython(ctx.env), home: crucibleHome(ctx.env), env: ctx.env });
+  const handlers = jobHandlers({
+    python: trainerPython(ctx.env),
+    home: crucibleHome(ctx.env),
+    env: ctx.env,
+    ...trainerUserOf(trainerIsolationOf(ctx.env)),
+  });
   return workInProcess(db, runId, { owner: `${hostname()}:${process.pid}`, handlers, signal });
 }

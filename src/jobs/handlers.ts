@@ -4,6 +4,7 @@
  */
 import type { JobKind } from "./queue.ts";
 import { trainStageHandler } from "./train-stage.ts";
+import type { TrainerUser } from "./trainer-user.ts";
 import type { JobHandler } from "./worker.ts";
 
 /** What handlers need from the worker's entry point (only entry points read the environment). */
@@ -12,8 +13,10 @@ export interface HandlerDeps {
   python: string;
   /** The Crucible home (checkpoints and run directories live under it in embedded mode). */
   home: string;
-  /** The process environment the trainer inherits (its workload token is added per run). */
+  /** The worker's environment; the trainer inherits only its allowlisted variables (trainer-env.ts). */
   env: NodeJS.ProcessEnv;
+  /** The user the trainer runs as, where the worker can switch to it (trainer-user.ts). */
+  trainerUser?: TrainerUser;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { invalid } from "../core/errors.ts";
 import type { JobSpec } from "../protocol/types/job-spec.gen.ts";
 import type { KubernetesInput } from "./kubernetes.ts";
+import { HOME_SECRETS } from "./trainer-dirs.ts";
 
 const QUANTITY = /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$/;
 
@@ -133,5 +134,13 @@ function checkPaths(spec: JobSpec, mountPath: string): void {
         `Keep Crucible's artifacts on that volume and mount it at ${mountPath} on the control plane too (CRUCIBLE_HOME under ${mountPath}), or pass mountPath`,
       );
     }
+    const top = path.slice(root.length).split("/")[0]!;
+    if ((HOME_SECRETS as readonly string[]).includes(top))
+      throw invalid(
+        field,
+        `a trainer pod never mounts ${root}${top}: the Crucible home keeps its signing key and store there`,
+        path,
+        "Point the spec at the base, data and output directories only",
+      );
   }
 }

@@ -29,6 +29,10 @@ export interface PodInput {
   configMap: string;
   pvcName: string;
   mountPath: string;
+  /** Files and directories the trainer reads (base, data), each mounted alone and read-only. */
+  inputs: readonly string[];
+  /** The one directory it writes, mounted alone. */
+  outputDir: string;
   cpu: string;
   memory: string;
   gpu: number;
@@ -41,8 +45,10 @@ export interface PodInput {
 
 /**
  * The trainer's pod: non-root, read-only root filesystem, no capabilities, no Kubernetes API
- * token; the job spec read-only from a ConfigMap, the shared volume (base, data, output_dir)
- * at `mountPath`, scratch space in /tmp, and shared memory for NCCL on GPUs.
+ * token; the job spec read-only from a ConfigMap, from the shared volume only the base and the
+ * data (read-only) and output_dir, each at its own path (never the volume's root, which may hold
+ * the Crucible home: its signing key and store), scratch space in /tmp, and shared memory for
+ * NCCL on GPUs.
  * @example trainerPod({ container: "trainer", image, command, ... }).spec?.containers[0]?.name // "trainer"
  */
 export function trainerPod(input: PodInput): IPodTemplateSpec {
@@ -82,7 +88,7 @@ export function trainerPod(input: PodInput): IPodTemplateSpec {
           resources: { requests: resources, limits: resources },
           volumeMounts: [
             { name: "job-spec", mountPath: SPEC_DIR, readOnly: true },
-            { name: "data", mountPath: input.mountPath },
+            ...dataMounts(input),
             { name: "tmp", mountPath: "/tmp" },
             ...(input.gpu > 0 ? [{ name: "dshm", mountPath: "/dev/shm" }] : []),
             ...token.mounts,
@@ -107,6 +113,22 @@ export function trainerPod(input: PodInput): IPodTemplateSpec {
       ],
     },
   };
+}
+
+/**
+ * One subPath mount of the shared volume per path the trainer uses, at the same path: the
+ * trainer sees its inputs and its output directory and nothing else on the volume.
+ */
+function dataMounts(input: PodInput) {
+  const root = input.mountPath.replace(/\/+$/, "");
+  const mount = (path: string, readOnly: boolean) => ({
+    name: "data",
+    mountPath: path,
+    subPath: path.slice(root.length + 1),
+    ...(readOnly ? { readOnly } : {}),
+  });
+  const inputs = [...new Set(input.inputs)].filter((p) => p !== input.outputDir);
+  return [...inputs.map((p) => mount(p, true)), mount(input.outputDir, false)];
 }
 
 /** The env variable, mount and volume that bring the workload token into the container. */

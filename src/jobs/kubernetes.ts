@@ -117,6 +117,12 @@ export function renderKubernetesManifests(input: KubernetesInput): KubernetesMan
       configMap: name,
       pvcName: input.pvcName ?? "crucible-data",
       mountPath,
+      inputs: [
+        spec.base.path,
+        ...spec.data.sources.map((s) => s.path),
+        ...(spec.eval?.sources ?? []).map((s) => s.path),
+      ],
+      outputDir: spec.output_dir,
       cpu: input.cpu ?? String(nproc),
       memory: input.memory ?? `${4 * nproc}Gi`,
       gpu,

@@ -1,19 +1,32 @@
 import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { CrucibleError } from "../core/errors.ts";
 import type { TrainerEvent } from "../protocol/types/events.gen.ts";
 import type { JobSpec } from "../protocol/types/job-spec.gen.ts";
 import { assertDocument, checkDocument } from "../protocol/validate.ts";
+import { assertTrainerCanRead, handOverRunDir } from "./trainer-dirs.ts";
+import { trainerEnvironment } from "./trainer-env.ts";
 import { REPO_ROOT } from "./trainer-python.ts";
+import type { TrainerUser } from "./trainer-user.ts";
 
 export interface LocalRunOptions {
   python: string;
-  /** Environment of the trainer process (the run's workload token goes here, never argv). */
+  /**
+   * Variables the trainer gets besides the allowlisted ones (TRAINER_ENV_ALLOWLIST): the run's
+   * workload token goes here, never argv.
+   */
   env?: NodeJS.ProcessEnv;
+  /** Where the allowlisted variables are taken from (default: this process's environment). */
+  inherit?: NodeJS.ProcessEnv;
+  /**
+   * Run the trainer as this user (the caller has checked it can: trainer-user.ts). A spec's
+   * output_dir is handed to it and becomes its HOME; everything else stays the worker's.
+   */
+  runAs?: TrainerUser;
   /** Every protocol event, in order, as the trainer emits it. */
   onEvent?: (event: TrainerEvent) => void;
   /** Every line the trainer logs on stderr (the run log). */
@@ -70,8 +83,8 @@ export async function runJobSpec(
   options: LocalRunOptions,
   launcher: Launcher,
 ): Promise<RunOutcome> {
-  const specPath = writeJobSpec(spec);
-  const outcome = await runTrainerCommand(["run", "--spec", specPath], options, launcher);
+  const prepared = prepareJobSpec(spec, options);
+  const outcome = await runTrainerCommand(["run", "--spec", prepared.specPath], prepared.options, launcher);
   if (outcome.status !== "succeeded") return outcome;
   if (!outcome.finished) {
     const reason = "the trainer exited 0 without a finished event";
@@ -96,6 +109,25 @@ export function writeJobSpec(spec: JobSpec): string {
 }
 
 /**
+ * Writes the spec and, for a trainer that runs as its own user, checks that user can read its
+ * Python, the code and the inputs, hands it the output directory and makes that its HOME.
+ * @example const { specPath, options: trainer } = prepareJobSpec(spec, { python, runAs });
+ */
+export function prepareJobSpec(
+  spec: JobSpec,
+  options: LocalRunOptions,
+): { specPath: string; options: LocalRunOptions } {
+  const specPath = writeJobSpec(spec);
+  const user = options.runAs;
+  if (!user) return { specPath, options };
+  const python = options.python.startsWith("/") ? [options.python] : [];
+  const inputs = [spec.base.path, ...spec.data.sources.map((s) => s.path), dirname(spec.output_dir)];
+  assertTrainerCanRead([...python, REPO_ROOT, ...inputs], user);
+  handOverRunDir(spec.output_dir, user);
+  return { specPath, options: { ...options, env: { ...options.env, HOME: spec.output_dir } } };
+}
+
+/**
  * Runs any event-emitting trainer command (`run`, `nano build`) and turns its end into an outcome.
  * @example await runTrainerCommand(["nano", "build", "--preset", "tiny", "--home", home], { python });
  */
@@ -106,7 +138,9 @@ export async function runTrainerCommand(
 ): Promise<CommandOutcome> {
   const child = spawn(options.python, [...launcher.pythonArgs, "-m", "crucible_trainer", ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...options.env, PYTHONUNBUFFERED: "1" },
+    // untrusted code runs in the trainer: it gets the allowlist and its caller's additions only
+    env: trainerEnvironment(options.inherit ?? process.env, options.env),
+    ...(options.runAs ? { uid: options.runAs.uid, gid: options.runAs.gid } : {}),
     stdio: ["ignore", "pipe", "pipe"],
     detached: launcher.processGroup,
   });

@@ -4,10 +4,10 @@ import {
   type CommandOutcome,
   type Launcher,
   type LocalRunOptions,
+  prepareJobSpec,
   type RunOutcome,
   runJobSpec,
   runTrainerCommand,
-  writeJobSpec,
 } from "./local-runner.ts";
 
 export interface TorchrunOptions extends LocalRunOptions {
@@ -55,8 +55,8 @@ export function runTorchrunFollower(spec: JobSpec, options: TorchrunOptions): Pr
       fix: "Run node 0 with runTorchrun; give each follower its rank from 1",
     });
   }
-  const specPath = writeJobSpec(spec);
-  return runTrainerCommand(["run", "--spec", specPath], options, launcher);
+  const prepared = prepareJobSpec(spec, options);
+  return runTrainerCommand(["run", "--spec", prepared.specPath], prepared.options, launcher);
 }
 
 /**

@@ -15,14 +15,21 @@ import { beginStage, completeStage, settleRun } from "./run-state.ts";
 import type { StagePayload } from "./runs.ts";
 import { stageJobSpec, stageOutputDir } from "./stage-spec.ts";
 import { runTorchrun } from "./torchrun-runner.ts";
+import { sealHome } from "./trainer-dirs.ts";
+import type { TrainerUser } from "./trainer-user.ts";
 import { JobAborted, type JobContext, type JobHandler } from "./worker.ts";
 
 export interface TrainStageDeps {
   python: string;
   /** Crucible home: run directories and dataset artifacts live under it. */
   home: string;
-  /** The trainer's environment (its workload token is added per attempt). */
+  /**
+   * The worker's environment: the trainer gets only its allowlisted variables
+   * (TRAINER_ENV_ALLOWLIST), and the attempt's workload token and run id.
+   */
   env: NodeJS.ProcessEnv;
+  /** The user the trainer runs as, where the worker can switch to it (trainer-user.ts). */
+  trainerUser?: TrainerUser;
   /** Seconds between SIGTERM and SIGKILL when a stage is cancelled. */
   graceSeconds?: number;
 }
@@ -142,10 +149,14 @@ async function trainStage(ctx: JobContext, deps: TrainStageDeps): Promise<void> 
     run.target === "torchrun" && nproc
       ? (o: LocalRunOptions) => runTorchrun(spec, { ...o, nprocPerNode: nproc })
       : (o: LocalRunOptions) => runLocal(spec, o);
+  // the key and the embedded store may have been made since the last stage: close them again
+  if (deps.trainerUser) sealHome(deps.home);
   const outcome = await launch({
     python: deps.python,
     // the token goes to the trainer's environment only: never its argv, its spec file or a log
-    env: { ...deps.env, CRUCIBLE_TOKEN: token.secret, CRUCIBLE_RUN_ID: run.id },
+    env: { CRUCIBLE_TOKEN: token.secret, CRUCIBLE_RUN_ID: run.id },
+    inherit: deps.env,
+    ...(deps.trainerUser ? { runAs: deps.trainerUser } : {}),
     onEvent: (e) => ingest.event(e),
     onLog: (line) => ingest.log(line),
     signal: trainer.signal,

@@ -173,7 +173,11 @@ describe("renderKubernetesManifests", () => {
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(container.volumeMounts?.map((v) => [v.mountPath, v.readOnly ?? false])).toEqual([
       ["/etc/crucible", true],
-      ["/crucible", false],
+      // the shared volume piece by piece: never its root, which may hold the Crucible home's keys
+      ["/crucible/bases/nano-tiny/mid", true],
+      ["/crucible/data/acme.jsonl", true],
+      ["/crucible/data/pre.jsonl", true],
+      ["/crucible/runs/run_01JD/cpt", false],
       ["/tmp", false],
       ["/var/run/secrets/crucible", true],
     ]);

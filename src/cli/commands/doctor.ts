@@ -1,14 +1,18 @@
 import type { Command } from "commander";
 import { CrucibleError } from "../../core/errors.ts";
 import { probeTrainerPython } from "../../jobs/trainer-python.ts";
+import { isolationLine } from "../../jobs/trainer-user.ts";
 import { storeConfigFromEnv } from "../../store/open.ts";
 import type { RunAction } from "../main.ts";
 import { withDb } from "../session.ts";
+import { trainerIsolationOf } from "../trainer-isolation.ts";
 import { describeLocation } from "./store.ts";
 
 interface Check {
   name: string;
   ok: boolean;
+  /** Works, but not as safely as it could: shown as WARN, does not fail the doctor. */
+  warn?: boolean;
   detail: string;
 }
 
@@ -16,7 +20,7 @@ interface Check {
 export function registerDoctor(program: Command, run: RunAction): void {
   program
     .command("doctor")
-    .description("check Node.js, the trainer's Python environment and the store")
+    .description("check Node.js, the trainer's Python environment and isolation, and the store")
     .action(
       run(async (ctx) => {
         const { out, env } = ctx;
@@ -34,6 +38,8 @@ export function registerDoctor(program: Command, run: RunAction): void {
                 .join(", ")}`
             : `${python.python}: ${python.problem}`,
         });
+
+        checks.push(isolationCheck(env));
 
         const config = storeConfigFromEnv(env);
         try {
@@ -53,7 +59,9 @@ export function registerDoctor(program: Command, run: RunAction): void {
 
         const failed = checks.filter((c) => !c.ok);
         out.result({ ok: failed.length === 0, checks }, () =>
-          checks.map((c) => `${c.ok ? "ok  " : "FAIL"}  ${c.name.padEnd(15)} ${c.detail}`).join("\n"),
+          checks
+            .map((c) => `${c.ok ? (c.warn ? "WARN" : "ok  ") : "FAIL"}  ${c.name.padEnd(15)} ${c.detail}`)
+            .join("\n"),
         );
         if (failed.length > 0) {
           throw new CrucibleError(
@@ -66,4 +74,15 @@ export function registerDoctor(program: Command, run: RunAction): void {
         }
       }),
     );
+}
+
+/** Whether a worker started here would run the trainer as its own user (CRUCIBLE_TRAINER_USER). */
+function isolationCheck(env: NodeJS.ProcessEnv): Check {
+  const name = "trainer isolation";
+  try {
+    const isolation = trainerIsolationOf(env);
+    return { name, ok: true, warn: isolation.kind === "none", detail: isolationLine(isolation) };
+  } catch (err) {
+    return { name, ok: false, detail: err instanceof CrucibleError ? err.describe() : String(err) };
+  }
 }

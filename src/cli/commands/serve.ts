@@ -7,9 +7,11 @@ import { loadOrCreateSigningKey } from "../../audit/signing-key.ts";
 import { invalid } from "../../core/errors.ts";
 import { jobHandlers } from "../../jobs/handlers.ts";
 import { trainerPython } from "../../jobs/trainer-python.ts";
+import { isolationLine } from "../../jobs/trainer-user.ts";
 import { runWorker } from "../../jobs/worker.ts";
 import { crucibleHome, openStore, storeConfigFromEnv } from "../../store/open.ts";
 import type { RunAction } from "../main.ts";
+import { trainerIsolationOf, trainerUserOf } from "../trainer-isolation.ts";
 
 /** `crucible serve`: the HTTP API (and, later, the console and gateway) on one port. */
 export function registerServe(program: Command, run: RunAction): void {
@@ -36,6 +38,9 @@ export function registerServe(program: Command, run: RunAction): void {
         });
         // embedded, no other process can open the store: runs started over HTTP are worked here
         const stopWorker = new AbortController();
+        const isolation = trainerIsolationOf(ctx.env);
+        if (db.kind === "pglite" && options.worker)
+          ctx.out.info(`crucible serve: ${isolationLine(isolation)}`);
         const working =
           db.kind === "pglite" && options.worker
             ? runWorker(db, {
@@ -44,6 +49,7 @@ export function registerServe(program: Command, run: RunAction): void {
                   python: trainerPython(ctx.env),
                   home: crucibleHome(ctx.env),
                   env: ctx.env,
+                  ...trainerUserOf(isolation),
                 }),
                 signal: stopWorker.signal,
               })

@@ -4,12 +4,14 @@ import { invalid } from "../../core/errors.ts";
 import { jobHandlers } from "../../jobs/handlers.ts";
 import type { JobKind } from "../../jobs/queue.ts";
 import { trainerPython } from "../../jobs/trainer-python.ts";
+import { isolationLine } from "../../jobs/trainer-user.ts";
 import { type JobEnd, type JobHandler, runWorker, type WorkerEvent } from "../../jobs/worker.ts";
 import type { Db } from "../../store/db.ts";
 import { crucibleHome } from "../../store/open.ts";
 import type { Output } from "../io.ts";
 import type { RunAction } from "../main.ts";
 import { withDb } from "../session.ts";
+import { trainerIsolationOf, trainerUserOf } from "../trainer-isolation.ts";
 
 /** The worker's settings, parsed from its flags. */
 export interface WorkerFlags {
@@ -17,6 +19,14 @@ export interface WorkerFlags {
   drain: boolean;
   leaseSeconds: number;
   pollMs: number;
+}
+
+interface WorkerOptions {
+  drain?: boolean;
+  leaseSeconds: string;
+  pollMs: string;
+  owner?: string;
+  trainerUser?: string;
 }
 
 export interface WorkerSummary {
@@ -50,8 +60,12 @@ export function registerWorker(program: Command, run: RunAction): void {
     )
     .option("--poll-ms <n>", "longest idle wait between looks at the queue (NOTIFY wakes it sooner)", "1000")
     .option("--owner <name>", "who holds the leases, as written to jobs.lease_owner (default host:pid)")
+    .option(
+      "--trainer-user <user>",
+      "run the trainer as this unprivileged user (name or uid:gid; default $CRUCIBLE_TRAINER_USER); needs root or CAP_SETUID",
+    )
     .action(
-      run(async (ctx, options: { drain?: boolean; leaseSeconds: string; pollMs: string; owner?: string }) => {
+      run(async (ctx, options: WorkerOptions) => {
         const flags: WorkerFlags = {
           owner: options.owner ?? `${hostname()}:${process.pid}`,
           drain: options.drain === true,
@@ -60,10 +74,17 @@ export function registerWorker(program: Command, run: RunAction): void {
         };
         if (flags.owner.trim() === "")
           throw invalid("--owner", "must not be empty", flags.owner, "Leave it out for host:pid");
+        const isolation = trainerIsolationOf(ctx.env, options.trainerUser);
+        ctx.out.info(
+          ctx.out.json
+            ? JSON.stringify({ event: "trainer_isolation", ...isolation, line: isolationLine(isolation) })
+            : `crucible worker: ${isolationLine(isolation)}`,
+        );
         const handlers = jobHandlers({
           python: trainerPython(ctx.env),
           home: crucibleHome(ctx.env),
           env: ctx.env,
+          ...trainerUserOf(isolation),
         });
         const stop = new AbortController();
         const release = stopOnSignals(stop, (signal) =>

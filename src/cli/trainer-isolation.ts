@@ -1,0 +1,26 @@
+import {
+  processPrivileges,
+  resolveTrainerUser,
+  type TrainerIsolation,
+  type TrainerUser,
+  trainerIsolation,
+} from "../jobs/trainer-user.ts";
+
+/**
+ * How this process's workers isolate the trainer: the user named by `--trainer-user` (the
+ * worker's flag) or CRUCIBLE_TRAINER_USER, where this process can switch to it.
+ * @example const isolation = trainerIsolationOf(ctx.env, options.trainerUser);
+ */
+export function trainerIsolationOf(env: NodeJS.ProcessEnv, flag?: string): TrainerIsolation {
+  const configured = flag ?? env.CRUCIBLE_TRAINER_USER;
+  const user = configured ? resolveTrainerUser(configured) : undefined;
+  return trainerIsolation(user, processPrivileges());
+}
+
+/**
+ * The handler option that runs the trainer as its user, when isolation found one.
+ * @example jobHandlers({ python, home, env, ...trainerUserOf(isolation) })
+ */
+export function trainerUserOf(isolation: TrainerIsolation): { trainerUser?: TrainerUser } {
+  return isolation.kind === "user" ? { trainerUser: isolation.user } : {};
+}
