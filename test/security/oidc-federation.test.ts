@@ -1,106 +1,44 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { buildApi } from "../../src/api/server.ts";
 import {
   authenticate,
   bindOidcSubject,
   createOidcVerifier,
-  createServiceIdentity,
   createToken,
-  createUser,
-  createWorkspace,
   grantRole,
   type OidcVerifier,
 } from "../../src/identity/index.ts";
-import { bootstrap } from "../../src/identity/workspaces.ts";
 import type { Db } from "../../src/store/db.ts";
 import { openStore } from "../../src/store/open.ts";
 import { as, rejection } from "../identity/support.ts";
 import { runCli, tempHome } from "../support/cli.ts";
 import { describeEachStore } from "../support/stores.ts";
+import {
+  AUDIENCE,
+  ISSUER,
+  type JwtOptions,
+  SUBJECT,
+  startIssuer,
+  type TestIssuer,
+  twoTenants,
+} from "./support/oidc-issuer.ts";
 
 // Attack family: forged federation. Everything is offline: the tests are the issuer, signing
 // their own JWTs with a generated key, its JWKS in a file or on a loopback HTTP server.
 
-const ISSUER = "https://ci.example.test";
-const AUDIENCE = "crucible";
-const SUBJECT = "repo:acme/train:ref:refs/heads/main";
 const YEAR_S = 365 * 86400;
 
-type Key = Awaited<ReturnType<typeof generateKeyPair>>;
-let key: Key;
+let issuer: TestIssuer;
 let jwksFile: string;
-let jwksServer: Server;
 let jwksUrl: string;
 let oidc: OidcVerifier;
-
 beforeAll(async () => {
-  key = await generateKeyPair("ES256");
-  const jwks = JSON.stringify({
-    keys: [{ ...(await exportJWK(key.publicKey)), kid: "ci-1", alg: "ES256", use: "sig" }],
-  });
-  jwksFile = join(mkdtempSync(join(tmpdir(), "oidc-attack-")), "jwks.json");
-  writeFileSync(jwksFile, jwks);
-  jwksServer = createServer((_req, res) => {
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(jwks);
-  });
-  await new Promise<void>((resolve) => jwksServer.listen(0, "127.0.0.1", resolve));
-  jwksUrl = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks`;
+  issuer = await startIssuer();
+  ({ jwksFile, jwksUrl } = issuer);
   oidc = createOidcVerifier([{ issuer: ISSUER, audience: AUDIENCE, jwks: { file: jwksFile } }]);
 });
-afterAll(() => new Promise<void>((resolve) => jwksServer.close(() => resolve())));
-
-/** A JWT as the issuer would sign it; `lifetimeS: null` leaves out exp. */
-function jwt(
-  options: { iss?: string; aud?: string; sub?: string; lifetimeS?: number | null; claims?: object } = {},
-) {
-  const now = Math.floor(Date.now() / 1000);
-  const token = new SignJWT({ ...options.claims })
-    .setProtectedHeader({ alg: "ES256", kid: "ci-1" })
-    .setIssuer(options.iss ?? ISSUER)
-    .setAudience(options.aud ?? AUDIENCE)
-    .setSubject(options.sub ?? SUBJECT)
-    .setIssuedAt(now);
-  if (options.lifetimeS !== null) token.setExpirationTime(now + (options.lifetimeS ?? 300));
-  return token.sign(key.privateKey);
-}
-
-/** acme (admin root, service train-bot) and globex (admin gina, service globex-bot). */
-async function twoTenants(db: Db) {
-  const { workspace: acme, admin: root } = await bootstrap(db, { workspace: "acme", admin: "root" });
-  const rootP = await as(db, root);
-  const globex = await createWorkspace(db, { principal: rootP, name: "globex" });
-  const gina = await createUser(db, {
-    principal: await as(db, root),
-    workspace: globex,
-    name: "gina",
-    roles: [],
-  });
-  await grantRole(db, { principal: await as(db, root), workspace: globex, subject: gina, role: "admin" });
-  // ada administers acme only: the attacker of the cross-workspace binds
-  const ada = await createUser(db, { principal: rootP, workspace: acme, name: "ada", roles: ["admin"] });
-  const bot = await createServiceIdentity(db, {
-    principal: rootP,
-    workspace: acme,
-    name: "train-bot",
-    owner: root,
-    roles: ["ml-engineer"],
-  });
-  const globexBot = await createServiceIdentity(db, {
-    principal: await as(db, gina),
-    workspace: globex,
-    name: "globex-bot",
-    owner: gina,
-    roles: ["ml-engineer"],
-  });
-  return { acme, globex, root, ada, bot, globexBot };
-}
+afterAll(() => issuer.close());
+const jwt = (options?: JwtOptions) => issuer.jwt(options);
 
 async function bindingCount(db: Db): Promise<number> {
   return (await db.query("SELECT 1 FROM oidc_bindings")).rows.length;
@@ -200,15 +138,7 @@ describeEachStore("security: forged federation", (open) => {
       expect(
         await why(await jwt({ iss: "https://evil.example.test", claims: { ref: "refs/heads/main" } })),
       ).toMatch(/issuer "https:\/\/evil.example.test" is not configured/);
-      const early = await new SignJWT({ ref: "refs/heads/main" })
-        .setProtectedHeader({ alg: "ES256", kid: "ci-1" })
-        .setIssuer(ISSUER)
-        .setAudience(AUDIENCE)
-        .setSubject(SUBJECT)
-        .setIssuedAt()
-        .setNotBefore("10m")
-        .setExpirationTime("20m")
-        .sign(key.privateKey);
+      const early = await jwt({ notBeforeS: 600, lifetimeS: 1200, claims: { ref: "refs/heads/main" } });
       expect(await why(early)).toMatch(/nbf claim/);
       expect(await why(await jwt({ claims: { ref: "refs/heads/attacker" } }))).toMatch(
         /ref claim is "refs\/heads\/attacker", the binding requires "refs\/heads\/main"/,

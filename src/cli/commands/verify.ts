@@ -81,10 +81,13 @@ function render(ctx: CommandContext, v: Verification, allowTainted: boolean): vo
       { verified: false, checkpoint: v.dir, problems: v.problems },
       () => `checkpoint ${v.dir} FAILED verification`,
     );
+    const policy = v.problems.some((p) => p.kind === "policy");
     throw new CrucibleError("failed_precondition", v.message, {
       field: v.field,
       value: v.dir,
-      fix: "Do not use this checkpoint: restore it from a verified copy",
+      fix: policy
+        ? "Do not use this checkpoint: its provenance is not what this installation signs on approval (if another installation built it, verify with its --builder-id)"
+        : "Do not use this checkpoint: restore it from a verified copy",
     });
   }
   const taint = v.taint;
