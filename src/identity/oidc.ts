@@ -16,6 +16,9 @@ import type { Authenticated } from "./authenticate.ts";
 import { findOidcBinding } from "./oidc-bindings.ts";
 import { loadPrincipal } from "./principals.ts";
 
+/** Clock skew forgiven between the issuer and this server when checking exp, nbf and iat. */
+const CLOCK_TOLERANCE_S = 30;
+
 /** The longest a federated JWT may live (exp - iat) unless an issuer is configured otherwise. */
 export const DEFAULT_OIDC_MAX_LIFETIME_S = 3600;
 
@@ -99,6 +102,7 @@ export async function verifyOidc(
   const entry = issuer ? verifier.issuers.get(issuer) : undefined;
   if (!entry) throw unauthenticated(`the JWT's issuer ${JSON.stringify(issuer ?? null)} is not configured`);
   const { config, keys } = entry;
+  const maxLifetimeS = config.maxLifetimeS ?? DEFAULT_OIDC_MAX_LIFETIME_S;
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(jwt, keys, {
@@ -106,6 +110,9 @@ export async function verifyOidc(
       audience: config.audience,
       algorithms: config.algorithms ?? ["RS256", "ES256", "EdDSA"],
       currentDate: now,
+      clockTolerance: CLOCK_TOLERANCE_S,
+      // also refuses an iat in the future, which would stretch exp - iat past the maximum
+      maxTokenAge: maxLifetimeS,
       requiredClaims: ["sub", "exp", "iat"],
     }));
   } catch (err) {
@@ -113,7 +120,6 @@ export async function verifyOidc(
   }
   const subject = payload.sub!;
   const lifetimeS = payload.exp! - payload.iat!;
-  const maxLifetimeS = config.maxLifetimeS ?? DEFAULT_OIDC_MAX_LIFETIME_S;
   if (lifetimeS > maxLifetimeS)
     throw unauthenticated(
       `the JWT lives ${lifetimeS}s (exp - iat), longer than the ${maxLifetimeS}s accepted from ${config.issuer}`,

@@ -100,6 +100,11 @@ describeEachStore("security: forged federation", (open) => {
       const tenYears = await rejection(authenticate(db, await jwt({ lifetimeS: 10 * YEAR_S }), { oidc }));
       expect(tenYears.code).toBe("unauthenticated");
       expect(tenYears.message).toMatch(/lives 315360000s \(exp - iat\), longer than the 3600s accepted/);
+      // short exp - iat, but issued a year ahead: valid for a year all the same
+      const ahead = await rejection(
+        authenticate(db, await jwt({ issuedInS: YEAR_S, lifetimeS: 300 }), { oidc }),
+      );
+      expect(ahead.message).toMatch(/iat claim is not accepted/);
       const forever = await rejection(authenticate(db, await jwt({ lifetimeS: null }), { oidc }));
       expect(forever.message).toMatch(/exp claim/);
       const strict = createOidcVerifier([

@@ -26,6 +26,8 @@ export interface JwtOptions {
   lifetimeS?: number | null;
   /** Seconds from now until nbf, when given. */
   notBeforeS?: number;
+  /** Seconds from now to iat (default 0). */
+  issuedInS?: number;
   claims?: object;
 }
 
@@ -55,7 +57,7 @@ export async function startIssuer(): Promise<TestIssuer> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const jwt = (options: JwtOptions = {}) => {
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(Date.now() / 1000) + (options.issuedInS ?? 0);
     const token = new SignJWT({ ...options.claims })
       .setProtectedHeader({ alg: "ES256", kid: "ci-1" })
       .setIssuer(options.iss ?? ISSUER)
@@ -63,7 +65,8 @@ export async function startIssuer(): Promise<TestIssuer> {
       .setSubject(options.sub ?? SUBJECT)
       .setIssuedAt(now);
     if (options.lifetimeS !== null) token.setExpirationTime(now + (options.lifetimeS ?? 300));
-    if (options.notBeforeS !== undefined) token.setNotBefore(now + options.notBeforeS);
+    if (options.notBeforeS !== undefined)
+      token.setNotBefore(Math.floor(Date.now() / 1000) + options.notBeforeS);
     return token.sign(key.privateKey);
   };
   return {
