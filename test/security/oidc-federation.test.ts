@@ -10,6 +10,7 @@ import {
 } from "../../src/identity/index.ts";
 import type { Db } from "../../src/store/db.ts";
 import { openStore } from "../../src/store/open.ts";
+import { conforms } from "../api/conforms.ts";
 import { as, rejection } from "../identity/support.ts";
 import { runCli, tempHome } from "../support/cli.ts";
 import { describeEachStore } from "../support/stores.ts";
@@ -214,11 +215,16 @@ describeEachStore("security: forged federation", (open) => {
           headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
           body: JSON.stringify({ issuer: ISSUER, subject: SUBJECT }),
         });
-      expect((await bind("acme", "globex-bot")).status).toBe(409);
+      const template = "/v1/workspaces/{workspace}/principals/{principal}/oidc-bindings";
+      const answer = async (res: Response) => ({ status: res.status, body: await res.json() });
+      const foreign = await answer(await bind("acme", "globex-bot"));
+      expect(foreign.status).toBe(409);
+      await conforms(app, "post", template, foreign);
       expect((await bind("globex", "globex-bot")).status).toBe(403);
       expect(await bindingCount(db)).toBe(0);
-      const made = await bind("acme", "train-bot");
-      expect(made.status, await made.clone().text()).toBe(201);
+      const made = await answer(await bind("acme", "train-bot"));
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      await conforms(app, "post", template, made);
       const me = await app.request("/v1/me", { headers: { authorization: `Bearer ${await jwt()}` } });
       expect(((await me.json()) as { id: string }).id).toBe(t.bot);
     } finally {
