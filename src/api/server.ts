@@ -8,6 +8,7 @@ import { checkpointRoutes } from "./routes/checkpoints.ts";
 import { datasetRoutes } from "./routes/datasets.ts";
 import { governanceRoutes } from "./routes/governance.ts";
 import { lifecycleRoutes } from "./routes/lifecycle.ts";
+import { oidcRoutes } from "./routes/oidc.ts";
 import { runRoutes } from "./routes/runs.ts";
 
 export interface ApiOptions {
@@ -30,6 +31,7 @@ export function buildApi(db: Db, options: ApiOptions = {}): Hono {
     routes: [
       ...governanceRoutes(db),
       ...lifecycleRoutes(db),
+      ...oidcRoutes(db),
       ...datasetRoutes(db),
       ...checkpointRoutes(db, options.signingKey ? { signingKey: options.signingKey } : {}),
       ...runRoutes(db),

@@ -19,14 +19,18 @@ export {
 export {
   type ApprovalRecord,
   buildStatement,
-  type CheckpointProblem,
-  type CheckpointVerdict,
   type InTotoStatement,
   type Material,
   type ProvenanceInputs,
   signCheckpoint,
-  verifyCheckpoint,
 } from "./provenance.ts";
+export {
+  EXTERNAL_PARAMETERS,
+  type PolicyProblem,
+  type ProvenanceExpectations,
+  provenancePolicyProblems,
+} from "./provenance-policy.ts";
+export { type CheckpointProblem, type CheckpointVerdict, verifyCheckpoint } from "./provenance-verify.ts";
 export { keyIdOf, loadOrCreateSigningKey, type SigningKey } from "./signing-key.ts";
 export { auditHead, readAudit } from "./store.ts";
 export { type ChainHead, type ChainVerdict, type VerifyOptions, verifyChain } from "./verify.ts";

@@ -13,6 +13,21 @@ export function provenancePath(checkpointPath: string): string {
 }
 
 /**
+ * This installation as the builder of what it signs: `urn:crucible:installation:<id>`, the id
+ * written once when the store was created (migration 0015). `crucible verify` expects it.
+ * @example const builderId = await installationBuilderId(db); // "urn:crucible:installation:inst_9f…"
+ */
+export async function installationBuilderId(q: Queryable): Promise<string> {
+  const id = (await q.query<{ id: string }>("SELECT id FROM installation")).rows[0]?.id;
+  if (!id)
+    throw new CrucibleError("failed_precondition", "the store has no installation id", {
+      field: "installation",
+      fix: "Open the store with this release of crucible, which migrates it and writes the id",
+    });
+  return `urn:crucible:installation:${id}`;
+}
+
+/**
  * What an approved run checkpoint's provenance says: its base checkpoint (the checkpoint its
  * stage started from), the dataset versions that fed its run (lineage edges dataset_version →
  * run), the run's recipe digest, and the approval's audit entry.
@@ -49,8 +64,6 @@ export async function provenanceInputs(
   const iso = (v: Date | string | null) => (v === null ? undefined : new Date(v).toISOString());
   const startedOn = iso(run.started_at);
   const finishedOn = iso(run.finished_at);
-  const installation =
-    (await q.query<{ id: string }>("SELECT id FROM installation")).rows[0]?.id ?? "unknown";
   return {
     checkpointId: c.id,
     workspace: c.workspace,
@@ -72,7 +85,7 @@ export async function provenanceInputs(
         auditHash: approval.hash,
       },
     ],
-    builderId: `urn:crucible:installation:${installation}`,
+    builderId: await installationBuilderId(q),
     ...(startedOn ? { startedOn } : {}),
     ...(finishedOn ? { finishedOn } : {}),
   };

@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import type { DsseEnvelope } from "../audit/dsse.ts";
 import { loadVerificationKeys } from "../audit/key-rotation.ts";
-import { verifyCheckpoint } from "../audit/provenance.ts";
+import { verifyCheckpoint } from "../audit/provenance-verify.ts";
 import { loadOrCreateSigningKey } from "../audit/signing-key.ts";
 import { approveCheckpoint } from "../checkpoints/index.ts";
+import { installationBuilderId } from "../checkpoints/provenance.ts";
 import type { Principal } from "../policy/entities.ts";
 import type { Db } from "../store/db.ts";
 import { type Denial, expectDenied } from "./denials.ts";
@@ -25,7 +26,8 @@ export interface ApprovalSummary {
  * approve its candidate → denied (separation of duties); mara, a model approver, approves it
  * through the checkpoint service, which rehashes the directory and writes the signed provenance;
  * the provenance is then verified offline as `crucible verify` does: the envelope's signature by
- * the installation's keys in `keysDir`, and every file against the signed digests.
+ * the installation's keys in `keysDir`, the statement against the verification policy (this
+ * installation as builder), and every file against the signed digests.
  * @example const approval = await approvalStory(db, { workspace, eli, mara }, { checkpoint: "custom-1/sft/step-12", keysDir, denials });
  */
 export async function approvalStory(
@@ -45,6 +47,7 @@ export async function approvalStory(
     approval.checkpoint.path,
     envelope,
     loadVerificationKeys(input.keysDir),
+    { builderId: await installationBuilderId(db) },
   );
   input.say(
     `approve: eli may not approve his own run's checkpoint; mara approved ${approval.checkpoint.name}; provenance ${verdict.ok ? "verified" : `FAILED: ${verdict.message}`}`,

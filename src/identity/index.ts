@@ -7,7 +7,13 @@ export {
   revokePrincipalTokens,
   revokeRole,
 } from "./lifecycle.ts";
-export { bindOidcSubject, createOidcVerifier, type OidcIssuerConfig, type OidcVerifier } from "./oidc.ts";
+export {
+  createOidcVerifier,
+  DEFAULT_OIDC_MAX_LIFETIME_S,
+  type OidcIssuerConfig,
+  type OidcVerifier,
+} from "./oidc.ts";
+export { bindOidcSubject, type ClaimConditions } from "./oidc-bindings.ts";
 export { createServiceIdentity, createUser, grantRole, loadPrincipal } from "./principals.ts";
 export {
   createToken,

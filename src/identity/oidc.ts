@@ -5,15 +5,22 @@ import {
   decodeJwt,
   errors,
   type JSONWebKeySet,
+  type JWTPayload,
   type JWTVerifyGetKey,
   jwtVerify,
 } from "jose";
 import { CrucibleError, invalid } from "../core/errors.ts";
-import { governed } from "../policy/audited.ts";
-import { actorId, type Principal } from "../policy/entities.ts";
-import type { Db, Queryable } from "../store/db.ts";
+import type { Principal } from "../policy/entities.ts";
+import type { Queryable } from "../store/db.ts";
 import type { Authenticated } from "./authenticate.ts";
-import { loadPrincipal, requirePrincipal } from "./principals.ts";
+import { findOidcBinding } from "./oidc-bindings.ts";
+import { loadPrincipal } from "./principals.ts";
+
+/** Clock skew forgiven between the issuer and this server when checking exp, nbf and iat. */
+const CLOCK_TOLERANCE_S = 30;
+
+/** The longest a federated JWT may live (exp - iat) unless an issuer is configured otherwise. */
+export const DEFAULT_OIDC_MAX_LIFETIME_S = 3600;
 
 /** One trusted OIDC issuer (a CI system, a Kubernetes cluster, a corporate IdP). */
 export interface OidcIssuerConfig {
@@ -25,6 +32,11 @@ export interface OidcIssuerConfig {
   jwks: { file: string } | { url: string };
   /** Accepted signing algorithms; default RS256, ES256, EdDSA. */
   algorithms?: string[];
+  /**
+   * The longest lifetime (exp - iat, seconds) accepted; default DEFAULT_OIDC_MAX_LIFETIME_S. A
+   * stolen long-lived JWT is a stored secret again, which federation exists to avoid.
+   */
+  maxLifetimeS?: number;
 }
 
 /** The configured issuers with their key sets, built once by the entry point. */
@@ -70,7 +82,9 @@ function unauthenticated(message: string): CrucibleError {
 }
 
 /**
- * Verifies a JWT (signature, issuer, audience, expiry) and maps issuer+subject+audience to a principal.
+ * Verifies a JWT (signature, issuer, audience, exp, nbf, and a lifetime exp - iat no longer than the
+ * issuer's maximum) and maps issuer+subject+audience to its bound principal, with the binding's
+ * claim conditions checked and the principal's roles narrowed to the binding's workspace.
  * @example const { principal } = await verifyOidc(db, jwt, oidc, new Date());
  */
 export async function verifyOidc(
@@ -88,82 +102,62 @@ export async function verifyOidc(
   const entry = issuer ? verifier.issuers.get(issuer) : undefined;
   if (!entry) throw unauthenticated(`the JWT's issuer ${JSON.stringify(issuer ?? null)} is not configured`);
   const { config, keys } = entry;
-  let subject: string;
-  let expiresAt: Date;
+  const maxLifetimeS = config.maxLifetimeS ?? DEFAULT_OIDC_MAX_LIFETIME_S;
+  let payload: JWTPayload;
   try {
-    const { payload } = await jwtVerify(jwt, keys, {
+    ({ payload } = await jwtVerify(jwt, keys, {
       issuer: config.issuer,
       audience: config.audience,
       algorithms: config.algorithms ?? ["RS256", "ES256", "EdDSA"],
       currentDate: now,
-      requiredClaims: ["sub", "exp"],
-    });
-    subject = payload.sub!;
-    expiresAt = new Date(payload.exp! * 1000);
+      clockTolerance: CLOCK_TOLERANCE_S,
+      // also refuses an iat in the future, which would stretch exp - iat past the maximum
+      maxTokenAge: maxLifetimeS,
+      requiredClaims: ["sub", "exp", "iat"],
+    }));
   } catch (err) {
-    if (err instanceof errors.JWTExpired) throw unauthenticated("the JWT expired");
-    if (err instanceof errors.JWTClaimValidationFailed)
-      throw unauthenticated(`the JWT's ${err.claim} claim is not accepted: ${err.reason}`);
-    if (err instanceof errors.JWSSignatureVerificationFailed)
-      throw unauthenticated("the JWT's signature does not verify");
-    if (err instanceof errors.JWKSNoMatchingKey)
-      throw unauthenticated("the JWT is signed by a key the issuer does not publish");
-    if (err instanceof errors.JOSEError) throw unauthenticated(`the JWT is not accepted: ${err.code}`);
-    throw err;
+    throw rejected(err);
   }
-  const { rows } = await db.query<{ principal_id: string }>(
-    "SELECT principal_id FROM oidc_bindings WHERE issuer = $1 AND subject = $2 AND audience = $3",
-    [config.issuer, subject, config.audience],
-  );
-  const bound = rows[0] ? await loadPrincipal(db, rows[0].principal_id) : undefined;
-  if (!bound)
-    throw unauthenticated(`no principal is bound to subject ${JSON.stringify(subject)} of ${config.issuer}`);
-  if (bound.disabled)
+  const subject = payload.sub!;
+  const lifetimeS = payload.exp! - payload.iat!;
+  if (lifetimeS > maxLifetimeS)
     throw unauthenticated(
-      `principal ${bound.kind === "user" || bound.kind === "service" ? bound.id : ""} is disabled`,
+      `the JWT lives ${lifetimeS}s (exp - iat), longer than the ${maxLifetimeS}s accepted from ${config.issuer}`,
     );
+  const binding = await findOidcBinding(db, config.issuer, subject, config.audience);
+  if (!binding)
+    throw unauthenticated(`no principal is bound to subject ${JSON.stringify(subject)} of ${config.issuer}`);
+  if (binding.workspace === null)
+    throw unauthenticated(
+      `the binding of subject ${JSON.stringify(subject)} predates workspace-scoped bindings; an admin must bind it again`,
+    );
+  for (const [claim, want] of Object.entries(binding.conditions))
+    if (String(payload[claim] ?? "") !== want)
+      throw unauthenticated(
+        `the JWT's ${claim} claim is ${JSON.stringify(payload[claim] ?? null)}, the binding requires ${JSON.stringify(want)}`,
+      );
+  const bound = await loadPrincipal(db, binding.principalId);
+  if (bound?.kind !== "user" && bound?.kind !== "service")
+    throw unauthenticated(`the principal bound to subject ${JSON.stringify(subject)} no longer exists`);
+  if (bound.disabled) throw unauthenticated(`principal ${bound.id} is disabled`);
   const { disabled: _, ...principal } = bound;
-  return { principal: principal as Principal, tokenId: null, expiresAt };
+  // a federated sign-in acts only in the workspace its binding was made in
+  const roles = principal.roles.filter((r) => r.workspace === binding.workspace);
+  return {
+    principal: { ...principal, roles } as Principal,
+    tokenId: null,
+    expiresAt: new Date(payload.exp! * 1000),
+  };
 }
 
-/**
- * Binds an issuer's subject (for one audience) to a principal, so that principal can sign in
- * with its JWTs instead of a stored secret. Needs `principal.create` in the workspace.
- * @example await bindOidcSubject(db, { principal: root, workspace, issuer, subject: "repo:acme/train:ref:refs/heads/main", audience: "crucible", target: bot });
- */
-export async function bindOidcSubject(
-  db: Db,
-  input: {
-    principal: Principal;
-    workspace: string;
-    issuer: string;
-    subject: string;
-    audience: string;
-    target: string;
-  },
-): Promise<void> {
-  const request = {
-    principal: input.principal,
-    action: "principal.create",
-    resource: { type: "Workspace", id: input.workspace },
-  } as const;
-  await governed(
-    db,
-    request,
-    async (tx) => {
-      await requirePrincipal(tx, input.target, "target");
-      await tx.query(
-        "INSERT INTO oidc_bindings (issuer, subject, audience, principal_id, created_by) VALUES ($1, $2, $3, $4, $5)",
-        [input.issuer, input.subject, input.audience, input.target, actorId(input.principal)],
-      );
-    },
-    {
-      payload: {
-        issuer: input.issuer,
-        subject: input.subject,
-        audience: input.audience,
-        target: input.target,
-      },
-    },
-  );
+function rejected(err: unknown): unknown {
+  if (err instanceof errors.JWTExpired) return unauthenticated("the JWT expired");
+  if (err instanceof errors.JWTClaimValidationFailed)
+    return unauthenticated(`the JWT's ${err.claim} claim is not accepted: ${err.reason}`);
+  if (err instanceof errors.JWSSignatureVerificationFailed)
+    return unauthenticated("the JWT's signature does not verify");
+  if (err instanceof errors.JWKSNoMatchingKey)
+    return unauthenticated("the JWT is signed by a key the issuer does not publish");
+  if (err instanceof errors.JOSEError) return unauthenticated(`the JWT is not accepted: ${err.code}`);
+  return err;
 }

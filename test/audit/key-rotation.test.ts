@@ -8,7 +8,8 @@ import {
   loadVerificationKeys,
   PUBLIC_KEYS_DIR,
 } from "../../src/audit/key-rotation.ts";
-import { type ProvenanceInputs, signCheckpoint, verifyCheckpoint } from "../../src/audit/provenance.ts";
+import { type ProvenanceInputs, signCheckpoint } from "../../src/audit/provenance.ts";
+import { verifyCheckpoint } from "../../src/audit/provenance-verify.ts";
 import { loadOrCreateSigningKey, PRIVATE_KEY_FILE } from "../../src/audit/signing-key.ts";
 import { readAudit } from "../../src/audit/store.ts";
 import { createUser } from "../../src/identity/principals.ts";
@@ -22,12 +23,22 @@ const INPUTS: ProvenanceInputs = {
   workspace: "ws_acme",
   runId: "run_1",
   baseCheckpoint: { name: "nano@mid", digest: `sha256:${"a".repeat(64)}` },
-  datasets: [],
+  datasets: [{ name: "acme-handbook@v1", digest: `sha256:${"b".repeat(64)}` }],
   recipe: { name: "cpt", digest: `sha256:${"c".repeat(64)}` },
   rewardFunctions: [],
-  approvals: [],
+  approvals: [
+    {
+      action: "checkpoint.approve",
+      actor: "usr_mara",
+      at: "2026-03-01T00:00:00.000Z",
+      auditSeq: 7,
+      auditHash: "e".repeat(64),
+    },
+  ],
   builderId: "crucible-test",
 };
+
+const EXPECTED = { builderId: INPUTS.builderId };
 
 function checkpoint(content: string): string {
   const dir = mkdtempSync(join(tmpdir(), "ckpt-"));
@@ -61,10 +72,16 @@ describe("signing-key rotation", () => {
     const newEnvelope = await signCheckpoint(after, INPUTS, current);
     const ring = loadVerificationKeys(keys);
     expect([...ring.keys()].sort()).toEqual([old.keyid, next.keyid].sort());
-    expect(await verifyCheckpoint(before, oldEnvelope, ring)).toMatchObject({ ok: true, keyid: old.keyid });
-    expect(await verifyCheckpoint(after, newEnvelope, ring)).toMatchObject({ ok: true, keyid: next.keyid });
+    expect(await verifyCheckpoint(before, oldEnvelope, ring, EXPECTED)).toMatchObject({
+      ok: true,
+      keyid: old.keyid,
+    });
+    expect(await verifyCheckpoint(after, newEnvelope, ring, EXPECTED)).toMatchObject({
+      ok: true,
+      keyid: next.keyid,
+    });
     // the current key alone no longer verifies the old statement
-    expect((await verifyCheckpoint(before, oldEnvelope, current.publicKey)).ok).toBe(false);
+    expect((await verifyCheckpoint(before, oldEnvelope, current.publicKey, EXPECTED)).ok).toBe(false);
   });
 
   it("refuses a signature whose keyid names another key, and one by a key the installation never had", async () => {
@@ -76,10 +93,10 @@ describe("signing-key rotation", () => {
     const envelope = await signCheckpoint(dir, INPUTS, key);
     const other = [...ring.keys()].find((id) => id !== key.keyid)!;
     const relabelled = { ...envelope, signatures: envelope.signatures.map((s) => ({ ...s, keyid: other })) };
-    expect(await verifyCheckpoint(dir, relabelled, ring)).toMatchObject({ ok: false });
+    expect(await verifyCheckpoint(dir, relabelled, ring, EXPECTED)).toMatchObject({ ok: false });
     const stranger = generateSigningKey();
     const foreign = await signCheckpoint(dir, INPUTS, stranger);
-    const verdict = await verifyCheckpoint(dir, foreign, ring);
+    const verdict = await verifyCheckpoint(dir, foreign, ring, EXPECTED);
     expect(verdict.ok).toBe(false);
     expect(!verdict.ok && verdict.message).toMatch(/does not know/);
   });

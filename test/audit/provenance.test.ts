@@ -6,7 +6,8 @@ import { bundleFromJSON } from "@sigstore/bundle";
 import { toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
 import { describe, expect, it } from "vitest";
 import type { DsseEnvelope } from "../../src/audit/dsse.ts";
-import { type ProvenanceInputs, signCheckpoint, verifyCheckpoint } from "../../src/audit/provenance.ts";
+import { type ProvenanceInputs, signCheckpoint } from "../../src/audit/provenance.ts";
+import { verifyCheckpoint } from "../../src/audit/provenance-verify.ts";
 import { loadOrCreateSigningKey, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE } from "../../src/audit/signing-key.ts";
 
 const sha = (c: string) => `sha256:${c.repeat(64)}`;
@@ -29,6 +30,8 @@ const INPUTS: ProvenanceInputs = {
   ],
   builderId: "https://crucible.example.test/installations/inst_1",
 };
+
+const EXPECTED = { builderId: INPUTS.builderId };
 
 function checkpoint(): string {
   const dir = mkdtempSync(join(tmpdir(), "ckpt-"));
@@ -86,7 +89,7 @@ describe("checkpoint provenance", () => {
     const keys = mkdtempSync(join(tmpdir(), "keys-"));
     const key = loadOrCreateSigningKey(keys);
     const envelope = await signCheckpoint(dir, INPUTS, key);
-    const verdict = await verifyCheckpoint(dir, envelope, key.publicKey);
+    const verdict = await verifyCheckpoint(dir, envelope, key.publicKey, EXPECTED);
     expect(verdict.ok).toBe(true);
     if (!verdict.ok) return;
     expect(verdict.statement.subject.map((s) => s.name)).toEqual([
@@ -112,7 +115,7 @@ describe("checkpoint provenance", () => {
       ).toString("base64"),
     };
     expect(() => sigstoreVerify(forged, pem, key.keyid)).toThrow();
-    expect(await verifyCheckpoint(dir, forged, key.publicKey)).toMatchObject({
+    expect(await verifyCheckpoint(dir, forged, key.publicKey, EXPECTED)).toMatchObject({
       ok: false,
       problems: [{ kind: "signature" }],
     });
@@ -127,7 +130,7 @@ describe("checkpoint provenance", () => {
     writeFileSync(join(dir, "model.safetensors"), weights);
     writeFileSync(join(dir, "extra.bin"), "x");
     rmSync(join(dir, "tokenizer", "vocab.json"));
-    const verdict = await verifyCheckpoint(dir, envelope, key.publicKey);
+    const verdict = await verifyCheckpoint(dir, envelope, key.publicKey, EXPECTED);
     expect(verdict.ok).toBe(false);
     if (verdict.ok) return;
     const original = Buffer.alloc(4096, 7);
@@ -155,7 +158,7 @@ describe("checkpoint provenance", () => {
     const key = loadOrCreateSigningKey(mkdtempSync(join(tmpdir(), "keys-")));
     const envelope = await signCheckpoint(dir, INPUTS, key);
     const other = generateKeyPairSync("ed25519").publicKey;
-    expect(await verifyCheckpoint(dir, envelope, other)).toMatchObject({
+    expect(await verifyCheckpoint(dir, envelope, other, EXPECTED)).toMatchObject({
       ok: false,
       message: /no signature in the envelope verifies/,
     });

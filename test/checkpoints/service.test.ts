@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, expect, it } from "vitest";
 import type { DsseEnvelope } from "../../src/audit/dsse.ts";
-import { verifyCheckpoint } from "../../src/audit/provenance.ts";
+import { verifyCheckpoint } from "../../src/audit/provenance-verify.ts";
 import { loadOrCreateSigningKey } from "../../src/audit/signing-key.ts";
 import {
   type AncestryNode,
@@ -14,6 +14,7 @@ import {
   registerBases,
   registerRunCheckpoint,
 } from "../../src/checkpoints/index.ts";
+import { installationBuilderId } from "../../src/checkpoints/provenance.ts";
 import { addDataset } from "../../src/data/service/add.ts";
 import { createUser } from "../../src/identity/principals.ts";
 import { bootstrap } from "../../src/identity/workspaces.ts";
@@ -180,7 +181,9 @@ describeEachStore("checkpoint service", (open) => {
       expect(approval.checkpoint.approvedAt).not.toBeNull();
       expect(approval.provenance).toBe(`${w.ckpt.path}.provenance.json`);
       const envelope = JSON.parse(readFileSync(approval.provenance!, "utf8")) as DsseEnvelope;
-      const verdict = await verifyCheckpoint(w.ckpt.path, envelope, key.publicKey);
+      const builderId = await installationBuilderId(db);
+      expect(builderId).toMatch(/^urn:crucible:installation:inst_[0-9a-f]{32}$/);
+      const verdict = await verifyCheckpoint(w.ckpt.path, envelope, key.publicKey, { builderId });
       if (!verdict.ok) throw new Error(verdict.message);
       const deps = (
         verdict.statement.predicate.buildDefinition as {
@@ -206,7 +209,7 @@ describeEachStore("checkpoint service", (open) => {
       const bytes = readFileSync(weights);
       bytes[100]! ^= 1;
       writeFileSync(weights, bytes);
-      const broken = await verifyCheckpoint(w.ckpt.path, envelope, key.publicKey);
+      const broken = await verifyCheckpoint(w.ckpt.path, envelope, key.publicKey, { builderId });
       expect(broken.ok ? "" : broken.message).toMatch(/model\.safetensors was modified/);
     } finally {
       await db.close();

@@ -5,6 +5,9 @@ import { signCheckpoint } from "../../src/audit/provenance.ts";
 import { loadOrCreateSigningKey } from "../../src/audit/signing-key.ts";
 import { runCli, tempHome } from "../support/cli.ts";
 
+/** A checkpoint signed by hand here is in no store: verify it from its files, naming the builder. */
+const HAND_SIGNED = ["--offline", "--builder-id", "crucible-test"];
+
 /** One embedded installation shared by the tests below, set up through the CLI itself. */
 let home: string;
 const as = (name: string, ...argv: string[]) => runCli([...argv, "--as", name], { CRUCIBLE_HOME: home });
@@ -159,16 +162,24 @@ describe("governance through the CLI", () => {
         datasets: [material("acme-handbook@v2")],
         recipe: material("recipes/cpt.yaml"),
         rewardFunctions: [],
-        approvals: [],
+        approvals: [
+          {
+            action: "checkpoint.approve",
+            actor: "usr_mara",
+            at: "2026-03-01T00:00:00.000Z",
+            auditSeq: 9,
+            auditHash: "cd".repeat(32),
+          },
+        ],
         builderId: "crucible-test",
       },
       key,
     );
     writeFileSync(`${dir}.provenance.json`, JSON.stringify(envelope));
-    const ok = await runCli(["verify", dir], { CRUCIBLE_HOME: home });
+    const ok = await runCli(["verify", dir, ...HAND_SIGNED], { CRUCIBLE_HOME: home });
     expect(ok.code, ok.stderr).toBe(0);
     writeFileSync(join(dir, "model.safetensors"), Buffer.from([1, 2, 3, 5]));
-    const flipped = await runCli(["verify", dir, "--json"], { CRUCIBLE_HOME: home });
+    const flipped = await runCli(["verify", dir, ...HAND_SIGNED, "--json"], { CRUCIBLE_HOME: home });
     expect(flipped.code).toBe(1);
     expect(flipped.stderr).toMatch(
       /model\.safetensors was modified: signed sha256:[0-9a-f]{64}, found sha256:[0-9a-f]{64}/,

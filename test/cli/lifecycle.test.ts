@@ -5,6 +5,9 @@ import { signCheckpoint } from "../../src/audit/provenance.ts";
 import { loadOrCreateSigningKey } from "../../src/audit/signing-key.ts";
 import { runCli, tempHome } from "../support/cli.ts";
 
+/** A checkpoint signed by hand here is in no store: verify it from its files, naming the builder. */
+const HAND_SIGNED = ["--offline", "--builder-id", "crucible-test"];
+
 /** One embedded installation with two workspaces, set up through the CLI itself. */
 let home: string;
 let rivalId: string;
@@ -132,10 +135,18 @@ describe("lifecycle and workspace exports through the CLI", () => {
         workspace: "acme",
         runId: "run_1",
         baseCheckpoint: material("nano@mid"),
-        datasets: [],
+        datasets: [material("acme-handbook@v1")],
         recipe: material("recipes/cpt.yaml"),
         rewardFunctions: [],
-        approvals: [],
+        approvals: [
+          {
+            action: "checkpoint.approve",
+            actor: "usr_mara",
+            at: "2026-03-01T00:00:00.000Z",
+            auditSeq: 9,
+            auditHash: "cd".repeat(32),
+          },
+        ],
         builderId: "crucible-test",
       },
       key,
@@ -148,7 +159,7 @@ describe("lifecycle and workspace exports through the CLI", () => {
       previous: key.keyid,
       current: expect.not.stringMatching(key.keyid),
     });
-    const verified = await runCli(["verify", dir, "--json"], { CRUCIBLE_HOME: home });
+    const verified = await runCli(["verify", dir, ...HAND_SIGNED, "--json"], { CRUCIBLE_HOME: home });
     expect(verified.code, verified.stderr).toBe(0);
     expect(verified.json()).toMatchObject({ verified: true, keyid: key.keyid });
   });

@@ -63,12 +63,14 @@ describe("embedded store lock", () => {
   it("opens, closes and reopens an embedded store, keeping its data and releasing the lock", async () => {
     const home = mkdtempSync(join(tmpdir(), "crucible-home-"));
     const first = await openStore({ kind: "pglite", home });
-    await first.query("INSERT INTO installation (id) VALUES ($1)", ["inst_1"]);
+    // the migration writes the installation's id once; it must survive a reopen unchanged
+    const written = (await first.query<{ id: string }>("SELECT id FROM installation")).rows;
+    expect(written).toEqual([{ id: expect.stringMatching(/^inst_[0-9a-f]{32}$/) }]);
     await expect(openStore({ kind: "pglite", home })).rejects.toThrow(/in use by process/);
     await first.close();
     const second = await openStore({ kind: "pglite", home });
     const { rows } = await second.query<{ id: string }>("SELECT id FROM installation");
-    expect(rows).toEqual([{ id: "inst_1" }]);
+    expect(rows).toEqual(written);
     await second.close();
   });
 });

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { installationBuilderId } from "../../checkpoints/provenance.ts";
 import { bootstrap } from "../../identity/workspaces.ts";
 import { parseDuration } from "../duration.ts";
 import type { RunAction } from "../main.ts";
@@ -19,21 +20,24 @@ export function registerInit(program: Command, run: RunAction): void {
           ctx,
           options: { workspace: string; admin: string; token?: boolean; tokenLifetime: string },
         ) => {
-          const created = await withDb(ctx, (db) =>
-            bootstrap(db, {
+          const created = await withDb(ctx, async (db) => ({
+            ...(await bootstrap(db, {
               workspace: options.workspace,
               admin: options.admin,
               // On a server `--as` is refused, so without a token nobody could ever act.
               ...(options.token || db.kind !== "pglite"
                 ? { tokenLifetimeS: parseDuration("--token-lifetime", options.tokenLifetime) }
                 : {}),
-            }),
-          );
+            })),
+            // written once by the store's migration; provenance names it and verify expects it
+            builderId: await installationBuilderId(db),
+          }));
           const token = created.token;
           ctx.out.result(
             {
               workspace: { id: created.workspace, name: options.workspace },
               admin: { id: created.admin, name: options.admin },
+              installation: { builder_id: created.builderId },
               ...(token
                 ? {
                     token: {
@@ -48,6 +52,7 @@ export function registerInit(program: Command, run: RunAction): void {
               [
                 `workspace ${options.workspace} (${created.workspace})`,
                 `admin     ${options.admin} (${created.admin})`,
+                `builder   ${created.builderId} (signed provenance names it; verify offline with --builder-id)`,
                 "",
                 token
                   ? `token     ${token.secret}\n          shown once; expires ${token.expiresAt.toISOString()}. Next: export CRUCIBLE_TOKEN=<it>`

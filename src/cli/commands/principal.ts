@@ -10,6 +10,7 @@ import { parseDuration } from "../duration.ts";
 import { table } from "../io.ts";
 import type { RunAction } from "../main.ts";
 import { withCaller } from "../session.ts";
+import { registerBindOidc } from "./principal-oidc.ts";
 
 interface CreateOptions {
   workspace: string;
@@ -18,7 +19,7 @@ interface CreateOptions {
   owner?: string;
 }
 
-/** `crucible principal create|grant|revoke|disable|enable|list`: users, service identities and their roles. */
+/** `crucible principal create|grant|revoke|disable|enable|list|bind-oidc`: users, service identities, their roles and federated sign-in. */
 export function registerPrincipal(program: Command, run: RunAction): void {
   const principal = program.command("principal").description("users and service identities, and their roles");
 
@@ -192,6 +193,8 @@ export function registerPrincipal(program: Command, run: RunAction): void {
         );
       }),
     );
+
+  registerBindOidc(principal, run);
 }
 
 function members(principals: { id: string; name: string }[], id: string | null): string {

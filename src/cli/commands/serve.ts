@@ -5,12 +5,14 @@ import type { Command } from "commander";
 import { buildApi } from "../../api/server.ts";
 import { loadOrCreateSigningKey } from "../../audit/signing-key.ts";
 import { invalid } from "../../core/errors.ts";
+import { createOidcVerifier } from "../../identity/oidc.ts";
 import { jobHandlers } from "../../jobs/handlers.ts";
 import { trainerPython } from "../../jobs/trainer-python.ts";
 import { isolationLine } from "../../jobs/trainer-user.ts";
 import { runWorker } from "../../jobs/worker.ts";
 import { crucibleHome, openStore, storeConfigFromEnv } from "../../store/open.ts";
 import type { RunAction } from "../main.ts";
+import { OIDC_ENV, type OidcFlags, oidcIssuerFromFlags } from "../oidc-config.ts";
 import { trainerIsolationOf, trainerUserOf } from "../trainer-isolation.ts";
 
 /** `crucible serve`: the HTTP API (and, later, the console and gateway) on one port. */
@@ -21,13 +23,33 @@ export function registerServe(program: Command, run: RunAction): void {
     .option("--host <host>", "address to bind", "127.0.0.1")
     .option("--port <port>", "port to listen on", "7070")
     .option("--no-worker", "embedded store: do not work the queue in this process")
+    .option(
+      "--oidc-issuer <url>",
+      `trust JWTs from this issuer (exactly its iss claim; env ${OIDC_ENV.oidcIssuer})`,
+    )
+    .option(
+      "--oidc-audience <aud>",
+      `the aud those JWTs must carry (default crucible; env ${OIDC_ENV.oidcAudience})`,
+    )
+    .option(
+      "--oidc-jwks <url-or-file>",
+      `the issuer's public keys: JWKS URL or file (env ${OIDC_ENV.oidcJwks})`,
+    )
+    .option(
+      "--oidc-max-lifetime <duration>",
+      `refuse JWTs living longer (exp - iat), e.g. 10m (default 1h; env ${OIDC_ENV.oidcMaxLifetime})`,
+    )
     .action(
-      run(async (ctx, options: { host: string; port: string; worker: boolean }) => {
+      run(async (ctx, options: { host: string; port: string; worker: boolean } & OidcFlags) => {
         const port = Number(options.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535)
           throw invalid("--port", "is not a port", options.port, "Use 0-65535");
+        const issuer = oidcIssuerFromFlags(options, ctx.env);
+        // a bad JWKS file fails here, before the store is opened or the port bound
+        const oidc = issuer ? createOidcVerifier([issuer]) : undefined;
         const db = await openStore(storeConfigFromEnv(ctx.env));
         const app = buildApi(db, {
+          ...(oidc ? { oidc } : {}),
           signingKey: loadOrCreateSigningKey(join(crucibleHome(ctx.env), "keys")),
           onInternalError: (err) => ctx.out.info(`internal error: ${(err as Error).stack ?? String(err)}`),
         });
@@ -35,6 +57,10 @@ export function registerServe(program: Command, run: RunAction): void {
           ctx.out.info(
             `crucible serve: listening on http://${options.host}:${info.port} (OpenAPI at /openapi.json)`,
           );
+          if (issuer)
+            ctx.out.info(
+              `crucible serve: accepting JWTs from ${issuer.issuer} for audience ${issuer.audience}`,
+            );
         });
         // embedded, no other process can open the store: runs started over HTTP are worked here
         const stopWorker = new AbortController();

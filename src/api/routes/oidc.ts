@@ -1,0 +1,71 @@
+import type { Authenticated } from "../../identity/authenticate.ts";
+import { principalByName, workspaceByName } from "../../identity/names.ts";
+import { bindOidcSubject } from "../../identity/oidc-bindings.ts";
+import type { Db } from "../../store/db.ts";
+import type { Route } from "../route.ts";
+import { obj, str } from "../schemas.ts";
+
+const NON_EMPTY = str({ minLength: 1, maxLength: 1024 });
+
+/** Federated sign-in over HTTP: bind an issuer's subject to a principal of the workspace. */
+export function oidcRoutes(db: Db): Route<Authenticated>[] {
+  return [
+    {
+      method: "post",
+      path: "/v1/workspaces/{workspace}/principals/{principal}/oidc-bindings",
+      operationId: "bindOidcSubject",
+      summary:
+        "let JWTs from a trusted issuer with this subject (and these claim values) sign in as the principal, with its roles in this workspace only (admins)",
+      tag: "identity",
+      auth: "bearer",
+      status: 201,
+      body: obj(
+        { issuer: NON_EMPTY, subject: NON_EMPTY },
+        {
+          audience: NON_EMPTY,
+          conditions: { type: "object", additionalProperties: { type: "string", minLength: 1 } },
+        },
+      ),
+      response: obj({
+        principal: str(),
+        workspace: str(),
+        issuer: str(),
+        subject: str(),
+        audience: str(),
+        conditions: { type: "object" },
+      }),
+      handler: async ({ caller, params, body }) => {
+        const input = body as {
+          issuer: string;
+          subject: string;
+          audience?: string;
+          conditions?: Record<string, string>;
+        };
+        const workspace = await workspaceByName(db, params.workspace!);
+        const target = await principalByName(db, params.principal!);
+        const audience = input.audience ?? "crucible";
+        const conditions = input.conditions ?? {};
+        await bindOidcSubject(db, {
+          principal: caller.principal,
+          workspace,
+          issuer: input.issuer,
+          subject: input.subject,
+          audience,
+          target,
+          conditions,
+        });
+        return {
+          status: 201,
+          body: {
+            principal: params.principal!,
+            workspace: params.workspace!,
+            issuer: input.issuer,
+            subject: input.subject,
+            audience,
+            conditions,
+          },
+        };
+      },
+    },
+  ];
+}

@@ -1,0 +1,83 @@
+import type { Command } from "commander";
+import { invalid } from "../../core/errors.ts";
+import { principalByName, workspaceByName } from "../../identity/names.ts";
+import { bindOidcSubject } from "../../identity/oidc-bindings.ts";
+import type { RunAction } from "../main.ts";
+import { withCaller } from "../session.ts";
+
+interface BindOptions {
+  workspace: string;
+  issuer: string;
+  subject: string;
+  audience: string;
+  claim: string[];
+}
+
+/** `crucible principal bind-oidc NAME`: let a pipeline or cluster sign in as NAME with its JWTs. */
+export function registerBindOidc(principal: Command, run: RunAction): void {
+  principal
+    .command("bind-oidc")
+    .description(
+      "let JWTs from a trusted issuer (CI pipeline, Kubernetes service account) sign in as a principal of your workspace (admins)",
+    )
+    .argument("<name>", "principal of the workspace the JWTs act as, e.g. train-pipeline")
+    .requiredOption(
+      "--workspace <name>",
+      "your workspace; the sign-in carries the principal's roles there only",
+    )
+    .requiredOption("--issuer <url>", "the issuer, exactly as the JWTs' iss claim")
+    .requiredOption("--subject <sub>", "the JWTs' sub claim, e.g. repo:acme/train:ref:refs/heads/main")
+    .option("--audience <aud>", "the aud the JWTs carry (as configured on crucible serve)", "crucible")
+    .option(
+      "--claim <claim=value>",
+      "also require this claim to hold exactly this value (repeatable)",
+      collect,
+      [],
+    )
+    .action(
+      run(async (ctx, name: string, options: BindOptions) => {
+        const conditions = parseClaims(options.claim);
+        const target = await withCaller(ctx, async (db, caller) => {
+          const workspace = await workspaceByName(db, options.workspace);
+          const id = await principalByName(db, name);
+          await bindOidcSubject(db, {
+            principal: caller,
+            workspace,
+            issuer: options.issuer,
+            subject: options.subject,
+            audience: options.audience,
+            target: id,
+            conditions,
+          });
+          return id;
+        });
+        ctx.out.result(
+          {
+            principal: { id: target, name },
+            workspace: options.workspace,
+            issuer: options.issuer,
+            subject: options.subject,
+            audience: options.audience,
+            conditions,
+          },
+          () =>
+            `bound ${options.subject} of ${options.issuer} (audience ${options.audience}) to ${name} in ${options.workspace}`,
+        );
+      }),
+    );
+}
+
+function parseClaims(pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0)
+      throw invalid("--claim", "a condition is CLAIM=VALUE", pair, "Write e.g. --claim ref=refs/heads/main");
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
