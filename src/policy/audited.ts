@@ -4,7 +4,7 @@ import { CrucibleError } from "../core/errors.ts";
 import type { Db, Queryable } from "../store/db.ts";
 import type { Action } from "./actions.ts";
 import { type AuthzRequest, authorize, type CompiledPolicySet, type Decision } from "./engine.ts";
-import { actorId, resourceWorkspace, uidText } from "./entities.ts";
+import { actorId, INSTALLATION, memberWorkspaces, resourceWorkspace, uidText } from "./entities.ts";
 import { activePolicySet } from "./versions.ts";
 
 /**
@@ -71,9 +71,16 @@ export async function authorizeAndAudit<A extends Action>(
  */
 export function deniedError<A extends Action>(decision: Decision, request: AuthzRequest<A>): CrucibleError {
   const rule = decision.rules.join(",");
+  const target = uidText({ type: request.resource.type, id: request.resource.id });
+  const workspace = resourceWorkspace(request.resource);
+  // a decision needed in another tenant's workspace (e.g. disabling someone who also works
+  // there) is denied without naming anything of that tenant's
+  const foreign = workspace !== INSTALLATION && !memberWorkspaces(request.principal).includes(workspace);
+  const shown = foreign ? `${request.resource.type} in a workspace you do not belong to` : target;
+  const reasons = decision.reasons.map((r) => (foreign ? r.replaceAll(target, "it") : r));
   return new CrucibleError(
     "permission_denied",
-    `${actorId(request.principal)} may not ${request.action} ${uidText({ type: request.resource.type, id: request.resource.id })}: ${decision.reasons.join("; ")}`,
+    `${actorId(request.principal)} may not ${request.action} ${shown}: ${reasons.join("; ")}`,
     { rule, fix: "Ask someone whose role permits it, or satisfy the rule named" },
   );
 }
