@@ -9,6 +9,7 @@ import { datasetRoutes } from "./routes/datasets.ts";
 import { governanceRoutes } from "./routes/governance.ts";
 import { lifecycleRoutes } from "./routes/lifecycle.ts";
 import { runRoutes } from "./routes/runs.ts";
+import { tenancyRoutes } from "./routes/tenancy.ts";
 
 export interface ApiOptions {
   /** Verifies federated JWTs (SSO, CI pipelines, Kubernetes) when issuers are configured. */
@@ -30,6 +31,7 @@ export function buildApi(db: Db, options: ApiOptions = {}): Hono {
     routes: [
       ...governanceRoutes(db),
       ...lifecycleRoutes(db),
+      ...tenancyRoutes(db),
       ...datasetRoutes(db),
       ...checkpointRoutes(db, options.signingKey ? { signingKey: options.signingKey } : {}),
       ...runRoutes(db),

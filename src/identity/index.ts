@@ -1,6 +1,13 @@
 export { type Authenticated, authenticate } from "./authenticate.ts";
 export { INSTALLATION, type PrincipalId, type TokenId, type WorkspaceId } from "./ids.ts";
 export {
+  acceptInvitation,
+  DEFAULT_INVITATION_LIFETIME_S,
+  type InvitationListing,
+  inviteMember,
+  listInvitations,
+} from "./invitations.ts";
+export {
   disablePrincipal,
   enablePrincipal,
   LAST_ADMIN_RULE,
@@ -9,6 +16,15 @@ export {
 } from "./lifecycle.ts";
 export { bindOidcSubject, createOidcVerifier, type OidcIssuerConfig, type OidcVerifier } from "./oidc.ts";
 export { createServiceIdentity, createUser, grantRole, loadPrincipal } from "./principals.ts";
+export { type ServiceBound, setServiceBound } from "./service-bound.ts";
+export {
+  NOT_VISIBLE_RULE,
+  requireVisible,
+  sharesTenancy,
+  visibleMember,
+  visiblePrincipal,
+  visibleWorkspace,
+} from "./tenancy.ts";
 export {
   createToken,
   DEFAULT_TOKEN_LIFETIME_S,
