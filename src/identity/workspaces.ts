@@ -1,6 +1,7 @@
 import { appendAudit } from "../audit/append.ts";
 import { CrucibleError, invalid } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
+import { HUMAN_ONLY_RULE } from "../policy/audited.ts";
 import { DEFAULT_DENY } from "../policy/engine.ts";
 import { actorId, type Principal } from "../policy/entities.ts";
 import type { Db, Queryable } from "../store/db.ts";
@@ -8,9 +9,6 @@ import type { PrincipalId, TokenId, WorkspaceId } from "./ids.ts";
 import { checkName } from "./principals.ts";
 import { newTokenSecret } from "./secrets.ts";
 import { type IssuedToken, insertToken } from "./tokens.ts";
-
-/** The policy's forbid on service identities for the "human-only" action group (default.cedar). */
-const HUMAN_ONLY_RULE = "human-only.service";
 
 /** The first token obeys the policy's cap (`cap.token-lifetime` in default.cedar: 90 days). */
 const MAX_TOKEN_LIFETIME_S = 7_776_000;

@@ -3,7 +3,13 @@ import type { AuditEntry } from "../audit/entry.ts";
 import { CrucibleError } from "../core/errors.ts";
 import type { Db, Queryable } from "../store/db.ts";
 import type { Action } from "./actions.ts";
-import { type AuthzRequest, authorize, type CompiledPolicySet, type Decision } from "./engine.ts";
+import {
+  type AuthzRequest,
+  actionsInGroup,
+  authorize,
+  type CompiledPolicySet,
+  type Decision,
+} from "./engine.ts";
 import { actorId, INSTALLATION, memberWorkspaces, resourceWorkspace, uidText } from "./entities.ts";
 import { activePolicySet } from "./versions.ts";
 
@@ -42,7 +48,9 @@ export async function authorizeAndAudit<A extends Action>(
   const workspace = resourceWorkspace(request.resource);
   const policies = options.policies ?? (await activePolicySet(tx, workspace));
   let decision = authorize(policies, request);
-  const broken = (options.invariants ?? []).filter((i) => !i.holds);
+  // the policy set names human-only.service itself unless a workspace approved one without it
+  const kept = humanOnly(request).filter((i) => !decision.rules.includes(i.id));
+  const broken = [...(options.invariants ?? []), ...kept].filter((i) => !i.holds);
   if (broken.length > 0) {
     const keep = decision.decision === "deny";
     decision = {
@@ -63,6 +71,25 @@ export async function authorizeAndAudit<A extends Action>(
     payload: { context: request.context ?? {}, policy: decision.policy, body: options.payload ?? null },
   });
   return { ...decision, audit };
+}
+
+/** The policy that forbids the "human-only" action group to service identities (default.cedar). */
+export const HUMAN_ONLY_RULE = "human-only.service";
+
+/**
+ * A service identity never makes a human-only decision, whatever policy set its workspace
+ * approved: a stolen service token must not be one policy change away from approving things.
+ */
+function humanOnly<A extends Action>(request: AuthzRequest<A>): Invariant[] {
+  if (request.principal.kind !== "service" || !actionsInGroup("human-only").includes(request.action))
+    return [];
+  return [
+    {
+      id: HUMAN_ONLY_RULE,
+      holds: false,
+      reason: "approvals, role grants, invitations and creating principals are decisions only a human makes",
+    },
+  ];
 }
 
 /**

@@ -146,6 +146,14 @@ function actionScope(constraint: cedar.ActionConstraint): readonly string[] | "a
 
 let groups: ReadonlyMap<string, readonly string[]> | undefined;
 
+/**
+ * The actions the schema puts in an action group (e.g. "human-only"), read from the schema itself.
+ * @example actionsInGroup("human-only").includes("dataset.approve") // true
+ */
+export function actionsInGroup(group: string): readonly string[] {
+  return actionGroups().get(group) ?? [];
+}
+
 /** Each action group of the schema with its member actions. */
 function actionGroups(): ReadonlyMap<string, readonly string[]> {
   if (groups) return groups;

@@ -10,7 +10,7 @@ import { bootstrap } from "../../src/identity/workspaces.ts";
 import type { Action } from "../../src/policy/actions.ts";
 import { authorizeAndAudit } from "../../src/policy/audited.ts";
 import { approvePolicy, proposePolicy } from "../../src/policy/changes.ts";
-import { type AuthzRequest, DEFAULT_POLICY_TEXT } from "../../src/policy/engine.ts";
+import { type AuthzRequest, compilePolicySet, DEFAULT_POLICY_TEXT } from "../../src/policy/engine.ts";
 import type { Resource } from "../../src/policy/entities.ts";
 import type { Db } from "../../src/store/db.ts";
 import { as, rejection } from "../identity/support.ts";
@@ -102,6 +102,19 @@ describeEachStore("security: a stolen service token", (open) => {
       for (const [action, resource] of fixtures) {
         const d = await db.transaction((tx) =>
           authorizeAndAudit(tx, { principal: botP, action, resource, context } as AuthzRequest),
+        );
+        expect([action, d.decision, d.rules]).toEqual([action, "deny", [HUMAN_ONLY]]);
+      }
+      // a workspace that approved a policy set without the forbid still gets the same answer
+      const lax = compilePolicySet(
+        DEFAULT_POLICY_TEXT.replace(/@id\("human-only\.service"\)[\s\S]*?resource\);/, ""),
+      );
+      expect(lax.ids).not.toContain(HUMAN_ONLY);
+      for (const [action, resource] of fixtures) {
+        const d = await db.transaction((tx) =>
+          authorizeAndAudit(tx, { principal: botP, action, resource, context } as AuthzRequest, {
+            policies: lax,
+          }),
         );
         expect([action, d.decision, d.rules]).toEqual([action, "deny", [HUMAN_ONLY]]);
       }
