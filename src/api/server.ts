@@ -10,6 +10,7 @@ import { governanceRoutes } from "./routes/governance.ts";
 import { lifecycleRoutes } from "./routes/lifecycle.ts";
 import { oidcRoutes } from "./routes/oidc.ts";
 import { runRoutes } from "./routes/runs.ts";
+import { tenancyRoutes } from "./routes/tenancy.ts";
 
 export interface ApiOptions {
   /** Verifies federated JWTs (SSO, CI pipelines, Kubernetes) when issuers are configured. */
@@ -32,6 +33,7 @@ export function buildApi(db: Db, options: ApiOptions = {}): Hono {
       ...governanceRoutes(db),
       ...lifecycleRoutes(db),
       ...oidcRoutes(db),
+      ...tenancyRoutes(db),
       ...datasetRoutes(db),
       ...checkpointRoutes(db, options.signingKey ? { signingKey: options.signingKey } : {}),
       ...runRoutes(db),

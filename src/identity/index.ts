@@ -1,6 +1,13 @@
 export { type Authenticated, authenticate } from "./authenticate.ts";
 export { INSTALLATION, type PrincipalId, type TokenId, type WorkspaceId } from "./ids.ts";
 export {
+  acceptInvitation,
+  DEFAULT_INVITATION_LIFETIME_S,
+  type InvitationListing,
+  inviteMember,
+  listInvitations,
+} from "./invitations.ts";
+export {
   disablePrincipal,
   enablePrincipal,
   LAST_ADMIN_RULE,
@@ -15,6 +22,15 @@ export {
 } from "./oidc.ts";
 export { bindOidcSubject, type ClaimConditions } from "./oidc-bindings.ts";
 export { createServiceIdentity, createUser, grantRole, loadPrincipal } from "./principals.ts";
+export { type ServiceBound, setServiceBound } from "./service-bound.ts";
+export {
+  NOT_VISIBLE_RULE,
+  requireVisible,
+  sharesTenancy,
+  visibleMember,
+  visiblePrincipal,
+  visibleWorkspace,
+} from "./tenancy.ts";
 export {
   createToken,
   DEFAULT_TOKEN_LIFETIME_S,

@@ -1,18 +1,20 @@
 import { CrucibleError, invalid } from "../core/errors.ts";
 import { ROLES, type Role } from "../policy/actions.ts";
-import { governed, governedAll, type Invariant } from "../policy/audited.ts";
+import { governedAll, type Invariant } from "../policy/audited.ts";
 import type { Principal } from "../policy/entities.ts";
 import type { Db, Queryable } from "../store/db.ts";
+import { revocationScope } from "./credentials.ts";
 import { loadPrincipal } from "./principals.ts";
-import { credentialFor } from "./tokens.ts";
+import { requireVisible } from "./tenancy.ts";
 
 /** The rule named when a change would leave a workspace without an active admin. */
 export const LAST_ADMIN_RULE = "admin.last-active";
 
 type Subject = NonNullable<Awaited<ReturnType<typeof loadPrincipal>>> & { kind: "user" | "service" };
 
-async function requireSubject(q: Queryable, id: string): Promise<Subject> {
-  const subject = await loadPrincipal(q, id);
+async function requireSubject(db: Db, caller: Principal, id: string): Promise<Subject> {
+  await requireVisible(db, caller, id);
+  const subject = await loadPrincipal(db, id);
   if (subject?.kind !== "user" && subject?.kind !== "service")
     throw new CrucibleError("not_found", `no principal ${id}`, {
       field: "subject",
@@ -96,7 +98,7 @@ async function setDisabled(
   db: Db,
   input: { principal: Principal; workspace: string; subject: string; disable: boolean; now?: Date },
 ): Promise<{ revokedTokens: number }> {
-  const subject = await requireSubject(db, input.subject);
+  const subject = await requireSubject(db, input.principal, input.subject);
   const workspaces = memberships(subject);
   if (workspaces.length > 0 && !workspaces.includes(input.workspace))
     throw new CrucibleError("not_found", `principal ${input.subject} does not belong to this workspace`, {
@@ -150,7 +152,7 @@ export async function revokeRole(
 ): Promise<void> {
   if (!ROLES.includes(input.role))
     throw invalid("role", "unknown role", input.role, `Use one of ${ROLES.join(", ")}`);
-  const subject = await requireSubject(db, input.subject);
+  const subject = await requireSubject(db, input.principal, input.subject);
   if (!subject.roles.some((r) => r.workspace === input.workspace && r.role === input.role))
     throw new CrucibleError("not_found", `principal ${input.subject} does not hold ${input.role} here`, {
       field: "role",
@@ -181,24 +183,26 @@ export async function revokeRole(
 }
 
 /**
- * Revokes every active bearer token of a principal in one audited decision (`token.revoke` on
- * the credential `all:<id>`): the principal itself, an admin of `workspace` (where a user holds a
- * role; a service identity's home by default), or a service identity's owner.
- * @example const { revokedTokens } = await revokePrincipalTokens(db, { principal: root, subject: eli, workspace: acme });
+ * Revokes every active bearer token of a principal: the principal itself, a service identity's
+ * owner or its home's admins, or, for a user, admins of every workspace the user belongs to (one
+ * `token.revoke` decision on the credential `all:<id>` in each, each audited there).
+ * @example const { revokedTokens } = await revokePrincipalTokens(db, { principal: root, subject: eli });
  */
 export async function revokePrincipalTokens(
   db: Db,
-  input: { principal: Principal; subject: string; workspace?: string; now?: Date },
+  input: { principal: Principal; subject: string; now?: Date },
 ): Promise<{ revokedTokens: number }> {
-  const resource = await credentialFor(db, input.subject, `all:${input.subject}`, {
-    forRevoke: true,
-    ...(input.workspace === undefined ? {} : { workspace: input.workspace }),
-  });
-  const request = { principal: input.principal, action: "token.revoke", resource } as const;
+  await requireVisible(db, input.principal, input.subject);
+  const resources = await revocationScope(db, input.principal, input.subject, `all:${input.subject}`);
+  const requests = resources.map((resource) => ({
+    principal: input.principal,
+    action: "token.revoke" as const,
+    resource,
+  }));
   const now = (input.now ?? new Date()).toISOString();
-  return governed(
+  return governedAll(
     db,
-    request,
+    requests,
     async (tx) => {
       const { rows } = await tx.query<{ id: string }>(
         `UPDATE tokens SET revoked_at = $2

@@ -3,34 +3,49 @@ import type { Queryable } from "../store/db.ts";
 import type { PrincipalId, WorkspaceId } from "./ids.ts";
 
 /**
- * The id of the workspace people call `name`.
+ * The one answer for a workspace that does not exist or is another tenant's: callers cannot tell
+ * the two apart.
+ * @example throw noSuchWorkspace("acme");
+ */
+export function noSuchWorkspace(name: string): CrucibleError {
+  return new CrucibleError("not_found", "no such workspace", {
+    field: "workspace",
+    value: name,
+    fix: "Check the name; an admin creates workspaces with `crucible workspace create`",
+  });
+}
+
+/**
+ * The one answer for a principal that does not exist or is not the caller's to see.
+ * @example throw noSuchPrincipal("eli", "for");
+ */
+export function noSuchPrincipal(name: string, field = "principal"): CrucibleError {
+  return new CrucibleError("not_found", "no such principal", {
+    field,
+    value: name,
+    fix: "Check the name; `crucible principal list` shows who exists",
+  });
+}
+
+/**
+ * The id of the workspace people call `name`, whoever asks (entry points that act for an
+ * authenticated caller use `visibleWorkspace`).
  * @example const acme = await workspaceByName(db, "acme");
  */
 export async function workspaceByName(q: Queryable, name: string): Promise<WorkspaceId> {
   const { rows } = await q.query<{ id: string }>("SELECT id FROM workspaces WHERE name = $1", [name]);
-  if (!rows[0]) {
-    throw new CrucibleError("not_found", "no such workspace", {
-      field: "workspace",
-      value: name,
-      fix: "Check the name; an admin creates workspaces with `crucible workspace create`",
-    });
-  }
+  if (!rows[0]) throw noSuchWorkspace(name);
   return rows[0].id as WorkspaceId;
 }
 
 /**
- * The id of the principal (user or service identity) named `name`.
+ * The id of the principal (user or service identity) named `name`, whoever asks (entry points
+ * that act for an authenticated caller use `visibleMember` or `visiblePrincipal`).
  * @example const eli = await principalByName(db, "eli");
  */
 export async function principalByName(q: Queryable, name: string, field = "principal"): Promise<PrincipalId> {
   const { rows } = await q.query<{ id: string }>("SELECT id FROM principals WHERE name = $1", [name]);
-  if (!rows[0]) {
-    throw new CrucibleError("not_found", "no such principal", {
-      field,
-      value: name,
-      fix: "Check the name; `crucible principal list` shows who exists",
-    });
-  }
+  if (!rows[0]) throw noSuchPrincipal(name, field);
   return rows[0].id as PrincipalId;
 }
 

@@ -118,6 +118,13 @@ async function createPrincipal(
             input.owner,
             "Name the user who answers for this service identity",
           );
+        if (!owner.roles.some((r) => r.workspace === input.workspace))
+          throw invalid(
+            "owner",
+            "a service identity's owner must be a member of its workspace",
+            input.owner,
+            "Name a user who holds a role in this workspace, or invite the owner first",
+          );
       }
       const taken = await tx.query("SELECT 1 FROM principals WHERE name = $1", [input.name]);
       if (taken.rows.length > 0)
@@ -157,7 +164,9 @@ async function createPrincipal(
 }
 
 /**
- * Grants a role in a workspace. Needs `role.grant` (admins).
+ * Grants a role in a workspace to one of its members (a role there already, or a service
+ * identity's home). Needs `role.grant` (admins, humans). Someone from outside joins only by
+ * accepting an invitation (`inviteMember`): no admin adds another workspace's people.
  * @example await grantRole(db, { principal: root, workspace, subject: dana, role: "data-steward" });
  */
 export async function grantRole(
@@ -175,7 +184,17 @@ export async function grantRole(
     db,
     request,
     async (tx) => {
-      await requirePrincipal(tx, input.subject, "subject");
+      const subject = await requirePrincipal(tx, input.subject, "subject");
+      const member =
+        (subject.kind === "service" && subject.workspace === input.workspace) ||
+        ((subject.kind === "user" || subject.kind === "service") &&
+          subject.roles.some((r) => r.workspace === input.workspace));
+      if (!member)
+        throw new CrucibleError("not_found", "no such principal in this workspace", {
+          field: "subject",
+          value: input.subject,
+          fix: "Invite them (`crucible workspace invite`); they join by accepting",
+        });
       await tx.query(
         `INSERT INTO role_bindings (workspace_id, principal_id, role, granted_by) VALUES ($1, $2, $3, $4)
          ON CONFLICT DO NOTHING`,

@@ -1,10 +1,10 @@
 import { CrucibleError, invalid } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
-import { governed } from "../policy/audited.ts";
+import { governed, governedAll } from "../policy/audited.ts";
 import { actorId, type Principal } from "../policy/entities.ts";
 import type { Db, Queryable } from "../store/db.ts";
-import { INSTALLATION, type TokenId } from "./ids.ts";
-import { loadPrincipal } from "./principals.ts";
+import { credentialFor, revocationScope, visibleTokenRow } from "./credentials.ts";
+import type { TokenId } from "./ids.ts";
 import { hashSecret, newTokenSecret } from "./secrets.ts";
 
 /** Default lifetime of a bearer token: 30 days. The policy caps what may be asked for. */
@@ -27,6 +27,11 @@ function checkLifetime(field: string, seconds: number): number {
       "Pass e.g. 86400 for one day",
     );
   return seconds;
+}
+
+/** When a token issued at `now` for `lifetimeS` expires, in whole seconds since the epoch. */
+function epochSeconds(now: Date, lifetimeS: number): number {
+  return Math.ceil(now.getTime() / 1000) + lifetimeS;
 }
 
 /** @example await insertToken(tx, { id, kind: "bearer", principal, secret, createdBy, now, expiresAt }); */
@@ -66,55 +71,6 @@ export async function insertToken(
 }
 
 /**
- * The Credential a token decision is about. A user's credentials live in the installation (so
- * only the user decides), unless `workspace` names one where the user holds a role: then that
- * workspace's admins may revoke them. A service identity's live in its home workspace and name its
- * owner. A disabled subject gets no new credentials; revoking stays possible (`forRevoke`).
- * @example const resource = await credentialFor(db, eli, "tok_1", { workspace: acme, forRevoke: true });
- */
-export async function credentialFor(
-  q: Queryable,
-  subjectId: string,
-  tokenId: string,
-  options: { workspace?: string; forRevoke?: boolean } = {},
-) {
-  const subject = await loadPrincipal(q, subjectId);
-  if (!subject || subject.kind === "workload" || subject.kind === "anonymous")
-    throw new CrucibleError("not_found", `no principal ${subjectId}`, {
-      field: "subject",
-      value: subjectId,
-      fix: "Create the principal first",
-    });
-  if (subject.disabled && !options.forRevoke)
-    throw new CrucibleError("failed_precondition", `principal ${subjectId} is disabled`, {
-      field: "subject",
-      value: subjectId,
-      fix: "Re-enable it first",
-    });
-  if (subject.kind === "service")
-    return {
-      type: "Credential",
-      id: tokenId,
-      workspace: subject.workspace,
-      subject: subject.id,
-      owner: subject.owner,
-    } as const;
-  const { workspace } = options;
-  if (workspace !== undefined && !subject.roles.some((r) => r.workspace === workspace))
-    throw new CrucibleError("not_found", `principal ${subjectId} holds no role in workspace ${workspace}`, {
-      field: "workspace",
-      value: workspace,
-      fix: "Name a workspace the principal belongs to, where you are an admin",
-    });
-  return {
-    type: "Credential",
-    id: tokenId,
-    workspace: workspace ?? INSTALLATION,
-    subject: subject.id,
-  } as const;
-}
-
-/**
  * Issues a bearer token for `subject` (oneself, or, for admins, a service identity of their
  * workspace). The lifetime is checked against the policy's cap (`cap.token-lifetime`).
  * @example const { secret } = await createToken(db, { principal: eli, subject: eli.id, lifetimeS: 86400 });
@@ -131,7 +87,7 @@ export async function createToken(
     principal: input.principal,
     action: "token.create",
     resource,
-    context: { lifetime_s: lifetimeS },
+    context: { lifetime_s: lifetimeS, expires_at_s: epochSeconds(now, lifetimeS) },
   } as const;
   const secret = newTokenSecret();
   const expiresAt = new Date(now.getTime() + lifetimeS * 1000);
@@ -168,7 +124,7 @@ export async function rotateToken(
     throw invalid("overlapS", "overlap is a whole number of seconds >= 0", overlapS, "Pass e.g. 3600");
   const lifetimeS = checkLifetime("lifetimeS", input.lifetimeS ?? DEFAULT_TOKEN_LIFETIME_S);
   const now = input.now ?? new Date();
-  const old = await tokenRow(db, input.tokenId);
+  const old = await visibleTokenRow(db, input.principal, input.tokenId);
   if (old.kind !== "bearer" || old.revoked_at || new Date(old.expires_at) <= now || old.replaced_by)
     throw new CrucibleError(
       "failed_precondition",
@@ -181,7 +137,7 @@ export async function rotateToken(
     principal: input.principal,
     action: "token.create",
     resource,
-    context: { lifetime_s: lifetimeS },
+    context: { lifetime_s: lifetimeS, expires_at_s: epochSeconds(now, lifetimeS) },
   } as const;
   const secret = newTokenSecret();
   const expiresAt = new Date(now.getTime() + lifetimeS * 1000);
@@ -218,29 +174,33 @@ export async function rotateToken(
 }
 
 /**
- * Revokes a token now: its holder, an admin of its workspace (for a user's token, name a
- * `workspace` where the user holds a role and you are admin), or a service identity's owner.
- * @example await revokeToken(db, { principal: root, tokenId, workspace: acme });
+ * Revokes a token now: its holder, a service identity's owner, or admins of the workspaces its
+ * holder belongs to (a user's token needs an admin of every one of them: each decides and each
+ * audits). A token outside the caller's sight answers as a nonexistent one.
+ * @example await revokeToken(db, { principal: root, tokenId });
  */
 export async function revokeToken(
   db: Db,
-  input: { principal: Principal; tokenId: string; workspace?: string; now?: Date },
+  input: { principal: Principal; tokenId: string; now?: Date },
 ): Promise<void> {
-  const row = await tokenRow(db, input.tokenId);
-  const resource =
+  const row = await visibleTokenRow(db, input.principal, input.tokenId);
+  const resources =
     row.kind === "bearer"
-      ? await credentialFor(db, row.principal_id!, row.id, {
-          forRevoke: true,
-          ...(input.workspace === undefined ? {} : { workspace: input.workspace }),
-        })
-      : ({
-          type: "Credential",
-          id: row.id,
-          workspace: row.workspace_id!,
-          subject: `workload:${row.run_id}`,
-        } as const);
-  const request = { principal: input.principal, action: "token.revoke", resource } as const;
-  await governed(db, request, async (tx) => {
+      ? await revocationScope(db, input.principal, row.principal_id!, row.id)
+      : [
+          {
+            type: "Credential",
+            id: row.id,
+            workspace: row.workspace_id!,
+            subject: `workload:${row.run_id}`,
+          } as const,
+        ];
+  const requests = resources.map((resource) => ({
+    principal: input.principal,
+    action: "token.revoke" as const,
+    resource,
+  }));
+  await governedAll(db, requests, async (tx) => {
     await tx.query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", [
       row.id,
       (input.now ?? new Date()).toISOString(),
@@ -265,14 +225,3 @@ export interface TokenRow {
 
 export const TOKEN_COLUMNS =
   "id, kind, principal_id, run_id, workspace_id, scope, secret_hash, label, expires_at, revoked_at, last_used_at, replaced_by";
-
-async function tokenRow(q: Queryable, id: string): Promise<TokenRow> {
-  const { rows } = await q.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE id = $1`, [id]);
-  if (!rows[0])
-    throw new CrucibleError("not_found", `no token ${id}`, {
-      field: "tokenId",
-      value: id,
-      fix: "List tokens to find its id",
-    });
-  return rows[0];
-}

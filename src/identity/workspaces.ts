@@ -1,6 +1,7 @@
 import { appendAudit } from "../audit/append.ts";
 import { CrucibleError, invalid } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
+import { HUMAN_ONLY_RULE } from "../policy/audited.ts";
 import { DEFAULT_DENY } from "../policy/engine.ts";
 import { actorId, type Principal } from "../policy/entities.ts";
 import type { Db, Queryable } from "../store/db.ts";
@@ -64,8 +65,9 @@ export async function bootstrap(
 }
 
 /**
- * Creates another workspace; its creator becomes its admin. Only an admin of some workspace may
- * (rule `workspace.create-by-admin`); the decision is audited either way.
+ * Creates another workspace; its creator becomes its admin. Only a human admin of some workspace
+ * may (rule `workspace.create-by-admin`; a service identity is refused under `human-only.service`);
+ * the decision is audited either way.
  * @example const ws = await createWorkspace(db, { principal: root, name: "research" });
  */
 export async function createWorkspace(
@@ -74,10 +76,14 @@ export async function createWorkspace(
 ): Promise<WorkspaceId> {
   checkName("name", input.name);
   const p = input.principal;
-  const isAdmin = (p.kind === "user" || p.kind === "service") && p.roles.some((r) => r.role === "admin");
+  const isAdmin = p.kind === "user" && p.roles.some((r) => r.role === "admin");
   const id = newId("ws") as WorkspaceId;
-  const rule = isAdmin ? "workspace.create-by-admin" : DEFAULT_DENY;
-  const reason = isAdmin ? "admins create workspaces" : "only an admin of a workspace creates workspaces";
+  const rule = isAdmin ? "workspace.create-by-admin" : p.kind === "service" ? HUMAN_ONLY_RULE : DEFAULT_DENY;
+  const reason = isAdmin
+    ? "admins create workspaces"
+    : p.kind === "service"
+      ? "creating a workspace is a decision only a human makes; a service identity never does"
+      : "only an admin of a workspace creates workspaces";
   await db.transaction(async (tx) => {
     if (isAdmin) {
       const taken = await tx.query("SELECT 1 FROM workspaces WHERE name = $1", [input.name]);

@@ -19,7 +19,8 @@ export type ResourceType =
   | "Deployment"
   | "ModerationPolicy"
   | "PolicyVersion"
-  | "Credential";
+  | "Credential"
+  | "Invitation";
 
 /**
  * Every action Crucible authorises, with the one resource type it applies to. A typo in an
@@ -59,6 +60,9 @@ export const ACTIONS = {
   "signing-key.rotate": "Workspace",
   "canary.add": "Workspace",
   "canary.read": "Workspace",
+  "service.bound": "Credential",
+  "invitation.create": "Invitation",
+  "invitation.accept": "Invitation",
 } as const satisfies Record<string, ResourceType>;
 
 export type Action = keyof typeof ACTIONS;
@@ -78,6 +82,8 @@ export interface DecisionContext {
   checkpoint_approved?: boolean;
   /** Token create: requested lifetime in seconds. */
   lifetime_s?: number;
+  /** Token create: when the token would expire, in seconds since the epoch. */
+  expires_at_s?: number;
 }
 
 /** @example isAction("dataset.approve") // true */

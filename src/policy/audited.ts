@@ -3,8 +3,14 @@ import type { AuditEntry } from "../audit/entry.ts";
 import { CrucibleError } from "../core/errors.ts";
 import type { Db, Queryable } from "../store/db.ts";
 import type { Action } from "./actions.ts";
-import { type AuthzRequest, authorize, type CompiledPolicySet, type Decision } from "./engine.ts";
-import { actorId, resourceWorkspace, uidText } from "./entities.ts";
+import {
+  type AuthzRequest,
+  actionsInGroup,
+  authorize,
+  type CompiledPolicySet,
+  type Decision,
+} from "./engine.ts";
+import { actorId, INSTALLATION, memberWorkspaces, resourceWorkspace, uidText } from "./entities.ts";
 import { activePolicySet } from "./versions.ts";
 
 /**
@@ -42,7 +48,9 @@ export async function authorizeAndAudit<A extends Action>(
   const workspace = resourceWorkspace(request.resource);
   const policies = options.policies ?? (await activePolicySet(tx, workspace));
   let decision = authorize(policies, request);
-  const broken = (options.invariants ?? []).filter((i) => !i.holds);
+  // the policy set names human-only.service itself unless a workspace approved one without it
+  const kept = humanOnly(request).filter((i) => !decision.rules.includes(i.id));
+  const broken = [...(options.invariants ?? []), ...kept].filter((i) => !i.holds);
   if (broken.length > 0) {
     const keep = decision.decision === "deny";
     decision = {
@@ -65,15 +73,41 @@ export async function authorizeAndAudit<A extends Action>(
   return { ...decision, audit };
 }
 
+/** The policy that forbids the "human-only" action group to service identities (default.cedar). */
+export const HUMAN_ONLY_RULE = "human-only.service";
+
+/**
+ * A service identity never makes a human-only decision, whatever policy set its workspace
+ * approved: a stolen service token must not be one policy change away from approving things.
+ */
+function humanOnly<A extends Action>(request: AuthzRequest<A>): Invariant[] {
+  if (request.principal.kind !== "service" || !actionsInGroup("human-only").includes(request.action))
+    return [];
+  return [
+    {
+      id: HUMAN_ONLY_RULE,
+      holds: false,
+      reason: "approvals, role grants, invitations and creating principals are decisions only a human makes",
+    },
+  ];
+}
+
 /**
  * The `permission_denied` error for a denial: exit code 3 / HTTP 403, with the rule that denied.
  * @example throw deniedError(decision, request);
  */
 export function deniedError<A extends Action>(decision: Decision, request: AuthzRequest<A>): CrucibleError {
   const rule = decision.rules.join(",");
+  const target = uidText({ type: request.resource.type, id: request.resource.id });
+  const workspace = resourceWorkspace(request.resource);
+  // a decision needed in another tenant's workspace (e.g. disabling someone who also works
+  // there) is denied without naming anything of that tenant's
+  const foreign = workspace !== INSTALLATION && !memberWorkspaces(request.principal).includes(workspace);
+  const shown = foreign ? `${request.resource.type} in a workspace you do not belong to` : target;
+  const reasons = decision.reasons.map((r) => (foreign ? r.replaceAll(target, "it") : r));
   return new CrucibleError(
     "permission_denied",
-    `${actorId(request.principal)} may not ${request.action} ${uidText({ type: request.resource.type, id: request.resource.id })}: ${decision.reasons.join("; ")}`,
+    `${actorId(request.principal)} may not ${request.action} ${shown}: ${reasons.join("; ")}`,
     { rule, fix: "Ask someone whose role permits it, or satisfy the rule named" },
   );
 }

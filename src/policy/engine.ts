@@ -138,8 +138,34 @@ function actionScope(constraint: cedar.ActionConstraint): readonly string[] | "a
     const plain = "__entity" in uid ? uid.__entity : uid;
     if (plain.type !== "Action") return "all"; // unexpected shape: keep the policy everywhere
     ids.push(plain.id);
+    // `action in Action::"group"` also matches the group's members (e.g. "human-only")
+    if (constraint.op === "in") ids.push(...(actionGroups().get(plain.id) ?? []));
   }
   return ids;
+}
+
+let groups: ReadonlyMap<string, readonly string[]> | undefined;
+
+/**
+ * The actions the schema puts in an action group (e.g. "human-only"), read from the schema itself.
+ * @example actionsInGroup("human-only").includes("dataset.approve") // true
+ */
+export function actionsInGroup(group: string): readonly string[] {
+  return actionGroups().get(group) ?? [];
+}
+
+/** Each action group of the schema with its member actions. */
+function actionGroups(): ReadonlyMap<string, readonly string[]> {
+  if (groups) return groups;
+  const answer = cedar.schemaToJson(POLICY_SCHEMA);
+  if (answer.type !== "success") throw new Error(`bad built-in schema: ${answer.errors[0]?.message}`);
+  const members = new Map<string, string[]>();
+  for (const namespace of Object.values(answer.json))
+    for (const [action, declared] of Object.entries(namespace.actions))
+      for (const parent of declared.memberOf ?? [])
+        members.set(parent.id, [...(members.get(parent.id) ?? []), action]);
+  groups = members;
+  return groups;
 }
 
 function policyError(field: string, problems: string[]) {

@@ -34,7 +34,18 @@ export type Resource =
   | { type: "Deployment"; id: string; workspace: string; owner: string }
   | { type: "ModerationPolicy"; id: string; workspace: string; author: string }
   | { type: "PolicyVersion"; id: string; workspace: string; author: string }
-  | { type: "Credential"; id: string; workspace: string; subject: string; owner?: string };
+  | {
+      type: "Credential";
+      id: string;
+      workspace: string;
+      subject: string;
+      owner?: string;
+      /** A service identity's bounds, set by its owner: longest token, and renewal deadline (epoch s). */
+      maxLifetimeS?: number;
+      renewUntilS?: number;
+    }
+  /** `invitee`: the principal bearing the invited name, when one does. */
+  | { type: "Invitation"; id: string; workspace: string; invitee?: string };
 
 /** The resource shape an action applies to, so `authorize` rejects mismatches at compile time. */
 export type ResourceFor<A extends Action> = Extract<Resource, { type: (typeof ACTIONS)[A] }>;
@@ -86,6 +97,27 @@ export function actorId(p: Principal): string {
       return "anonymous";
     default:
       return p.id;
+  }
+}
+
+/** The workspace named on credentials of users, who belong to no single workspace. */
+export const INSTALLATION = "_installation";
+
+/**
+ * Every workspace a principal belongs to: where it holds a role, a service identity's home, a
+ * workload's run. Anything elsewhere is another tenant's, and must look as if it did not exist.
+ * @example memberWorkspaces({ kind: "workload", run }) // [run.workspace]
+ */
+export function memberWorkspaces(p: Principal): string[] {
+  switch (p.kind) {
+    case "anonymous":
+      return [];
+    case "workload":
+      return [p.run.workspace];
+    case "service":
+      return [...new Set([p.workspace, ...p.roles.map((r) => r.workspace)])].sort();
+    case "user":
+      return [...new Set(p.roles.map((r) => r.workspace))].sort();
   }
 }
 
@@ -171,6 +203,13 @@ function resourceEntity(r: Resource, held: ReadonlySet<string>): EntityJson {
         workspace: ws(),
         subject: ref("Identity", r.subject),
         ...(r.owner === undefined ? {} : { owner: ref("Identity", r.owner) }),
+        ...(r.maxLifetimeS === undefined ? {} : { max_lifetime_s: r.maxLifetimeS }),
+        ...(r.renewUntilS === undefined ? {} : { renew_until_s: r.renewUntilS }),
+      });
+    case "Invitation":
+      return of({
+        workspace: ws(),
+        ...(r.invitee === undefined ? {} : { invitee: ref("Identity", r.invitee) }),
       });
   }
 }

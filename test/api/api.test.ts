@@ -138,6 +138,11 @@ describeEachStore("HTTP API", (open) => {
     const denied = await call("POST", "/v1/workspaces/acme/principals/eli/disable", "audra");
     expect(denied.status).toBe(403);
     await conforms("post", "/v1/workspaces/{workspace}/principals/{principal}/disable", denied);
+    // eli keeps a role in acme: someone with none there is no longer acme's to see or govern
+    const granted = await call("POST", "/v1/workspaces/acme/principals/eli/roles", "root", {
+      role: "auditor",
+    });
+    expect(granted.status, JSON.stringify(granted.body)).toBe(200);
     const role = await call("DELETE", "/v1/workspaces/acme/principals/eli/roles/ml-engineer", "root");
     expect(role.status, JSON.stringify(role.body)).toBe(200);
     await conforms("delete", "/v1/workspaces/{workspace}/principals/{principal}/roles/{role}", role);

@@ -75,20 +75,32 @@ describe("lifecycle and workspace exports through the CLI", () => {
     );
     expect(removed.code, removed.stderr).toBe(0);
     expect((await as("audra", "audit", "verify", "--workspace", "acme")).code).toBe(3);
-    expect(
-      (await as("root", "principal", "grant", "audra", "--workspace", "acme", "--role", "auditor")).code,
-    ).toBe(0);
-    await as("audra", "token", "create", "--ttl", "1h");
-    const revoked = await as(
+    // audra belongs nowhere now: she comes back only by accepting an invitation herself
+    const grant = await as("root", "principal", "grant", "audra", "--workspace", "acme", "--role", "auditor");
+    expect(grant.code).toBe(2);
+    const invited = await as(
       "root",
-      "token",
-      "revoke",
-      "--principal",
+      "workspace",
+      "invite",
       "audra",
       "--workspace",
       "acme",
+      "--role",
+      "auditor",
       "--json",
     );
+    expect(invited.code, invited.stderr).toBe(0);
+    const { invitation_id } = invited.json() as { invitation_id: string };
+    expect((await as("root", "workspace", "accept", invitation_id)).code).toBe(2);
+    const pending = await as("audra", "workspace", "invitations", "--json");
+    expect(pending.json()).toMatchObject({
+      invitations: [{ id: invitation_id, workspace: "acme", roles: ["auditor"] }],
+    });
+    const accepted = await as("audra", "workspace", "accept", invitation_id, "--json");
+    expect(accepted.code, accepted.stderr).toBe(0);
+    expect(accepted.json()).toMatchObject({ workspace: "acme", roles: ["auditor"] });
+    await as("audra", "token", "create", "--ttl", "1h");
+    const revoked = await as("root", "token", "revoke", "--principal", "audra", "--json");
     expect(revoked.code, revoked.stderr).toBe(0);
     expect(revoked.json()).toMatchObject({ principal: "audra", revoked_tokens: 1 });
     const both = await as("root", "token", "revoke", "tok_x", "--principal", "audra");

@@ -1,6 +1,7 @@
 import { expect, it } from "vitest";
 import { readAudit } from "../../src/audit/store.ts";
 import { authenticate } from "../../src/identity/authenticate.ts";
+import { acceptInvitation, inviteMember } from "../../src/identity/invitations.ts";
 import {
   disablePrincipal,
   enablePrincipal,
@@ -8,7 +9,7 @@ import {
   revokePrincipalTokens,
   revokeRole,
 } from "../../src/identity/lifecycle.ts";
-import { createServiceIdentity, createUser, grantRole } from "../../src/identity/principals.ts";
+import { createServiceIdentity, createUser } from "../../src/identity/principals.ts";
 import { createToken, revokeToken } from "../../src/identity/tokens.ts";
 import { bootstrap, createWorkspace } from "../../src/identity/workspaces.ts";
 import type { Db } from "../../src/store/db.ts";
@@ -88,8 +89,15 @@ describeEachStore("identity: lifecycle of principals, roles and tokens", (open) 
         roles: ["admin"],
       });
       const ritaP = await as(db, rita);
-      // rita administers research, where eli also works; she may not disable him in acme's name
-      await grantRole(db, { principal: ritaP, workspace: research, subject: eli, role: "ml-engineer" });
+      // rita administers research, where eli also works (he accepted her invitation); she may not
+      // disable him in acme's name
+      const { invitationId } = await inviteMember(db, {
+        principal: ritaP,
+        workspace: research,
+        invitee: "eli",
+        roles: ["ml-engineer"],
+      });
+      await acceptInvitation(db, { principal: await as(db, eli), invitationId });
       const partial = await rejection(
         disablePrincipal(db, { principal: ritaP, workspace: research, subject: eli }),
       );
@@ -104,8 +112,14 @@ describeEachStore("identity: lifecycle of principals, roles and tokens", (open) 
         revokeRole(db, { principal: root, workspace: acme, subject: admin, role: "admin" }),
       );
       expect(lastRole.details?.rule).toBe(LAST_ADMIN_RULE);
-      // with a second admin in acme, root may leave acme's admin role
-      await grantRole(db, { principal: root, workspace: acme, subject: rita, role: "admin" });
+      // with a second admin in acme (rita, invited), root may leave acme's admin role
+      const second = await inviteMember(db, {
+        principal: root,
+        workspace: acme,
+        invitee: "rita",
+        roles: ["admin"],
+      });
+      await acceptInvitation(db, { principal: ritaP, invitationId: second.invitationId });
       await revokeRole(db, { principal: await as(db, rita), workspace: acme, subject: admin, role: "admin" });
       expect((await as(db, admin)).kind === "user" && (await as(db, admin))).toMatchObject({
         roles: [{ workspace: research, role: "admin" }],
@@ -183,15 +197,12 @@ describeEachStore("identity: lifecycle of principals, roles and tokens", (open) 
       });
       const danaP = await as(db, dana);
       const eliToken = await token(eli, eliP);
-      // a user's token lives in the installation: an admin names the workspace they govern together
-      expect((await rejection(revokeToken(db, { principal: root, tokenId: eliToken.tokenId }))).code).toBe(
+      // a user's token acts in every workspace the user belongs to: eli belongs only to acme, so
+      // acme's admin decides alone (decided per workspace: see test/security/cross-tenant.test.ts)
+      expect((await rejection(revokeToken(db, { principal: danaP, tokenId: eliToken.tokenId }))).code).toBe(
         "permission_denied",
       );
-      expect(
-        (await rejection(revokeToken(db, { principal: danaP, tokenId: eliToken.tokenId, workspace: acme })))
-          .code,
-      ).toBe("permission_denied");
-      await revokeToken(db, { principal: root, tokenId: eliToken.tokenId, workspace: acme });
+      await revokeToken(db, { principal: root, tokenId: eliToken.tokenId });
       expect((await rejection(authenticate(db, eliToken.secret))).message).toMatch(/revoked/);
 
       const [b1, b2] = [await token(bot), await token(bot)];
@@ -204,17 +215,13 @@ describeEachStore("identity: lifecycle of principals, roles and tokens", (open) 
       for (const t of [b1, b2])
         expect((await rejection(authenticate(db, t.secret))).code).toBe("unauthenticated");
       const [e1, e2] = [await token(eli, eliP), await token(eli, eliP)];
-      expect(await revokePrincipalTokens(db, { principal: root, subject: eli, workspace: acme })).toEqual({
+      expect(await revokePrincipalTokens(db, { principal: root, subject: eli })).toEqual({
         revokedTokens: 2,
       });
       for (const t of [e1, e2])
         expect((await rejection(authenticate(db, t.secret))).code).toBe("unauthenticated");
-      const outsider = await rejection(
-        revokePrincipalTokens(db, { principal: root, subject: eli, workspace: "ws_elsewhere" }),
-      );
-      expect(outsider.code).toBe("not_found");
       const audited = await decisions(db, "token.revoke");
-      expect(audited.map((d) => d.decision)).toEqual(["deny", "deny", "allow", "deny", "allow", "allow"]);
+      expect(audited.map((d) => d.decision)).toEqual(["deny", "allow", "deny", "allow", "allow"]);
       expect(audited.find((d) => d.rules.includes("credential.owner"))).toBeDefined();
     } finally {
       await db.close();

@@ -248,6 +248,14 @@ describe("per-action policy slices", () => {
       user("usr_all", ...ROLES.map((r) => ["ws_acme", r] as [string, Role])),
       { kind: "workload", run },
       { kind: "anonymous" },
+      // the "human-only" group's forbid is scoped by group: each member's slice must hold it
+      {
+        kind: "service",
+        id: "svc_all",
+        owner: "usr_all",
+        workspace: "ws_acme",
+        roles: ROLES.map((role) => ({ workspace: "ws_acme", role })),
+      },
     ];
     const author = "usr_all";
     const fixtures = {
@@ -266,6 +274,7 @@ describe("per-action policy slices", () => {
       Checkpoint: { type: "Checkpoint", id: "ckpt_1", workspace: "ws_acme", run: "run_1", starter: author },
       Deployment: { type: "Deployment", id: "dep_1", workspace: "ws_acme", owner: author },
       ModerationPolicy: { type: "ModerationPolicy", id: "mod_1", workspace: "ws_acme", author },
+      Invitation: { type: "Invitation", id: "inv_1", workspace: "ws_acme", invitee: "usr_eli" },
     } as const;
     const contexts = [
       {},

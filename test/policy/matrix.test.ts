@@ -41,6 +41,7 @@ const ALLOWED: Record<Role | "workload", readonly Action[]> = {
     "base.register",
     "canary.add",
     "canary.read",
+    "invitation.create",
   ],
   "data-steward": [
     "dataset.add",
@@ -75,6 +76,26 @@ const ALLOWED: Record<Role | "workload", readonly Action[]> = {
   workload: ["run.read", "run.report", "dataset.read", "reward.invoke"],
 };
 
+/**
+ * Decisions only a human makes: a service identity is denied them whatever roles it holds
+ * (`human-only.service`), and it mints no token but its own, within its owner's bounds.
+ */
+const HUMAN_ONLY: readonly Action[] = [
+  "principal.create",
+  "role.grant",
+  "policy.approve",
+  "dataset.approve",
+  "reward.approve",
+  "checkpoint.approve",
+  "moderation.approve",
+  "service.bound",
+  "invitation.create",
+  "invitation.accept",
+];
+const SERVICE_WITH_EVERY_ROLE = [...new Set(ROLES.flatMap((r) => ALLOWED[r]))].filter(
+  (a) => !HUMAN_ONLY.includes(a) && a !== "token.create",
+);
+
 /** Every gate passed, a modest token lifetime: only roles and authorship decide. */
 const CONTEXT: DecisionContext = {
   gates_passed: true,
@@ -103,6 +124,7 @@ function resources(ws: string, author: string, subject: string): Record<Resource
     Checkpoint: { type: "Checkpoint", id: "ckpt_1", workspace: ws, run: "run_1", starter: author },
     Deployment: { type: "Deployment", id: "dep_1", workspace: ws, owner: author },
     ModerationPolicy: { type: "ModerationPolicy", id: "mod_1", workspace: ws, author },
+    Invitation: { type: "Invitation", id: "inv_1", workspace: ws, invitee: author },
   };
 }
 
@@ -151,6 +173,17 @@ async function world(db: Db) {
   callers["service:deployer"] = {
     bearer: (await createToken(db, { principal: root, subject: bot, lifetimeS: 3600 })).secret,
     expected: roleCaller("deployer"),
+  };
+  const everything = await createServiceIdentity(db, {
+    principal: root,
+    workspace: acme,
+    name: "every-role-bot",
+    owner: author,
+    roles: [...ROLES],
+  });
+  callers["service:every-role"] = {
+    bearer: (await createToken(db, { principal: root, subject: everything, lifetimeS: 3600 })).secret,
+    expected: (a) => (SERVICE_WITH_EVERY_ROLE.includes(a) ? "allow" : "deny"),
   };
 
   const run = { id: "run_1", workspace: acme, starter: author, datasets: ["dsv_1"], rewards: ["rwd_1"] };
@@ -238,8 +271,8 @@ describeEachStore("authorisation matrix", (open) => {
       );
       expect(unexpectedAllows).toEqual([]);
       expect(actual).toEqual(expected);
-      // 6 role holders, a service identity, two workload tokens, another workspace's user
-      expect(decisions).toBe(10 * ACTION_NAMES.length);
+      // 6 role holders, two service identities, two workload tokens, another workspace's user
+      expect(decisions).toBe(11 * ACTION_NAMES.length);
       const verdict = await verifyAuditLog(db);
       expect(verdict.ok).toBe(true);
     } finally {

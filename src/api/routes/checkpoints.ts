@@ -8,7 +8,7 @@ import {
 } from "../../checkpoints/index.ts";
 import { invalid } from "../../core/errors.ts";
 import type { Authenticated } from "../../identity/authenticate.ts";
-import { workspaceByName } from "../../identity/names.ts";
+import { visibleWorkspace } from "../../identity/tenancy.ts";
 import type { Db } from "../../store/db.ts";
 import type { JsonSchema, Route } from "../route.ts";
 import { arr, bool, int, obj, str } from "../schemas.ts";
@@ -82,7 +82,7 @@ export function checkpointRoutes(db: Db, options: { signingKey?: SigningKey } = 
       handler: async ({ caller, params, query }) => {
         if (query.kind !== undefined && query.kind !== "base" && query.kind !== "run")
           throw invalid("kind", "unknown checkpoint kind", query.kind, "Use base or run");
-        const workspace = await workspaceByName(db, params.workspace!);
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
         const views = await listCheckpoints(db, caller.principal, workspace, {
           ...(query.kind ? { kind: query.kind as "base" | "run" } : {}),
           ...(query.run ? { runId: query.run } : {}),
@@ -101,7 +101,7 @@ export function checkpointRoutes(db: Db, options: { signingKey?: SigningKey } = 
         manifest: { type: "object", required: ["protocol_version", "files"] },
       }),
       handler: async ({ caller, params }) => {
-        const workspace = await workspaceByName(db, params.workspace!);
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
         const view = await readCheckpoint(db, caller.principal, workspace, refOf(params));
         return { body: { ...checkpointJson(view), manifest: view.manifest } };
       },
@@ -116,7 +116,7 @@ export function checkpointRoutes(db: Db, options: { signingKey?: SigningKey } = 
       auth: "bearer",
       response: ANCESTRY,
       handler: async ({ caller, params }) => {
-        const workspace = await workspaceByName(db, params.workspace!);
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
         return { body: await checkpointLineage(db, caller.principal, workspace, refOf(params)) };
       },
     },
@@ -130,7 +130,7 @@ export function checkpointRoutes(db: Db, options: { signingKey?: SigningKey } = 
       auth: "bearer",
       response: withProps(CHECKPOINT, { provenance: nullable("string") }),
       handler: async ({ caller, params }) => {
-        const workspace = await workspaceByName(db, params.workspace!);
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
         const approval = await approveCheckpoint(db, caller.principal, {
           workspace,
           ref: refOf(params),

@@ -3,7 +3,7 @@ import { approveVersion, parseExpiry, revokeVersion } from "../../data/service/a
 import { listDatasets, listVersions, versionReport } from "../../data/service/read.ts";
 import type { Purpose, VersionRef, VersionRow } from "../../data/service/refs.ts";
 import type { Authenticated } from "../../identity/authenticate.ts";
-import { workspaceByName } from "../../identity/names.ts";
+import { visibleWorkspace } from "../../identity/tenancy.ts";
 import type { Db } from "../../store/db.ts";
 import type { Route } from "../route.ts";
 import { arr, int, obj, str } from "../schemas.ts";
@@ -62,7 +62,7 @@ export function datasetRoutes(db: Db): Route<Authenticated>[] {
       auth: "bearer",
       response: obj({ datasets: arr(VERSION) }),
       handler: async ({ caller, params }) => {
-        const workspace = await workspaceByName(db, params.workspace!);
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
         return { body: { datasets: (await listDatasets(db, caller.principal, workspace)).map(render) } };
       },
     },
@@ -75,7 +75,7 @@ export function datasetRoutes(db: Db): Route<Authenticated>[] {
       auth: "bearer",
       response: obj({ versions: arr(VERSION) }),
       handler: async ({ caller, params }) => {
-        const workspace = await workspaceByName(db, params.workspace!);
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
         return {
           body: {
             versions: (await listVersions(db, caller.principal, workspace, params.dataset!)).map(render),
@@ -92,7 +92,7 @@ export function datasetRoutes(db: Db): Route<Authenticated>[] {
       auth: "bearer",
       response: { type: "object", required: ["version", "totals", "byDetector", "flagged"] },
       handler: async ({ caller, params }) => {
-        const workspace = await workspaceByName(db, params.workspace!);
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
         return { body: await versionReport(db, caller.principal, workspace, refOf(params)) };
       },
     },
@@ -107,7 +107,7 @@ export function datasetRoutes(db: Db): Route<Authenticated>[] {
       response: VERSION,
       handler: async ({ caller, params, body }) => {
         const input = body as { purposes: Purpose[]; expires?: string };
-        const workspace = await workspaceByName(db, params.workspace!);
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
         const expiry = input.expires ? { expiresAt: parseExpiry(input.expires) } : {};
         return {
           body: render(
@@ -133,7 +133,7 @@ export function datasetRoutes(db: Db): Route<Authenticated>[] {
       response: REVOKED,
       handler: async ({ caller, params, body }) => {
         const { reason } = body as { reason: string };
-        const workspace = await workspaceByName(db, params.workspace!);
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
         const revoked = await revokeVersion(db, caller.principal, { workspace, ref: refOf(params), reason });
         return { body: { ...render(revoked), tainted_checkpoints: revoked.tainted } };
       },

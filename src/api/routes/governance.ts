@@ -1,8 +1,9 @@
 import { verifyAuditLog } from "../../audit/export.ts";
 import type { Authenticated } from "../../identity/authenticate.ts";
-import { listPrincipals, principalByName, workspaceByName } from "../../identity/names.ts";
+import { listPrincipals } from "../../identity/names.ts";
 import { createServiceIdentity, createUser, grantRole } from "../../identity/principals.ts";
 import { listStale } from "../../identity/stale.ts";
+import { visibleMember, visiblePrincipal, visibleWorkspace } from "../../identity/tenancy.ts";
 import { createToken, revokeToken, rotateToken } from "../../identity/tokens.ts";
 import { createWorkspace } from "../../identity/workspaces.ts";
 import type { Role } from "../../policy/actions.ts";
@@ -67,14 +68,16 @@ export function governanceRoutes(db: Db): Route<Authenticated>[] {
       response: obj({ id: str(), name: str(), kind: str() }),
       handler: async ({ caller, params, body }) => {
         const input = body as { name: string; kind: "user" | "service"; roles?: Role[]; owner?: string };
-        const workspace = await workspaceByName(db, params.workspace!);
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
         const common = { principal: caller.principal, workspace, name: input.name, roles: input.roles ?? [] };
         const id =
           input.kind === "user"
             ? await createUser(db, common)
             : await createServiceIdentity(db, {
                 ...common,
-                owner: input.owner ? await principalByName(db, input.owner, "owner") : "",
+                owner: input.owner
+                  ? await visibleMember(db, caller.principal, workspace, input.owner, "owner")
+                  : "",
               });
         return { status: 201, body: { id, name: input.name, kind: input.kind } };
       },
@@ -89,7 +92,7 @@ export function governanceRoutes(db: Db): Route<Authenticated>[] {
       auth: "bearer",
       response: obj({ principals: arr(PRINCIPAL) }, { stale: arr({ type: "object" }) }),
       handler: async ({ caller, params, query }) => {
-        const workspace = await workspaceByName(db, params.workspace!);
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
         await requireAuditRead(db, caller.principal, workspace, "principals");
         const principals = await listPrincipals(db, workspace);
         if (query.stale_s === undefined) return { body: { principals } };
@@ -111,11 +114,11 @@ export function governanceRoutes(db: Db): Route<Authenticated>[] {
       response: obj({ principal: str(), role: str() }),
       handler: async ({ caller, params, body }) => {
         const { role } = body as { role: Role };
-        const workspace = await workspaceByName(db, params.workspace!);
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
         await grantRole(db, {
           principal: caller.principal,
           workspace,
-          subject: await principalByName(db, params.principal!),
+          subject: await visibleMember(db, caller.principal, workspace, params.principal!),
           role,
         });
         return { body: { principal: params.principal!, role } };
@@ -134,7 +137,9 @@ export function governanceRoutes(db: Db): Route<Authenticated>[] {
       response: ISSUED,
       handler: async ({ caller, body }) => {
         const input = body as { for?: string; ttl_s?: number; label?: string };
-        const subject = input.for ? await principalByName(db, input.for, "for") : actorId(caller.principal);
+        const subject = input.for
+          ? await visiblePrincipal(db, caller.principal, input.for, "for")
+          : actorId(caller.principal);
         const issued = await createToken(db, {
           principal: caller.principal,
           subject,
@@ -201,7 +206,7 @@ export function governanceRoutes(db: Db): Route<Authenticated>[] {
       auth: "bearer",
       response: obj({ entries: arr({ type: "object" }) }),
       handler: async ({ caller, params, query }) => {
-        const workspace = await workspaceByName(db, params.workspace!);
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
         const entries = await readWorkspaceAudit(db, {
           principal: caller.principal,
           workspace,
@@ -226,7 +231,7 @@ export function governanceRoutes(db: Db): Route<Authenticated>[] {
         await requireAuditRead(
           db,
           caller.principal,
-          await workspaceByName(db, params.workspace!),
+          await visibleWorkspace(db, caller.principal, params.workspace!),
           "audit chain",
         );
         return { body: await verifyAuditLog(db) };

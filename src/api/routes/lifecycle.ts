@@ -5,8 +5,9 @@ import {
   revokePrincipalTokens,
   revokeRole,
 } from "../../identity/lifecycle.ts";
-import { principalByName, workspaceByName } from "../../identity/names.ts";
+import { visibleMember, visibleWorkspace } from "../../identity/tenancy.ts";
 import type { Role } from "../../policy/actions.ts";
+import type { Principal } from "../../policy/entities.ts";
 import type { Db } from "../../store/db.ts";
 import type { Route } from "../route.ts";
 import { arr, bool, int, obj, ROLE, str } from "../schemas.ts";
@@ -16,10 +17,12 @@ import { arr, bool, int, obj, ROLE, str } from "../schemas.ts";
  * token of a principal. Each handler resolves names and calls one identity service.
  */
 export function lifecycleRoutes(db: Db): Route<Authenticated>[] {
-  const names = async (params: Record<string, string>) => ({
-    workspace: await workspaceByName(db, params.workspace!),
-    subject: await principalByName(db, params.principal!),
-  });
+  // the workspace must be the caller's, and the principal one of its members: anything else
+  // answers as nonexistent, so other tenants' names cannot be probed
+  const names = async (caller: Principal, params: Record<string, string>) => {
+    const workspace = await visibleWorkspace(db, caller, params.workspace!);
+    return { workspace, subject: await visibleMember(db, caller, workspace, params.principal!) };
+  };
   return [
     {
       method: "post",
@@ -31,7 +34,10 @@ export function lifecycleRoutes(db: Db): Route<Authenticated>[] {
       auth: "bearer",
       response: obj({ principal: str(), disabled: bool, revoked_tokens: int(), owned_services: arr(str()) }),
       handler: async ({ caller, params }) => {
-        const done = await disablePrincipal(db, { principal: caller.principal, ...(await names(params)) });
+        const done = await disablePrincipal(db, {
+          principal: caller.principal,
+          ...(await names(caller.principal, params)),
+        });
         return {
           body: {
             principal: params.principal!,
@@ -51,7 +57,10 @@ export function lifecycleRoutes(db: Db): Route<Authenticated>[] {
       auth: "bearer",
       response: obj({ principal: str(), disabled: bool }),
       handler: async ({ caller, params }) => {
-        await enablePrincipal(db, { principal: caller.principal, ...(await names(params)) });
+        await enablePrincipal(db, {
+          principal: caller.principal,
+          ...(await names(caller.principal, params)),
+        });
         return { body: { principal: params.principal!, disabled: false } };
       },
     },
@@ -65,7 +74,11 @@ export function lifecycleRoutes(db: Db): Route<Authenticated>[] {
       response: obj({ principal: str(), role: ROLE, revoked: bool }),
       handler: async ({ caller, params }) => {
         const role = params.role as Role;
-        await revokeRole(db, { principal: caller.principal, ...(await names(params)), role });
+        await revokeRole(db, {
+          principal: caller.principal,
+          ...(await names(caller.principal, params)),
+          role,
+        });
         return { body: { principal: params.principal!, role, revoked: true } };
       },
     },
@@ -74,15 +87,13 @@ export function lifecycleRoutes(db: Db): Route<Authenticated>[] {
       path: "/v1/workspaces/{workspace}/principals/{principal}/tokens/revoke",
       operationId: "revokePrincipalTokens",
       summary:
-        "revoke every active token of a principal (admins of the workspace, the principal itself, a service identity's owner)",
+        "revoke every active token of a principal (the principal itself, a service identity's owner or its workspace's admins, a user's admins in every workspace they belong to)",
       tag: "tokens",
       auth: "bearer",
       response: obj({ principal: str(), revoked_tokens: int() }),
       handler: async ({ caller, params }) => {
-        const { revokedTokens } = await revokePrincipalTokens(db, {
-          principal: caller.principal,
-          ...(await names(params)),
-        });
+        const { subject } = await names(caller.principal, params);
+        const { revokedTokens } = await revokePrincipalTokens(db, { principal: caller.principal, subject });
         return { body: { principal: params.principal!, revoked_tokens: revokedTokens } };
       },
     },

@@ -1,6 +1,6 @@
 import { invalid } from "../../core/errors.ts";
 import type { Authenticated } from "../../identity/authenticate.ts";
-import { workspaceByName } from "../../identity/names.ts";
+import { visibleWorkspace } from "../../identity/tenancy.ts";
 import { checkRecipe, parseRecipe } from "../../jobs/recipe.ts";
 import { followRun } from "../../jobs/run-follow.ts";
 import { runDetailsJson, runJson } from "../../jobs/run-json.ts";
@@ -77,7 +77,7 @@ export function runRoutes(db: Db): Route<Authenticated>[] {
           target?: "local" | "torchrun" | "kubernetes";
           nproc_per_node?: number;
         };
-        const workspace = await workspaceByName(db, params.workspace!);
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
         const plan = typeof input.recipe === "string" ? parseRecipe(input.recipe) : checkRecipe(input.recipe);
         const started = await startRun(db, caller.principal, {
           workspace,
@@ -100,7 +100,7 @@ export function runRoutes(db: Db): Route<Authenticated>[] {
       auth: "bearer",
       response: obj({ runs: arr(RUN) }),
       handler: async ({ caller, params }) => {
-        const workspace = await workspaceByName(db, params.workspace!);
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
         return { body: { runs: (await listRuns(db, caller.principal, workspace)).map(runJson) } };
       },
     },
@@ -113,7 +113,7 @@ export function runRoutes(db: Db): Route<Authenticated>[] {
       auth: "bearer",
       response: DETAILS,
       handler: async ({ caller, params }) => {
-        const workspace = await workspaceByName(db, params.workspace!);
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
         return { body: runDetailsJson(await showRun(db, caller.principal, workspace, params.run!)) };
       },
     },
@@ -126,7 +126,7 @@ export function runRoutes(db: Db): Route<Authenticated>[] {
       auth: "bearer",
       response: obj({ id: str(), name: str(), status: str(), cancel_requested_at: str() }),
       handler: async ({ caller, params }) => {
-        const workspace = await workspaceByName(db, params.workspace!);
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
         const r = await cancelRun(db, caller.principal, { workspace, run: params.run! });
         return {
           body: { id: r.id, name: r.name, status: r.status, cancel_requested_at: r.cancelRequestedAt },
@@ -145,7 +145,7 @@ export function runRoutes(db: Db): Route<Authenticated>[] {
       response: EVENT,
       handler: async ({ caller, params, headers, query }) => {
         const afterSeq = lastEventId(headers, query);
-        const workspace = await workspaceByName(db, params.workspace!);
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
         const run = await showRun(db, caller.principal, workspace, params.run!);
         return {
           sse: async (send, signal) => {

@@ -1,9 +1,10 @@
 import type { Command } from "commander";
 import { CrucibleError } from "../../core/errors.ts";
 import { disablePrincipal, enablePrincipal, revokeRole } from "../../identity/lifecycle.ts";
-import { listPrincipals, principalByName, workspaceByName } from "../../identity/names.ts";
+import { listPrincipals } from "../../identity/names.ts";
 import { createServiceIdentity, createUser, grantRole } from "../../identity/principals.ts";
 import { listStale } from "../../identity/stale.ts";
+import { visibleMember, visibleWorkspace } from "../../identity/tenancy.ts";
 import { isRole, type Role } from "../../policy/actions.ts";
 import { requireAuditRead } from "../../policy/audit-access.ts";
 import { parseDuration } from "../duration.ts";
@@ -35,7 +36,7 @@ export function registerPrincipal(program: Command, run: RunAction): void {
       run(async (ctx, name: string, options: CreateOptions) => {
         const roles = options.role.map(checkRole);
         const id = await withCaller(ctx, async (db, caller) => {
-          const workspace = await workspaceByName(db, options.workspace);
+          const workspace = await visibleWorkspace(db, caller, options.workspace);
           if (!options.service) return createUser(db, { principal: caller, workspace, name, roles });
           if (!options.owner) {
             throw new CrucibleError("invalid_argument", "a service identity needs a human owner", {
@@ -43,7 +44,7 @@ export function registerPrincipal(program: Command, run: RunAction): void {
               fix: "Name the user who answers for it",
             });
           }
-          const owner = await principalByName(db, options.owner, "--owner");
+          const owner = await visibleMember(db, caller, workspace, options.owner, "--owner");
           return createServiceIdentity(db, { principal: caller, workspace, name, owner, roles });
         });
         ctx.out.result(
@@ -55,7 +56,7 @@ export function registerPrincipal(program: Command, run: RunAction): void {
 
   principal
     .command("grant")
-    .description("grant a role in a workspace (admins)")
+    .description("grant another role in a workspace to one of its members (admins); newcomers are invited")
     .argument("<name>", "principal name")
     .requiredOption("--workspace <name>", "workspace")
     .requiredOption("--role <role>", "role to grant")
@@ -63,11 +64,11 @@ export function registerPrincipal(program: Command, run: RunAction): void {
       run(async (ctx, name: string, options: { workspace: string; role: string }) => {
         const role = checkRole(options.role);
         await withCaller(ctx, async (db, caller) => {
-          const workspace = await workspaceByName(db, options.workspace);
+          const workspace = await visibleWorkspace(db, caller, options.workspace);
           await grantRole(db, {
             principal: caller,
             workspace,
-            subject: await principalByName(db, name),
+            subject: await visibleMember(db, caller, workspace, name),
             role,
           });
         });
@@ -88,11 +89,11 @@ export function registerPrincipal(program: Command, run: RunAction): void {
       run(async (ctx, name: string, options: { workspace: string; role: string }) => {
         const role = checkRole(options.role);
         await withCaller(ctx, async (db, caller) => {
-          const workspace = await workspaceByName(db, options.workspace);
+          const workspace = await visibleWorkspace(db, caller, options.workspace);
           await revokeRole(db, {
             principal: caller,
             workspace,
-            subject: await principalByName(db, name),
+            subject: await visibleMember(db, caller, workspace, name),
             role,
           });
         });
@@ -119,10 +120,11 @@ export function registerPrincipal(program: Command, run: RunAction): void {
       .action(
         run(async (ctx, name: string, options: { workspace: string }) => {
           const done = await withCaller(ctx, async (db, caller) => {
+            const workspace = await visibleWorkspace(db, caller, options.workspace);
             const input = {
               principal: caller,
-              workspace: await workspaceByName(db, options.workspace),
-              subject: await principalByName(db, name),
+              workspace,
+              subject: await visibleMember(db, caller, workspace, name),
             };
             if (disable) return disablePrincipal(db, input);
             await enablePrincipal(db, input);
@@ -156,7 +158,7 @@ export function registerPrincipal(program: Command, run: RunAction): void {
       run(async (ctx, options: { workspace: string; stale?: string }) => {
         const unusedForS = options.stale === undefined ? undefined : parseDuration("--stale", options.stale);
         const result = await withCaller(ctx, async (db, caller) => {
-          const workspace = await workspaceByName(db, options.workspace);
+          const workspace = await visibleWorkspace(db, caller, options.workspace);
           await requireAuditRead(db, caller, workspace, "principals");
           const principals = await listPrincipals(db, workspace);
           if (unusedForS === undefined) return { principals };

@@ -1,20 +1,21 @@
 import type { Command } from "commander";
 import { CrucibleError } from "../../core/errors.ts";
 import { revokePrincipalTokens } from "../../identity/lifecycle.ts";
-import { principalByName, workspaceByName } from "../../identity/names.ts";
+import { setServiceBound } from "../../identity/service-bound.ts";
+import { visiblePrincipal } from "../../identity/tenancy.ts";
 import { createToken, revokeToken, rotateToken } from "../../identity/tokens.ts";
 import { actorId } from "../../policy/entities.ts";
 import { parseDuration } from "../duration.ts";
 import type { RunAction } from "../main.ts";
 import { withCaller } from "../session.ts";
 
-/** `crucible token create|rotate|revoke`: bearer tokens, shown once and stored hashed. */
+/** `crucible token create|rotate|revoke|bound`: bearer tokens, shown once and stored hashed. */
 export function registerToken(program: Command, run: RunAction): void {
   const token = program.command("token").description("bearer tokens (crt_…): shown once, stored as SHA-256");
 
   token
     .command("create")
-    .description("issue a token for yourself, or (admins) for a service identity")
+    .description("issue a token for yourself, or (its owner, admins) for a service identity")
     .option("--for <principal>", "whom the token authenticates (default: you)")
     .option("--ttl <duration>", "lifetime, e.g. 12h or 30d (capped by policy)", "30d")
     .option("--label <text>", "what the token is for")
@@ -22,7 +23,9 @@ export function registerToken(program: Command, run: RunAction): void {
       run(async (ctx, options: { for?: string; ttl: string; label?: string }) => {
         const lifetimeS = parseDuration("--ttl", options.ttl);
         const issued = await withCaller(ctx, async (db, caller) => {
-          const subject = options.for ? await principalByName(db, options.for, "--for") : actorId(caller);
+          const subject = options.for
+            ? await visiblePrincipal(db, caller, options.for, "--for")
+            : actorId(caller);
           return createToken(db, {
             principal: caller,
             subject,
@@ -78,33 +81,58 @@ export function registerToken(program: Command, run: RunAction): void {
     .description("revoke a token now, or with --principal every active token of a principal")
     .argument("[token-id]", "id of the token (tok_…)")
     .option("--principal <name>", "revoke every active token of this principal instead")
-    .option(
-      "--workspace <name>",
-      "as an admin of this workspace (for a user's tokens: one where the user holds a role)",
-    )
     .action(
-      run(async (ctx, tokenId: string | undefined, options: { principal?: string; workspace?: string }) => {
+      run(async (ctx, tokenId: string | undefined, options: { principal?: string }) => {
         if (Boolean(tokenId) === Boolean(options.principal))
           throw new CrucibleError("invalid_argument", "name a token id or --principal, not both", {
             field: "token-id",
             value: tokenId,
-            fix: "crucible token revoke tok_… or crucible token revoke --principal NAME --workspace W",
+            fix: "crucible token revoke tok_… or crucible token revoke --principal NAME",
           });
+        // a user's tokens act in every workspace the user belongs to: the admins of each decide
         const revoked = await withCaller(ctx, async (db, caller) => {
-          const workspace = options.workspace ? await workspaceByName(db, options.workspace) : undefined;
-          const scope = workspace === undefined ? {} : { workspace };
           if (tokenId) {
-            await revokeToken(db, { principal: caller, tokenId, ...scope });
+            await revokeToken(db, { principal: caller, tokenId });
             return 1;
           }
-          const subject = await principalByName(db, options.principal!, "--principal");
-          return (await revokePrincipalTokens(db, { principal: caller, subject, ...scope })).revokedTokens;
+          const subject = await visiblePrincipal(db, caller, options.principal!, "--principal");
+          return (await revokePrincipalTokens(db, { principal: caller, subject })).revokedTokens;
         });
         ctx.out.result(
           tokenId
             ? { token_id: tokenId, revoked: true }
             : { principal: options.principal, revoked: true, revoked_tokens: revoked },
           () => (tokenId ? `revoked ${tokenId}` : `revoked ${revoked} token(s) of ${options.principal}`),
+        );
+      }),
+    );
+
+  token
+    .command("bound")
+    .description(
+      "as a service identity's owner: how long the tokens it mints itself live, and until when it may renew them",
+    )
+    .argument("<service>", "service identity name")
+    .requiredOption("--max-ttl <duration>", "longest token it may mint itself, e.g. 7d")
+    .requiredOption("--renew-until <date>", "no token it mints itself expires after this, e.g. 2027-06-30")
+    .action(
+      run(async (ctx, name: string, options: { maxTtl: string; renewUntil: string }) => {
+        const maxLifetimeS = parseDuration("--max-ttl", options.maxTtl);
+        const renewUntil = new Date(options.renewUntil);
+        if (Number.isNaN(renewUntil.getTime()))
+          throw new CrucibleError("invalid_argument", "is not a date", {
+            field: "--renew-until",
+            value: options.renewUntil,
+            fix: "Give a date such as 2027-06-30",
+          });
+        await withCaller(ctx, async (db, caller) => {
+          const subject = await visiblePrincipal(db, caller, name, "service");
+          await setServiceBound(db, { principal: caller, subject, maxLifetimeS, renewUntil });
+        });
+        ctx.out.result(
+          { service: name, max_lifetime_s: maxLifetimeS, renew_until: renewUntil.toISOString() },
+          () =>
+            `${name} may mint itself tokens of up to ${options.maxTtl}, expiring by ${renewUntil.toISOString()}`,
         );
       }),
     );

@@ -1,9 +1,14 @@
 import type { Command } from "commander";
+import { CrucibleError } from "../../core/errors.ts";
+import { acceptInvitation, inviteMember, listInvitations } from "../../identity/invitations.ts";
+import { visibleWorkspace } from "../../identity/tenancy.ts";
 import { createWorkspace } from "../../identity/workspaces.ts";
+import { isRole, type Role } from "../../policy/actions.ts";
+import { table } from "../io.ts";
 import type { RunAction } from "../main.ts";
 import { withCaller } from "../session.ts";
 
-/** `crucible workspace create`. */
+/** `crucible workspace create|invite|invitations|accept`. */
 export function registerWorkspace(program: Command, run: RunAction): void {
   const workspace = program.command("workspace").description("workspaces: the unit of ownership and policy");
   workspace
@@ -16,4 +21,79 @@ export function registerWorkspace(program: Command, run: RunAction): void {
         ctx.out.result({ id, name }, () => `workspace ${name} (${id})`);
       }),
     );
+
+  workspace
+    .command("invite")
+    .description("invite someone by name to join a workspace (admins); they join only by accepting")
+    .argument("<name>", "the invitee's principal name")
+    .requiredOption("--workspace <name>", "workspace to invite them into")
+    .requiredOption("--role <role>", "role they get on accepting (repeatable)", collect, [])
+    .action(
+      run(async (ctx, name: string, options: { workspace: string; role: string[] }) => {
+        const roles = options.role.map(checkRole);
+        const done = await withCaller(ctx, async (db, caller) =>
+          inviteMember(db, {
+            principal: caller,
+            workspace: await visibleWorkspace(db, caller, options.workspace),
+            invitee: name,
+            roles,
+          }),
+        );
+        ctx.out.result(
+          {
+            invitation_id: done.invitationId,
+            invitee: name,
+            roles,
+            expires_at: done.expiresAt.toISOString(),
+          },
+          () =>
+            `invited ${name} to ${options.workspace} as ${roles.join(", ")} (${done.invitationId}); they accept with \`crucible workspace accept ${done.invitationId}\``,
+        );
+      }),
+    );
+
+  workspace
+    .command("invitations")
+    .description("the open invitations addressed to you")
+    .action(
+      run(async (ctx) => {
+        const pending = await withCaller(ctx, (db, caller) => listInvitations(db, caller));
+        ctx.out.result({ invitations: pending }, () =>
+          table(
+            ["invitation", "workspace", "roles", "invited by", "expires"],
+            pending.map((i) => [i.id, i.workspace, i.roles.join(","), i.invitedBy, i.expiresAt]),
+          ),
+        );
+      }),
+    );
+
+  workspace
+    .command("accept")
+    .description("accept an invitation addressed to you, with your own credentials")
+    .argument("<invitation-id>", "id of the invitation (inv_…)")
+    .action(
+      run(async (ctx, invitationId: string) => {
+        const done = await withCaller(ctx, (db, caller) =>
+          acceptInvitation(db, { principal: caller, invitationId }),
+        );
+        ctx.out.result(
+          { invitation_id: invitationId, workspace: done.workspaceName, roles: done.roles },
+          () => `joined ${done.workspaceName} as ${done.roles.join(", ")}`,
+        );
+      }),
+    );
+}
+
+function checkRole(role: string): Role {
+  if (!isRole(role))
+    throw new CrucibleError("invalid_argument", "unknown role", {
+      field: "--role",
+      value: role,
+      fix: "Use one of admin, data-steward, ml-engineer, model-approver, deployer, auditor",
+    });
+  return role;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, ...value.split(",").filter(Boolean)];
 }

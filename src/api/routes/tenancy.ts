@@ -1,0 +1,135 @@
+import { invalid } from "../../core/errors.ts";
+import type { Authenticated } from "../../identity/authenticate.ts";
+import { acceptInvitation, inviteMember, listInvitations } from "../../identity/invitations.ts";
+import { setServiceBound } from "../../identity/service-bound.ts";
+import { visibleMember, visibleWorkspace } from "../../identity/tenancy.ts";
+import type { Role } from "../../policy/actions.ts";
+import type { Db } from "../../store/db.ts";
+import type { Route } from "../route.ts";
+import { arr, int, NAME, obj, ROLE, str } from "../schemas.ts";
+
+const INVITATION = obj({
+  id: str(),
+  workspace: str(),
+  roles: arr(ROLE),
+  invited_by: str(),
+  expires_at: str(),
+});
+
+/**
+ * Joining a workspace (an admin invites, the invitee accepts with their own token) and the
+ * bounds a service identity's owner sets on the tokens it mints itself.
+ */
+export function tenancyRoutes(db: Db): Route<Authenticated>[] {
+  return [
+    {
+      method: "post",
+      path: "/v1/workspaces/{workspace}/invitations",
+      operationId: "inviteMember",
+      summary:
+        "invite someone by name to join the workspace with roles (admins); the answer is the same whether or not the name exists",
+      tag: "identity",
+      auth: "bearer",
+      status: 201,
+      body: obj({ name: NAME, roles: arr(ROLE) }),
+      response: obj({ invitation_id: str(), invitee: str(), roles: arr(ROLE), expires_at: str() }),
+      handler: async ({ caller, params, body }) => {
+        const input = body as { name: string; roles: Role[] };
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
+        const done = await inviteMember(db, {
+          principal: caller.principal,
+          workspace,
+          invitee: input.name,
+          roles: input.roles,
+        });
+        return {
+          status: 201,
+          body: {
+            invitation_id: done.invitationId,
+            invitee: input.name,
+            roles: input.roles,
+            expires_at: done.expiresAt.toISOString(),
+          },
+        };
+      },
+    },
+    {
+      method: "get",
+      path: "/v1/invitations",
+      operationId: "listInvitations",
+      summary: "the open invitations addressed to you",
+      tag: "identity",
+      auth: "bearer",
+      response: obj({ invitations: arr(INVITATION) }),
+      handler: async ({ caller }) => {
+        const pending = await listInvitations(db, caller.principal);
+        return {
+          body: {
+            invitations: pending.map((i) => ({
+              id: i.id,
+              workspace: i.workspace,
+              roles: i.roles,
+              invited_by: i.invitedBy,
+              expires_at: i.expiresAt,
+            })),
+          },
+        };
+      },
+    },
+    {
+      method: "post",
+      path: "/v1/invitations/{invitation}/accept",
+      operationId: "acceptInvitation",
+      summary: "accept an invitation addressed to you: you join its workspace with its roles",
+      tag: "identity",
+      auth: "bearer",
+      response: obj({ invitation_id: str(), workspace: str(), roles: arr(ROLE) }),
+      handler: async ({ caller, params }) => {
+        const done = await acceptInvitation(db, {
+          principal: caller.principal,
+          invitationId: params.invitation!,
+        });
+        return {
+          body: { invitation_id: params.invitation!, workspace: done.workspaceName, roles: done.roles },
+        };
+      },
+    },
+    {
+      method: "put",
+      path: "/v1/workspaces/{workspace}/principals/{principal}/token-bound",
+      operationId: "setServiceBound",
+      summary:
+        "bound the tokens a service identity mints itself: longest lifetime, and a renewal deadline (its human owner only)",
+      tag: "tokens",
+      auth: "bearer",
+      body: obj({ max_lifetime_s: int({ minimum: 1 }), renew_until: str() }),
+      response: obj({ principal: str(), max_lifetime_s: int(), renew_until: str() }),
+      handler: async ({ caller, params, body }) => {
+        const input = body as { max_lifetime_s: number; renew_until: string };
+        const renewUntil = new Date(input.renew_until);
+        if (Number.isNaN(renewUntil.getTime()))
+          throw invalid(
+            "renew_until",
+            "is not a date",
+            input.renew_until,
+            "Give an ISO 8601 date, e.g. 2027-06-30T00:00:00Z",
+          );
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
+        const subject = await visibleMember(db, caller.principal, workspace, params.principal!);
+        await setServiceBound(db, {
+          principal: caller.principal,
+          subject,
+          maxLifetimeS: input.max_lifetime_s,
+          renewUntil,
+        });
+        return {
+          body: {
+            principal: params.principal!,
+            max_lifetime_s: input.max_lifetime_s,
+            renew_until: renewUntil.toISOString(),
+          },
+        };
+      },
+    },
+  ];
+}

@@ -1,0 +1,264 @@
+import { expect, it } from "vitest";
+import { describeEachStore } from "../support/stores.ts";
+import { auditOf, httpCaller, twoTenants } from "./tenants.ts";
+
+/** The rule a cross-tenant "not found" is audited under (spelled out: the test predates it). */
+const NOT_VISIBLE_RULE = "tenant.not-visible";
+
+type Call = ReturnType<typeof httpCaller>;
+type Answer = Awaited<ReturnType<Call>>;
+
+/** Every route under a workspace, with a valid body, and the path parameters acme really has. */
+const PROBES: [method: string, template: string, body?: unknown][] = [
+  ["GET", "/v1/workspaces/{ws}/datasets"],
+  ["GET", "/v1/workspaces/{ws}/datasets/{dataset}/versions"],
+  ["GET", "/v1/workspaces/{ws}/datasets/{dataset}/versions/1/report"],
+  ["POST", "/v1/workspaces/{ws}/datasets/{dataset}/versions/1/approve", { purposes: ["cpt"] }],
+  ["POST", "/v1/workspaces/{ws}/datasets/{dataset}/versions/1/revoke", { reason: "consent withdrawn" }],
+  ["GET", "/v1/workspaces/{ws}/checkpoints"],
+  ["GET", "/v1/workspaces/{ws}/checkpoints/{checkpoint}"],
+  ["GET", "/v1/workspaces/{ws}/checkpoints/{checkpoint}/lineage"],
+  ["POST", "/v1/workspaces/{ws}/checkpoints/{checkpoint}/approve"],
+  ["GET", "/v1/workspaces/{ws}/runs"],
+  ["POST", "/v1/workspaces/{ws}/runs", { recipe: "name: probe" }],
+  ["GET", "/v1/workspaces/{ws}/runs/{run}"],
+  ["POST", "/v1/workspaces/{ws}/runs/{run}/cancel"],
+  ["GET", "/v1/workspaces/{ws}/runs/{run}/events"],
+  ["GET", "/v1/workspaces/{ws}/principals"],
+  ["POST", "/v1/workspaces/{ws}/principals", { name: "newbie", kind: "user" }],
+  ["POST", "/v1/workspaces/{ws}/principals/{principal}/roles", { role: "auditor" }],
+  ["POST", "/v1/workspaces/{ws}/principals/{principal}/disable"],
+  ["POST", "/v1/workspaces/{ws}/principals/{principal}/enable"],
+  ["DELETE", "/v1/workspaces/{ws}/principals/{principal}/roles/ml-engineer"],
+  ["POST", "/v1/workspaces/{ws}/principals/{principal}/tokens/revoke"],
+  [
+    "PUT",
+    "/v1/workspaces/{ws}/principals/{service}/token-bound",
+    { max_lifetime_s: 3600, renew_until: "2030-01-01T00:00:00Z" },
+  ],
+  ["POST", "/v1/workspaces/{ws}/invitations", { name: "eli", roles: ["auditor"] }],
+  ["GET", "/v1/workspaces/{ws}/audit"],
+  ["GET", "/v1/workspaces/{ws}/audit/verify"],
+];
+
+function fill(template: string, values: Record<string, string>): string {
+  return template.replace(/\{([a-z]+)\}/g, (_, key: string) => encodeURIComponent(values[key]!));
+}
+
+/** The answer with the one thing the caller typed (`value`, echoed back) blanked out. */
+function shape(answer: Answer, asked: string[]): unknown {
+  let text = JSON.stringify(answer.body);
+  for (const a of asked) text = text.replaceAll(a, "<asked>");
+  return { status: answer.status, body: JSON.parse(text) };
+}
+
+/** Which of `ids` the answers carry (an answer may echo what the caller typed: blank that first). */
+function noneOf(answers: unknown[], ids: string[]): string[] {
+  return answers.flatMap((a) => ids.filter((id) => JSON.stringify(a).includes(id)));
+}
+
+describeEachStore("security: a rogue workspace admin and other tenants", (open) => {
+  it("lets beta's admin neither add acme's user to beta nor lock them out: joining is the user's accepted invitation", async () => {
+    const db = await open();
+    try {
+      const t = await twoTenants(db);
+      const call = httpCaller(db);
+      const bart = t.tokens.bart.secret;
+      const grant = await call("POST", "/v1/workspaces/beta/principals/eli/roles", bart, { role: "auditor" });
+      const grantNobody = await call("POST", "/v1/workspaces/beta/principals/nobody/roles", bart, {
+        role: "auditor",
+      });
+      expect(shape(grant, ["eli"])).toEqual(shape(grantNobody, ["nobody"]));
+      expect(grant.status).toBe(404);
+      const lockout = await call("POST", "/v1/workspaces/beta/principals/eli/tokens/revoke", bart);
+      expect(lockout.status).toBe(404);
+      const one = await call("DELETE", `/v1/tokens/${t.tokens.eli.tokenId}`, bart);
+      const none = await call("DELETE", "/v1/tokens/tok_doesnotexist", bart);
+      expect(shape(one, [t.tokens.eli.tokenId])).toEqual(shape(none, ["tok_doesnotexist"]));
+      expect((await call("GET", "/v1/me", t.tokens.eli.secret)).status).toBe(200);
+
+      // the lawful way in: bart invites, eli accepts with his own token
+      const invite = await call("POST", "/v1/workspaces/beta/invitations", bart, {
+        name: "eli",
+        roles: ["auditor"],
+      });
+      const inviteNobody = await call("POST", "/v1/workspaces/beta/invitations", bart, {
+        name: "nobody",
+        roles: ["auditor"],
+      });
+      expect(invite.status).toBe(201);
+      expect(Object.keys(inviteNobody.body).sort()).toEqual(Object.keys(invite.body).sort());
+      const invitation = invite.body.invitation_id as string;
+      expect((await call("POST", `/v1/invitations/${invitation}/accept`, t.tokens.dana.secret)).status).toBe(
+        404,
+      );
+      expect((await call("GET", "/v1/workspaces/beta/datasets", t.tokens.eli.secret)).status).toBe(404);
+      const accepted = await call("POST", `/v1/invitations/${invitation}/accept`, t.tokens.eli.secret);
+      expect(accepted).toMatchObject({ status: 200, body: { workspace: "beta", roles: ["auditor"] } });
+
+      // eli now works in both: beta's admin alone may still not revoke his tokens or disable him
+      const revoke = await call("POST", "/v1/workspaces/beta/principals/eli/tokens/revoke", bart);
+      const disable = await call("POST", "/v1/workspaces/beta/principals/eli/disable", bart);
+      for (const denied of [revoke, disable]) {
+        expect(denied.status).toBe(403);
+        expect(
+          noneOf(
+            [denied],
+            t.ids.filter((id) => id !== t.eli),
+          ),
+        ).toEqual([]);
+      }
+      expect((await call("GET", "/v1/me", t.tokens.eli.secret)).status).toBe(200);
+      // acme's log records what was tried on its member, and the invitation he accepted
+      const acmeLog = await auditOf(db, t.acme);
+      const tried = acmeLog.filter((e) => e.actor === t.bart && e.decision === "deny").map((e) => e.action);
+      expect(tried).toEqual(expect.arrayContaining(["token.revoke", "principal.disable"]));
+      expect(acmeLog.map((e) => e.action)).toEqual(
+        expect.arrayContaining(["invitation.create", "invitation.accept"]),
+      );
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("answers every route for another tenant's real ids and names exactly as for nonexistent ones, naming none of its ids", async () => {
+    const db = await open();
+    try {
+      const t = await twoTenants(db);
+      const call = httpCaller(db);
+      const real = {
+        ws: "acme",
+        dataset: "notes",
+        checkpoint: t.checkpoint,
+        run: t.run,
+        principal: "eli",
+        service: "ops-bot",
+      };
+      const fake = {
+        ws: "acme",
+        dataset: "nodata",
+        checkpoint: "ckpt_nothing",
+        run: "run_nothing",
+        principal: "nobody",
+        service: "no-bot",
+      };
+      const nowhere = { ...fake, ws: "nowhere" };
+      const answers: Answer[] = [];
+      for (const [method, template, body] of PROBES) {
+        const [a, b, c] = [
+          await call(method, fill(template, real), t.tokens.bart.secret, body),
+          await call(method, fill(template, fake), t.tokens.bart.secret, body),
+          await call(method, fill(template, nowhere), t.tokens.bart.secret, body),
+        ];
+        answers.push(a, b, c);
+        expect([template, a.status]).toEqual([template, 404]);
+        expect([template, shape(a, ["acme"])]).toEqual([template, shape(b, ["acme"])]);
+        expect([template, shape(a, ["acme"])]).toEqual([template, shape(c, ["nowhere"])]);
+      }
+      expect(noneOf(answers, t.ids)).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("gives principal and token names no oracle: foreign and nonexistent answer alike, and the refusals are audited in the caller's workspace", async () => {
+    const db = await open();
+    try {
+      const t = await twoTenants(db);
+      const call = httpCaller(db);
+      const bart = t.tokens.bart.secret;
+      const pairs: [Answer, Answer, string, string][] = [];
+      const both = async (
+        method: string,
+        build: (x: string) => string,
+        body: (x: string) => unknown,
+        real: string,
+        fake: string,
+      ) =>
+        pairs.push([
+          await call(method, build(real), bart, body(real)),
+          await call(method, build(fake), bart, body(fake)),
+          real,
+          fake,
+        ]);
+      // names through beta's own routes
+      for (const verb of ["disable", "enable", "tokens/revoke"])
+        await both(
+          "POST",
+          (p) => `/v1/workspaces/beta/principals/${p}/${verb}`,
+          () => undefined,
+          "eli",
+          "nobody",
+        );
+      await both(
+        "DELETE",
+        (p) => `/v1/workspaces/beta/principals/${p}/roles/ml-engineer`,
+        () => undefined,
+        "eli",
+        "nobody",
+      );
+      await both(
+        "POST",
+        () => "/v1/workspaces/beta/principals",
+        (o) => ({ name: "beta-bot", kind: "service", owner: o }),
+        "eli",
+        "nobody",
+      );
+      await both(
+        "POST",
+        () => "/v1/tokens",
+        (p) => ({ for: p, ttl_s: 3600 }),
+        "ops-bot",
+        "no-bot",
+      );
+      // token ids
+      const tok = t.botToken.tokenId;
+      await both(
+        "POST",
+        (id) => `/v1/tokens/${id}/rotate`,
+        () => ({}),
+        tok,
+        "tok_doesnotexist",
+      );
+      await both(
+        "DELETE",
+        (id) => `/v1/tokens/${id}`,
+        () => undefined,
+        tok,
+        "tok_doesnotexist",
+      );
+      for (const [a, b, real, fake] of pairs) {
+        expect(a.status).toBe(404);
+        expect(shape(a, [real])).toEqual(shape(b, [fake]));
+      }
+      expect(
+        noneOf(
+          pairs.flatMap(([a, b, real, fake]) => [shape(a, [real]), shape(b, [fake])]),
+          t.ids,
+        ),
+      ).toEqual([]);
+
+      const betaLog = await auditOf(db, t.beta);
+      const refused = betaLog.filter((e) => e.rules.includes(NOT_VISIBLE_RULE));
+      expect(refused.every((e) => e.decision === "deny" && e.actor === t.bart)).toBe(true);
+      // one refusal per probe, foreign and nonexistent alike: beta's auditors learn nothing more
+      expect(refused.length).toBe(pairs.length * 2);
+      // what beta's own admins read of those refusals names only what bart typed
+      const auditView = await call("GET", "/v1/workspaces/beta/audit?limit=1000", bart);
+      expect(auditView.status).toBe(200);
+      const seen = (auditView.body.entries as { rules: string[] }[]).filter((e) =>
+        e.rules.includes(NOT_VISIBLE_RULE),
+      );
+      expect(seen.length).toBe(refused.length);
+      expect(
+        noneOf(
+          seen.map((e) => JSON.stringify(e).replaceAll(tok, "<asked>")),
+          t.ids,
+        ),
+      ).toEqual([]);
+      expect((await auditOf(db, t.acme)).some((e) => e.actor === t.bart)).toBe(false);
+    } finally {
+      await db.close();
+    }
+  });
+});
