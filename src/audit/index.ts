@@ -16,6 +16,7 @@ export {
   verifyAuditFile,
   verifyAuditLog,
 } from "./export.ts";
+export { type HeadSigning, signHeadIfDue, signHeadNow } from "./head-signer.ts";
 export {
   type ApprovalRecord,
   buildStatement,
@@ -27,6 +28,7 @@ export {
   signCheckpoint,
   verifyCheckpoint,
 } from "./provenance.ts";
+export { openSignedHead, readHeadFile, type SignedHead, signHead } from "./signed-head.ts";
 export { keyIdOf, loadOrCreateSigningKey, type SigningKey } from "./signing-key.ts";
 export { auditHead, readAudit } from "./store.ts";
 export { type ChainHead, type ChainVerdict, type VerifyOptions, verifyChain } from "./verify.ts";

@@ -14,6 +14,8 @@ export type ChainVerdict =
       head: ChainHead;
       /** Entries of other workspaces that a workspace export carried as stubs (absent when none). */
       stubs?: number;
+      /** Signed heads the chain was shown to extend (absent when none were given). */
+      signedHeads?: number;
     }
   | {
       ok: false;
@@ -37,6 +39,22 @@ export interface VerifyOptions {
    * Without it, stubs are not accepted at all.
    */
   workspace?: string;
+  /**
+   * Heads signed earlier (seq, hash, time, keyid), checked for consistency as in Certificate
+   * Transparency: the chain must reach each one's seq with that very hash. A signed head the
+   * chain does not extend means a rewrite, a fork or a cut tail after it was signed.
+   */
+  signedHeads?: readonly SignedClaim[];
+}
+
+/** What a signed head claims (signature already verified, see signed-head.ts). */
+export interface SignedClaim extends ChainHead {
+  time: string;
+  keyid: string;
+}
+
+function describeClaim(claim: SignedClaim): string {
+  return `the signed head seq ${claim.seq} (hash ${claim.hash}, signed ${claim.time} by key ${claim.keyid.slice(0, 16)}…)`;
 }
 
 /**
@@ -55,12 +73,17 @@ export class ChainVerifier {
   #failure: ChainVerdict | undefined;
   readonly #options: VerifyOptions;
   readonly #ownScope: string | undefined;
+  /** Signed heads by seq; null when there are none, so the hot loop skips the lookup. */
+  readonly #claims: Map<number, SignedClaim[]> | null;
 
   constructor(options: VerifyOptions = {}) {
     this.#options = options;
     this.#prevHash = options.startPrevHash ?? GENESIS_HASH;
     this.#prevSeq = options.startSeq ?? 0;
     this.#ownScope = options.workspace === undefined ? undefined : scopeOf(options.workspace);
+    const claims = options.signedHeads ?? [];
+    this.#claims = claims.length === 0 ? null : new Map();
+    for (const claim of claims) this.#claims?.set(claim.seq, [...(this.#claims.get(claim.seq) ?? []), claim]);
   }
 
   /** Checks the next links; false once the chain is broken (later pages are then ignored). */
@@ -70,7 +93,7 @@ export class ChainVerifier {
     let prevSeq = this.#prevSeq;
     for (let i = 0; i < links.length; i++) {
       const link = links[i]!;
-      const problem = this.#check(link, prevSeq + 1, prevHash);
+      const problem = this.#check(link, prevSeq + 1, prevHash) ?? this.#checkClaims(link);
       if (problem !== undefined) {
         this.#failure = { ok: false, index: this.#index, seq: prevSeq + 1, reason: problem };
         return false;
@@ -82,6 +105,13 @@ export class ChainVerifier {
     this.#prevHash = prevHash;
     this.#prevSeq = prevSeq;
     return true;
+  }
+
+  #checkClaims(link: ChainLink): string | undefined {
+    for (const claim of this.#claims?.get(link.seq) ?? [])
+      if (claim.hash !== link.hash)
+        return `the entry at seq ${link.seq} has hash ${link.hash}, but ${describeClaim(claim)} says otherwise: the chain was rewritten or forked at or before seq ${link.seq} after that head was signed`;
+    return undefined;
   }
 
   #check(link: ChainLink, expectedSeq: number, prevHash: string): string | undefined {
@@ -115,6 +145,16 @@ export class ChainVerifier {
   finish(expected: ChainHead | undefined = this.#options.head): ChainVerdict {
     if (this.#failure) return this.#failure;
     const head = { seq: this.#prevSeq, hash: this.#prevHash };
+    const beyond = (this.#options.signedHeads ?? []).filter((c) => c.seq > head.seq);
+    if (beyond.length > 0) {
+      const claim = beyond.reduce((a, b) => (b.seq > a.seq ? b : a));
+      return {
+        ok: false,
+        index: this.#index,
+        seq: head.seq + 1,
+        reason: `the chain ends at seq ${head.seq}, but ${describeClaim(claim)} shows it reached seq ${claim.seq}: entries were removed from the end after that head was signed`,
+      };
+    }
     if (expected && (expected.seq !== head.seq || expected.hash !== head.hash)) {
       return {
         ok: false,
@@ -123,9 +163,14 @@ export class ChainVerifier {
         reason: `chain ends at seq ${head.seq} (${head.hash}) but the head is seq ${expected.seq} (${expected.hash}): entries were removed or added at the end`,
       };
     }
-    return this.#stubs > 0
-      ? { ok: true, count: this.#index, head, stubs: this.#stubs }
-      : { ok: true, count: this.#index, head };
+    const signed = this.#options.signedHeads?.length ?? 0;
+    return {
+      ok: true,
+      count: this.#index,
+      head,
+      ...(this.#stubs > 0 ? { stubs: this.#stubs } : {}),
+      ...(signed > 0 ? { signedHeads: signed } : {}),
+    };
   }
 }
 
