@@ -1,73 +1,28 @@
 // Attack family: whoever controls the database rewrites the audit chain (issue item 2). On a
-// PostgreSQL server the application role may only append (see audit-rewrite-roles.test.ts); an
-// owner or superuser, and on PGlite whoever holds the files, can still rewrite everything, and
+// PostgreSQL server the application role may only append (the last block); an owner or
+// superuser, and on PGlite whoever holds the files, can still rewrite everything, and
 // `audit verify` must then catch it against heads signed earlier with the installation key.
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect, it } from "vitest";
-import { appendAudit, appendAuditBatch } from "../../src/audit/append.ts";
-import { type AuditEntry, type AuditInput, entryHash } from "../../src/audit/entry.ts";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { appendAudit } from "../../src/audit/append.ts";
+import type { AuditEntry } from "../../src/audit/entry.ts";
 import { exportAuditJsonl, verifyAuditFile, verifyAuditLog } from "../../src/audit/export.ts";
 import { generateSigningKey } from "../../src/audit/key-rotation.ts";
 import { signHead } from "../../src/audit/signed-head.ts";
-import { auditHead, readAudit } from "../../src/audit/store.ts";
-import type { Db, Queryable } from "../../src/store/db.ts";
+import { auditHead } from "../../src/audit/store.ts";
+import { newId } from "../../src/core/ids.ts";
+import type { Db } from "../../src/store/db.ts";
+import { migrate } from "../../src/store/migrate.ts";
+import { openPostgres } from "../../src/store/postgres.ts";
+import { auditTamperRights } from "../../src/store/privileges.ts";
+import { initRoles } from "../../src/store/roles.ts";
+import { runCli, tempHome } from "../support/cli.ts";
 import { describeEachStore } from "../support/stores.ts";
+import { appendMany, bypassing, chain, input, rewriteFrom } from "./support/audit-attacker.ts";
 
 const key = generateSigningKey();
-
-const input = (i: number): AuditInput => ({
-  workspace: "ws_acme",
-  actor: `usr_${i % 3}`,
-  action: "dataset.approve",
-  resource: `DatasetVersion::"dsv_${i}"`,
-  decision: i % 2 === 0 ? "allow" : "deny",
-  rules: ["steward.datasets"],
-});
-
-async function appendMany(db: Db, from: number, n: number): Promise<void> {
-  await db.transaction((tx) =>
-    appendAuditBatch(
-      tx,
-      Array.from({ length: n }, (_, i) => input(from + i)),
-    ),
-  );
-}
-
-async function chain(db: Queryable): Promise<AuditEntry[]> {
-  const out: AuditEntry[] = [];
-  for await (const entry of readAudit(db)) out.push(entry);
-  return out;
-}
-
-/** As the owner: triggers off for this transaction (what a superuser or the table owner may do). */
-function bypassing(db: Db, fn: (tx: Queryable) => Promise<void>): Promise<void> {
-  return db.transaction(async (tx) => {
-    await tx.query("SET LOCAL session_replication_role = replica");
-    await fn(tx);
-  });
-}
-
-/** Rewrites entries from `from` on with `edit`, recomputing every hash after it, head included. */
-async function rewriteFrom(db: Db, from: number, edit: (e: AuditEntry) => AuditEntry): Promise<void> {
-  const entries = await chain(db);
-  await bypassing(db, async (tx) => {
-    let prev = entries[from - 2]?.hash ?? "0".repeat(64);
-    for (const old of entries.slice(from - 1)) {
-      const body = old.seq === from ? edit(old) : old;
-      const hash = entryHash(prev, body);
-      await tx.query("UPDATE audit_log SET actor = $2, prev_hash = $3, hash = $4 WHERE seq = $1", [
-        old.seq,
-        body.actor,
-        prev,
-        hash,
-      ]);
-      prev = hash;
-    }
-    await tx.query("UPDATE audit_head SET hash = $1", [prev]);
-  });
-}
 
 describeEachStore("audit chain rewritten by the database's owner", (open) => {
   it("names the signed head that a rewritten row and every hash after it contradict", async () => {
@@ -213,5 +168,102 @@ describeEachStore("audit chain rewritten by the database's owner", (open) => {
     } finally {
       await db.close();
     }
+  });
+});
+
+const serverUrl = inject("postgresUrl");
+
+describe.skipIf(!serverUrl)("audit chain attacked through the application's own role [postgres]", () => {
+  const suffix = newId("r").toLowerCase().slice(-12);
+  const names = { owner: `crt_owner_${suffix}`, app: `crt_app_${suffix}`, schema: `crt_audit_${suffix}` };
+  const url = serverUrl!;
+  const appUrl = Object.assign(new URL(url), { username: names.app, password: "" }).toString();
+  let admin: Db;
+  let app: Db;
+
+  beforeAll(async () => {
+    admin = await openPostgres({ connectionString: url, schema: names.schema, max: 1 });
+    await initRoles(admin, names, () =>
+      openPostgres({ connectionString: url, schema: names.schema, role: names.owner, max: 1 }),
+    );
+    app = await openPostgres({ connectionString: appUrl, schema: names.schema, max: 2 });
+    expect(await migrate(app)).toEqual([]); // opens the owner's migrated schema without DDL
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await admin.exec(`DROP SCHEMA IF EXISTS ${names.schema} CASCADE`);
+    await admin.exec(`DROP OWNED BY ${names.owner}, ${names.app}`);
+    await admin.exec(`DROP ROLE IF EXISTS ${names.app}`);
+    await admin.exec(`DROP ROLE IF EXISTS ${names.owner}`);
+    await admin.close();
+  });
+
+  it("appends as the application role, which has no right to rewrite (the superuser has)", async () => {
+    await app.transaction((tx) => appendAudit(tx, input(0)));
+    await app.transaction((tx) => appendAudit(tx, input(1)));
+    expect(await verifyAuditLog(app)).toMatchObject({ ok: true, count: 2 });
+    expect(await auditTamperRights(app)).toEqual([]);
+    expect(await auditTamperRights(admin)).toEqual([expect.stringMatching(/is a superuser/)]);
+  });
+
+  it.each([
+    [
+      "disabling the append-only trigger",
+      "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete",
+      /must be owner/,
+    ],
+    [
+      "disabling the head's guard",
+      "ALTER TABLE audit_head DISABLE TRIGGER audit_head_guard",
+      /must be owner/,
+    ],
+    ["replica mode (skips every trigger)", "SET session_replication_role = replica", /permission denied/],
+    ["updating a row", "UPDATE audit_log SET actor = 'usr_mallory'", /permission denied/],
+    ["deleting rows", "DELETE FROM audit_log WHERE seq > 1", /permission denied/],
+    ["truncating the log", "TRUNCATE audit_log", /permission denied/],
+    ["deleting the head", "DELETE FROM audit_head", /permission denied/],
+    ["setting the head back", "UPDATE audit_head SET seq = 1", /only moves forward/],
+    [
+      "replacing the guard function",
+      "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
+      /must be owner|permission denied/,
+    ],
+  ])("refuses the application role %s", async (_what, sql, refusal) => {
+    const before = await chain(app);
+    await expect(app.query(sql)).rejects.toThrow(refusal);
+    expect(await chain(app)).toEqual(before);
+  });
+
+  it("has doctor warn when the application connects as a role that can rewrite, and not when it cannot", async () => {
+    const env = { CRUCIBLE_HOME: tempHome(), CRUCIBLE_PG_SCHEMA: names.schema };
+    const checks = async (databaseUrl: string) =>
+      (
+        (await runCli(["doctor", "--json"], { ...env, DATABASE_URL: databaseUrl })).json() as {
+          checks: { name: string; warn?: boolean; detail: string }[];
+        }
+      ).checks.find((c) => c.name === "audit roles");
+    expect(await checks(url)).toMatchObject({ warn: true, detail: expect.stringMatching(/superuser/) });
+    expect(await checks(appUrl)).toMatchObject({ detail: expect.stringMatching(/may only append/) });
+    expect((await checks(appUrl))?.warn).toBeUndefined();
+  });
+
+  it("sets the roles up again through the CLI, idempotently, and says what it did", async () => {
+    const again = await runCli(
+      ["store", "init-roles", "--owner", names.owner, "--app", names.app, "--json"],
+      {
+        CRUCIBLE_HOME: tempHome(),
+        DATABASE_URL: url,
+        CRUCIBLE_PG_SCHEMA: names.schema,
+      },
+    );
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json()).toMatchObject({
+      steps: expect.arrayContaining([
+        { step: `role ${names.owner}`, result: "already there" },
+        { step: `migrations as ${names.owner}`, result: "up to date" },
+      ]),
+    });
+    expect(await auditTamperRights(app)).toEqual([]);
   });
 });

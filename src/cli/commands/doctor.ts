@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { CrucibleError } from "../../core/errors.ts";
 import { probeTrainerPython } from "../../jobs/trainer-python.ts";
 import { storeConfigFromEnv } from "../../store/open.ts";
+import { auditTamperRights } from "../../store/privileges.ts";
 import type { RunAction } from "../main.ts";
 import { withDb } from "../session.ts";
 import { describeLocation } from "./store.ts";
@@ -9,6 +10,8 @@ import { describeLocation } from "./store.ts";
 interface Check {
   name: string;
   ok: boolean;
+  /** Works, but not safely: printed WARN, does not fail the doctor. */
+  warn?: boolean;
   detail: string;
 }
 
@@ -37,15 +40,31 @@ export function registerDoctor(program: Command, run: RunAction): void {
 
         const config = storeConfigFromEnv(env);
         try {
-          const version = await withDb(ctx, async (db) => {
+          const { version, tamper } = await withDb(ctx, async (db) => {
             const { rows } = await db.query<{ v: number }>("SELECT max(version) AS v FROM schema_migrations");
-            return rows[0]?.v ?? 0;
+            return {
+              version: rows[0]?.v ?? 0,
+              tamper: db.kind === "postgres" ? await auditTamperRights(db) : null,
+            };
           });
           checks.push({
             name: "store",
             ok: true,
             detail: `${config.kind} at ${describeLocation(config)}, schema v${version}`,
           });
+          if (tamper?.length === 0)
+            checks.push({
+              name: "audit roles",
+              ok: true,
+              detail: "the application's role may only append to the audit log",
+            });
+          if (tamper && tamper.length > 0)
+            checks.push({
+              name: "audit roles",
+              ok: true,
+              warn: true,
+              detail: `the application's role can rewrite the audit log (${tamper.join("; ")}): connect as a role that may only append (crucible store init-roles, docs/operations/postgres-roles.md)`,
+            });
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
           checks.push({ name: "store", ok: false, detail: `${describeLocation(config)}: ${message}` });
@@ -53,7 +72,9 @@ export function registerDoctor(program: Command, run: RunAction): void {
 
         const failed = checks.filter((c) => !c.ok);
         out.result({ ok: failed.length === 0, checks }, () =>
-          checks.map((c) => `${c.ok ? "ok  " : "FAIL"}  ${c.name.padEnd(15)} ${c.detail}`).join("\n"),
+          checks
+            .map((c) => `${c.ok ? (c.warn ? "WARN" : "ok  ") : "FAIL"}  ${c.name.padEnd(15)} ${c.detail}`)
+            .join("\n"),
         );
         if (failed.length > 0) {
           throw new CrucibleError(
