@@ -3,6 +3,7 @@ import type { Queryable } from "../store/db.ts";
 import { appendHeadFile, lastHeadInFile, type SignedHead, signHead } from "./signed-head.ts";
 import type { SigningKey } from "./signing-key.ts";
 import { auditHead } from "./store.ts";
+import type { ChainHead } from "./verify.ts";
 
 /**
  * When and where heads are signed. Everything an attacker with the database rewrites after a
@@ -44,7 +45,9 @@ export async function signHeadNow(db: Queryable, signing: HeadSigning): Promise<
         fix: "Run this on the control plane's host, where $CRUCIBLE_HOME/keys holds the installation key",
       },
     );
-  const signed = signHead(await auditHead(db), key);
+  const head = await auditHead(db);
+  await assertExtends(db, head, lastHeadInFile(signing.headsFile));
+  const signed = signHead(head, key);
   appendHeadFile(signing.headsFile, signed);
   return signed;
 }
@@ -65,14 +68,44 @@ export async function signHeadIfDue(
   if (!isDue(head.seq, last, signing, now)) return null;
   const key = signing.key();
   if (!key) return null;
+  await assertExtends(db, head, last);
   const signed = signHead(head, key, now);
   appendHeadFile(signing.headsFile, signed);
   return signed;
 }
 
+/**
+ * Throws unless the chain extends the last head in the heads file: an export signs its head, and
+ * must not bless a cut or a fork either.
+ * @example await assertExtendsLastHead(db, signing.headsFile); await exportAuditJsonl(db, out, { key });
+ */
+export async function assertExtendsLastHead(db: Queryable, headsFile: string): Promise<void> {
+  await assertExtends(db, await auditHead(db), lastHeadInFile(headsFile));
+}
+
+/**
+ * A head is signed only over a chain that extends the last one signed: signing over a cut or a
+ * fork would bless it. Checked against the last head in the file, one row read.
+ */
+async function assertExtends(db: Queryable, head: ChainHead, last: ChainHead | null): Promise<void> {
+  if (!last) return;
+  const { rows } = await db.query<{ hash: string }>("SELECT hash FROM audit_log WHERE seq = $1", [last.seq]);
+  const found = last.seq === 0 ? last.hash : rows[0]?.hash;
+  if (head.seq >= last.seq && found === last.hash) return;
+  throw new CrucibleError(
+    "failed_precondition",
+    `the chain (head seq ${head.seq}) does not extend the last signed head seq ${last.seq} (hash ${last.hash}): not signing over a cut or rewritten chain`,
+    {
+      field: "audit head",
+      value: head.seq,
+      fix: "Run `crucible audit verify` to see where the chain and the signed heads part, and restore the log from a verified export",
+    },
+  );
+}
+
 function isDue(
   seq: number,
-  last: { seq: number; time: string } | null,
+  last: (ChainHead & { time: string }) | null,
   signing: HeadSigning,
   now: Date,
 ): boolean {

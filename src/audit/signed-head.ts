@@ -152,7 +152,7 @@ export function readHeadFile(path: string, keys: KeyObject | ReadonlyMap<string,
  * read from the file's tail so a long file costs no more than a short one.
  * @example lastHeadInFile(path)?.seq // 1200
  */
-export function lastHeadInFile(path: string): { seq: number; time: string } | null {
+export function lastHeadInFile(path: string): (ChainHead & { time: string }) | null {
   if (!existsSync(path)) return null;
   const fd = openSync(path, "r");
   try {
@@ -162,11 +162,10 @@ export function lastHeadInFile(path: string): { seq: number; time: string } | nu
     const lines = tail.subarray(0, read).toString("utf8").trimEnd().split("\n");
     const envelope = JSON.parse(lines.at(-1) ?? "null") as DsseEnvelope | null;
     if (!envelope) return null;
-    const claim = JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8")) as {
-      seq: number;
+    const claim = JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8")) as ChainHead & {
       time: string;
     };
-    return { seq: claim.seq, time: claim.time };
+    return { seq: claim.seq, hash: claim.hash, time: claim.time };
   } catch {
     return null; // unreadable or mid-write: a new head is then due, which is the safe answer
   } finally {

@@ -2,7 +2,7 @@
 // PostgreSQL server the application role may only append (the last block); an owner or
 // superuser, and on PGlite whoever holds the files, can still rewrite everything, and
 // `audit verify` must then catch it against heads signed earlier with the installation key.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -15,6 +15,7 @@ import { auditHead } from "../../src/audit/store.ts";
 import { newId } from "../../src/core/ids.ts";
 import type { Db } from "../../src/store/db.ts";
 import { migrate } from "../../src/store/migrate.ts";
+import { openStore } from "../../src/store/open.ts";
 import { openPostgres } from "../../src/store/postgres.ts";
 import { auditTamperRights } from "../../src/store/privileges.ts";
 import { initRoles } from "../../src/store/roles.ts";
@@ -168,6 +169,46 @@ describeEachStore("audit chain rewritten by the database's owner", (open) => {
     } finally {
       await db.close();
     }
+  });
+});
+
+describe("audit chain cut on an embedded store, through the CLI [pglite]", () => {
+  it("signs heads into the home and prints them, and verify names the head a cut tail falls short of", async () => {
+    const home = tempHome();
+    const cli = (...argv: string[]) => runCli(argv, { CRUCIBLE_HOME: home });
+    expect((await cli("init", "--workspace", "acme", "--admin", "root")).code).toBe(0);
+    for (const name of ["eli", "dana"])
+      expect((await cli("principal", "create", name, "--workspace", "acme", "--as", "root")).code).toBe(0);
+    const head = await cli("audit", "head", "--json");
+    expect(head.code, head.stderr).toBe(0);
+    const { seq, envelope } = head.json() as { seq: number; envelope: object };
+    expect(seq).toBeGreaterThanOrEqual(3);
+    expect(
+      readFileSync(join(home, "audit", "heads.jsonl"), "utf8")
+        .trimEnd()
+        .split("\n")
+        .at(-1),
+    ).toBe(JSON.stringify(envelope));
+    const elsewhere = join(tempHome(), "heads.jsonl");
+    writeFileSync(elsewhere, `${JSON.stringify(envelope)}\n`);
+    // whoever holds the files cuts the last two entries and sets the head back
+    const db = await openStore({ kind: "pglite", home });
+    try {
+      const kept = (await chain(db))[seq - 3]!;
+      await bypassing(db, async (tx) => {
+        await tx.query("DELETE FROM audit_log WHERE seq > $1", [kept.seq]);
+        await tx.query("UPDATE audit_head SET seq = $1, hash = $2", [kept.seq, kept.hash]);
+      });
+    } finally {
+      await db.close();
+    }
+    rmSync(join(home, "audit"), { recursive: true }); // and the local heads file with it
+    const verify = (...extra: string[]) =>
+      cli("audit", "verify", "--workspace", "acme", "--as", "root", ...extra);
+    const cut = await verify("--head", elsewhere);
+    expect(cut.code).toBe(1);
+    // (verify's own audit.read decision is appended first, on the cut chain: a fork as well)
+    expect(cut.stderr).toMatch(new RegExp(`chain ends at seq \\d+, but the signed head seq ${seq} `));
   });
 });
 

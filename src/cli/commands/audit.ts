@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { exportAuditJsonl, verifyAuditFile, verifyAuditLog } from "../../audit/export.ts";
-import { signHeadNow } from "../../audit/head-signer.ts";
+import { assertExtendsLastHead, signHeadNow } from "../../audit/head-signer.ts";
 import { appendHeadFile } from "../../audit/signed-head.ts";
 import type { ChainVerdict } from "../../audit/verify.ts";
 import { CrucibleError } from "../../core/errors.ts";
@@ -91,14 +91,18 @@ export function registerAudit(program: Command, run: RunAction): void {
           });
         const signing = headSigningFromEnv(ctx.env, { create: true });
         const head = await withCaller(ctx, async (db, caller) => {
-          const key = signing.key()!;
-          if (options.all) {
-            await requireInstallationAudit(db, caller);
-            return exportAuditJsonl(db, options.out, { key });
+          let workspace: string | undefined;
+          if (options.all) await requireInstallationAudit(db, caller);
+          else {
+            workspace = await workspaceByName(db, options.workspace!);
+            await requireAuditRead(db, caller, workspace, "audit export");
           }
-          const workspace = await workspaceByName(db, options.workspace!);
-          await requireAuditRead(db, caller, workspace, "audit export");
-          return exportAuditJsonl(db, options.out, { workspace, key });
+          // the export signs its head: never over a chain cut or rewritten since the last one
+          await assertExtendsLastHead(db, signing.headsFile);
+          return exportAuditJsonl(db, options.out, {
+            key: signing.key()!,
+            ...(workspace ? { workspace } : {}),
+          });
         });
         appendHeadFile(headsFileOf(ctx.env), head);
         const scope = options.all ? "every workspace in full" : `workspace ${options.workspace}`;
