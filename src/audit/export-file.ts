@@ -116,15 +116,16 @@ export async function readAuditJsonl(path: string, keys: HeadKeys): Promise<Audi
   return { entries, head, workspace };
 }
 
-/** A file's verdict, with whose export it was. */
-export type FileVerdict = ChainVerdict & { workspace: string | null };
+/** A file's verdict, with whose export it was and when its head was signed (the chain as of then). */
+export type FileVerdict = ChainVerdict & { workspace: string | null; signedAt?: string };
 
 /**
  * Verifies an exported file offline, streaming: every link, every full entry's hash, every
  * stub's hash from its scope and body digest, and that the chain ends exactly at the file's
  * signed head, whose signature must verify with `keys` (an unsigned, missing or rewritten head
- * fails: without it a cut tail would pass). `signedHeads` (kept elsewhere, `--head`) must each be
- * extended by the file. In a workspace export, a stub of that workspace's own scope fails.
+ * fails: without it a cut tail would pass). The file must agree with every one of `signedHeads`
+ * (the heads file, `--head`) it reaches, and reach every one signed before its own head. In a
+ * workspace export, a stub of that workspace's own scope fails.
  * @example const verdict = await verifyAuditFile("acme-audit.jsonl", { keys }); // { ok, count, head, stubs, workspace }
  */
 export async function verifyAuditFile(
@@ -156,7 +157,7 @@ export async function verifyAuditFile(
       reason: "the file has no signed head line: its end is not anchored, so a cut tail would pass unseen",
       workspace,
     };
-  return { ...verifier.finish(head), workspace };
+  return { ...verifier.finish(head, head.time), workspace, signedAt: head.time };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -82,8 +82,9 @@ export class ChainVerifier {
     this.#prevSeq = options.startSeq ?? 0;
     this.#ownScope = options.workspace === undefined ? undefined : scopeOf(options.workspace);
     const claims = options.signedHeads ?? [];
-    this.#claims = claims.length === 0 ? null : new Map();
-    for (const claim of claims) this.#claims?.set(claim.seq, [...(this.#claims.get(claim.seq) ?? []), claim]);
+    const bySeq = new Map<number, SignedClaim[]>();
+    for (const claim of claims) bySeq.set(claim.seq, [...(bySeq.get(claim.seq) ?? []), claim]);
+    this.#claims = claims.length === 0 ? null : bySeq;
   }
 
   /** Checks the next links; false once the chain is broken (later pages are then ignored). */
@@ -93,7 +94,8 @@ export class ChainVerifier {
     let prevSeq = this.#prevSeq;
     for (let i = 0; i < links.length; i++) {
       const link = links[i]!;
-      const problem = this.#check(link, prevSeq + 1, prevHash) ?? this.#checkClaims(link);
+      let problem = this.#check(link, prevSeq + 1, prevHash);
+      if (problem === undefined && this.#claims !== null) problem = this.#checkClaims(this.#claims, link);
       if (problem !== undefined) {
         this.#failure = { ok: false, index: this.#index, seq: prevSeq + 1, reason: problem };
         return false;
@@ -107,8 +109,8 @@ export class ChainVerifier {
     return true;
   }
 
-  #checkClaims(link: ChainLink): string | undefined {
-    for (const claim of this.#claims?.get(link.seq) ?? [])
+  #checkClaims(claims: Map<number, SignedClaim[]>, link: ChainLink): string | undefined {
+    for (const claim of claims.get(link.seq) ?? [])
       if (claim.hash !== link.hash)
         return `the entry at seq ${link.seq} has hash ${link.hash}, but ${describeClaim(claim)} says otherwise: the chain was rewritten or forked at or before seq ${link.seq} after that head was signed`;
     return undefined;
@@ -140,12 +142,17 @@ export class ChainVerifier {
 
   /**
    * The verdict: the first failure, or ok when the chain ends at `expected` (default: the head
-   * given to the constructor; a file's head line is known only once it is read).
+   * given to the constructor; a file's head line is known only once it is read) and reaches every
+   * signed head. `asOf` (a file's signed head time) limits that to heads signed by then: an older
+   * export is a true prefix of the chain as it was, while a head signed before it and beyond its
+   * end means the export was cut.
    */
-  finish(expected: ChainHead | undefined = this.#options.head): ChainVerdict {
+  finish(expected: ChainHead | undefined = this.#options.head, asOf?: string): ChainVerdict {
     if (this.#failure) return this.#failure;
     const head = { seq: this.#prevSeq, hash: this.#prevHash };
-    const beyond = (this.#options.signedHeads ?? []).filter((c) => c.seq > head.seq);
+    const beyond = (this.#options.signedHeads ?? []).filter(
+      (c) => c.seq > head.seq && (asOf === undefined || Date.parse(c.time) <= Date.parse(asOf)),
+    );
     if (beyond.length > 0) {
       const claim = beyond.reduce((a, b) => (b.seq > a.seq ? b : a));
       return {

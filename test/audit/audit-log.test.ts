@@ -131,6 +131,7 @@ describeEachStore("audit log", (open, kind) => {
         count: 5,
         head: { seq: head.seq, hash: head.hash },
         workspace: null,
+        signedAt: head.time,
       });
       const lines = readFileSync(path, "utf8").trimEnd().split("\n");
       expect(lines).toHaveLength(6);

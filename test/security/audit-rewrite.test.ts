@@ -150,11 +150,17 @@ describeEachStore("audit chain rewritten by the database's owner", (open) => {
       write([...lines.slice(0, 4), JSON.stringify({ head: { seq: 4, hash: cut.hash } })]);
       await expect(verifyAuditFile(path, { keys })).rejects.toThrow(/unsigned head line/);
 
-      // a tail cut back to an older, genuinely signed head passes only until a later head is known
-      write([
-        ...lines.slice(0, 4),
-        JSON.stringify({ signedHead: signHead({ seq: 4, hash: cut.hash }, key).envelope }),
-      ]);
+      // an older, genuinely signed head makes the file an older export: a prefix, as of its time
+      const older = signHead({ seq: 4, hash: cut.hash }, key, new Date(Date.parse(head.time) - 60_000));
+      write([...lines.slice(0, 4), JSON.stringify({ signedHead: older.envelope })]);
+      expect(await verifyAuditFile(path, { keys, signedHeads: [head] })).toMatchObject({
+        ok: true,
+        count: 4,
+        signedAt: older.time,
+      });
+      // but a head over a cut chain signed after seq 6 was signed (an export after the cut) is caught
+      const late = signHead({ seq: 4, hash: cut.hash }, key, new Date(Date.parse(head.time) + 60_000));
+      write([...lines.slice(0, 4), JSON.stringify({ signedHead: late.envelope })]);
       expect(await verifyAuditFile(path, { keys, signedHeads: [head] })).toMatchObject({
         ok: false,
         reason: /chain ends at seq 4, but the signed head seq 6/,

@@ -145,10 +145,11 @@ function requireWorkspace(workspace: string | undefined): string {
   });
 }
 
-function describeVerdict(verdict: ChainVerdict & { workspace?: string | null }): string {
+function describeVerdict(verdict: ChainVerdict & { workspace?: string | null; signedAt?: string }): string {
   const whose = verdict.workspace ? ` (export of workspace ${verdict.workspace})` : "";
   const stubs = verdict.ok && verdict.stubs ? `, ${verdict.stubs} of them other workspaces' stubs` : "";
-  const signed = verdict.ok ? `, extends ${verdict.signedHeads ?? 0} signed head(s)` : "";
+  const asOf = verdict.signedAt ? ` as of ${verdict.signedAt}` : "";
+  const signed = verdict.ok ? `${asOf}, consistent with ${verdict.signedHeads ?? 0} signed head(s)` : "";
   return verdict.ok
     ? `audit chain verified${whose}: ${verdict.count} entries${stubs}, head seq ${verdict.head.seq} ${verdict.head.hash}${signed}`
     : `audit chain BROKEN at seq ${verdict.seq}: ${verdict.reason}`;
