@@ -2,8 +2,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
+import { verifyAuditLog } from "../../src/audit/export.ts";
 import { type HeadSigning, signHeadIfDue, signHeadNow } from "../../src/audit/head-signer.ts";
-import { generateSigningKey } from "../../src/audit/key-rotation.ts";
+import { generateSigningKey, installSigningKey, loadVerificationKeys } from "../../src/audit/key-rotation.ts";
 import { readHeadFile } from "../../src/audit/signed-head.ts";
 import { auditHead } from "../../src/audit/store.ts";
 import { appendMany, bypassing, chain } from "../security/support/audit-attacker.ts";
@@ -36,6 +37,33 @@ describeEachStore("audit head signing", (open) => {
       const heads = readHeadFile(s.headsFile, key.publicKey);
       expect(heads.map((h) => h.seq)).toEqual([1, 4, 5]);
       expect(heads.at(-1)).toMatchObject({ hash: (await auditHead(db)).hash, keyid: key.keyid });
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("verifies heads signed before a key rotation with the retired key, picked by keyid", async () => {
+    const db = await open();
+    try {
+      const keysDir = mkdtempSync(join(tmpdir(), "keys-"));
+      installSigningKey(keysDir, key);
+      const s = signing({ everyAppends: 1 });
+      await appendMany(db, 0, 2);
+      await signHeadNow(db, s);
+      const next = generateSigningKey();
+      installSigningKey(keysDir, next);
+      await appendMany(db, 2, 2);
+      await signHeadNow(db, { ...s, key: () => next });
+      const heads = readHeadFile(s.headsFile, loadVerificationKeys(keysDir));
+      expect(heads.map((h) => [h.seq, h.keyid])).toEqual([
+        [2, key.keyid],
+        [4, next.keyid],
+      ]);
+      expect(await verifyAuditLog(db, { signedHeads: heads })).toMatchObject({ ok: true, signedHeads: 2 });
+      // a head signed by a key the installation never had is refused, by file and line
+      expect(() => readHeadFile(s.headsFile, generateSigningKey().publicKey)).toThrow(
+        /heads\.jsonl:1: signature does not verify/,
+      );
     } finally {
       await db.close();
     }
