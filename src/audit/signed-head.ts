@@ -82,7 +82,8 @@ export function openSignedHead(
     names.join() !== PAYLOAD_KEYS.join() ||
     !Number.isSafeInteger(record.seq) ||
     typeof record.hash !== "string" ||
-    typeof record.time !== "string"
+    typeof record.time !== "string" ||
+    Number.isNaN(Date.parse(record.time))
   )
     throw invalid(field, "signed payload must be exactly {seq, hash, time}", claim, fix);
   return {

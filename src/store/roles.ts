@@ -83,12 +83,26 @@ export function rolesSql(names: RoleNames): string {
     "-- 2. the owner owns the schema",
     `CREATE SCHEMA IF NOT EXISTS ${names.schema} AUTHORIZATION ${names.owner};`,
     `ALTER SCHEMA ${names.schema} OWNER TO ${names.owner};`,
+    "-- 2b. an installation migrated before as another role: hand everything in the schema over",
+    `DO $$ DECLARE r record; BEGIN\n  FOR r IN ${NOT_OWNED.replaceAll("$1", `'${names.schema}'`).replaceAll("$2", `'${names.owner}'`)}\n  LOOP EXECUTE format('ALTER %s %s OWNER TO ${names.owner}', r.kind, r.name); END LOOP;\nEND $$;`,
     `-- 3. now migrate as the owner: DATABASE_MIGRATION_URL=postgres://${names.owner}@HOST/DB crucible store migrate`,
     "-- 4. then give the application its rights",
     ...appGrants(names).map((sql) => `${sql};`),
     "",
   ].join("\n");
 }
+
+/** Tables, views, sequences (not those a column owns) and functions in schema $1 not owned by $2. */
+const NOT_OWNED = `SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' ELSE 'TABLE' END AS kind,
+            format('%I.%I', n.nspname, c.relname) AS name
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'S') AND pg_get_userbyid(c.relowner) <> $2
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i'))
+     UNION ALL
+     SELECT 'FUNCTION', p.oid::regprocedure::text
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname = $1 AND pg_get_userbyid(p.proowner) <> $2`;
 
 const ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS";
 
@@ -138,18 +152,7 @@ export async function initRoles(
  * audit tables could replace or disable the append-only guard.
  */
 async function handOver(admin: Queryable, { owner, schema }: RoleNames): Promise<number> {
-  const { rows } = await admin.query<{ kind: string; name: string }>(
-    `SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' ELSE 'TABLE' END AS kind,
-            format('%I.%I', n.nspname, c.relname) AS name
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'S') AND pg_get_userbyid(c.relowner) <> $2
-        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i'))
-     UNION ALL
-     SELECT 'FUNCTION', p.oid::regprocedure::text
-       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-      WHERE n.nspname = $1 AND pg_get_userbyid(p.proowner) <> $2`,
-    [schema, owner],
-  );
+  const { rows } = await admin.query<{ kind: string; name: string }>(NOT_OWNED, [schema, owner]);
   for (const row of rows) await admin.exec(`ALTER ${row.kind} ${row.name} OWNER TO ${owner}`);
   return rows.length;
 }
