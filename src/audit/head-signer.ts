@@ -34,17 +34,7 @@ export const DEFAULT_HEAD_EVERY_SECONDS = 60;
  * @example const signed = await signHeadNow(db, signing); console.log(JSON.stringify(signed.envelope));
  */
 export async function signHeadNow(db: Queryable, signing: HeadSigning): Promise<SignedHead> {
-  const key = signing.key();
-  if (!key)
-    throw new CrucibleError(
-      "failed_precondition",
-      "this installation has no signing key here to sign the head with",
-      {
-        field: "signing key",
-        value: signing.headsFile,
-        fix: "Run this on the control plane's host, where $CRUCIBLE_HOME/keys holds the installation key",
-      },
-    );
+  const key = requireKey(signing);
   const head = await auditHead(db);
   await assertExtends(db, head, lastHeadInFile(signing.headsFile));
   const signed = signHead(head, key);
@@ -72,6 +62,25 @@ export async function signHeadIfDue(
   const signed = signHead(head, key, now);
   appendHeadFile(signing.headsFile, signed);
   return signed;
+}
+
+/**
+ * The installation key, or an error saying where to run instead (an export and `audit head`
+ * must sign with the installation's key, never with one of their own).
+ * @example const key = requireKey(signing); await exportAuditJsonl(db, out, { key });
+ */
+export function requireKey(signing: HeadSigning): SigningKey {
+  const key = signing.key();
+  if (key) return key;
+  throw new CrucibleError(
+    "failed_precondition",
+    "there is no installation signing key here to sign the audit head with",
+    {
+      field: "signing key",
+      value: signing.headsFile,
+      fix: "Run this on the control plane's host, where $CRUCIBLE_HOME/keys holds the installation key",
+    },
+  );
 }
 
 /**

@@ -1,14 +1,14 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { exportAuditJsonl, verifyAuditFile, verifyAuditLog } from "../../audit/export.ts";
-import { assertExtendsLastHead, signHeadNow } from "../../audit/head-signer.ts";
+import { assertExtendsLastHead, requireKey, signHeadNow } from "../../audit/head-signer.ts";
 import { appendHeadFile } from "../../audit/signed-head.ts";
 import type { ChainVerdict } from "../../audit/verify.ts";
 import { CrucibleError } from "../../core/errors.ts";
 import { workspaceByName } from "../../identity/names.ts";
 import { requireAuditRead, requireInstallationAudit } from "../../policy/audit-access.ts";
 import { rotateProvenanceKey } from "../../policy/key-rotation.ts";
-import { crucibleHome } from "../../store/open.ts";
+import { crucibleHome, storeConfigFromEnv } from "../../store/open.ts";
 import { headSigningFromEnv, headsFileOf, installationKeys, knownSignedHeads } from "../audit-heads.ts";
 import type { RunAction } from "../main.ts";
 import { withCaller, withDb } from "../session.ts";
@@ -66,7 +66,7 @@ export function registerAudit(program: Command, run: RunAction): void {
     .action(
       run(async (ctx) => {
         const signed = await withDb(ctx, (db) =>
-          signHeadNow(db, headSigningFromEnv(ctx.env, { create: true })),
+          signHeadNow(db, headSigningFromEnv(ctx.env, { create: isEmbedded(ctx.env) })),
         );
         const { envelope, ...claim } = signed;
         ctx.out.result({ ...claim, envelope }, () => JSON.stringify(envelope));
@@ -89,7 +89,7 @@ export function registerAudit(program: Command, run: RunAction): void {
             value: options.workspace,
             fix: "Export one workspace (--workspace acme) or, as an installation admin, everything (--all)",
           });
-        const signing = headSigningFromEnv(ctx.env, { create: true });
+        const signing = headSigningFromEnv(ctx.env, { create: isEmbedded(ctx.env) });
         const head = await withCaller(ctx, async (db, caller) => {
           let workspace: string | undefined;
           if (options.all) await requireInstallationAudit(db, caller);
@@ -135,6 +135,14 @@ function registerKey(audit: Command, run: RunAction): void {
         ctx.out.result(rotated, () => `signing key rotated: ${rotated.previous} -> ${rotated.current}`);
       }),
     );
+}
+
+/**
+ * An embedded home is the installation, so it may create the installation key on first use; a
+ * CLI pointed at a server may run on any machine, and signs only with a key already there.
+ */
+function isEmbedded(env: NodeJS.ProcessEnv): boolean {
+  return storeConfigFromEnv(env).kind !== "postgres";
 }
 
 function requireWorkspace(workspace: string | undefined): string {
