@@ -74,7 +74,9 @@ describeEachStore("audit head signing", (open) => {
     try {
       await appendMany(db, 0, 5);
       expect(await signHeadIfDue(db, signing({ key: () => null }))).toBeNull();
-      await expect(signHeadNow(db, signing({ key: () => null }))).rejects.toThrow(/no installation signing key here/);
+      await expect(signHeadNow(db, signing({ key: () => null }))).rejects.toThrow(
+        /no installation signing key here/,
+      );
     } finally {
       await db.close();
     }
