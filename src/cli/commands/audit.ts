@@ -100,7 +100,7 @@ export function registerAudit(program: Command, run: RunAction): void {
           // the export signs its head: never over a chain cut or rewritten since the last one
           await assertExtendsLastHead(db, signing.headsFile);
           return exportAuditJsonl(db, options.out, {
-            key: signing.key()!,
+            key: requireKey(signing),
             ...(workspace ? { workspace } : {}),
           });
         });
