@@ -14,10 +14,14 @@ import {
   scopeOf,
 } from "../../src/audit/entry.ts";
 import { exportAuditJsonl, verifyAuditFile, verifyAuditLog } from "../../src/audit/export.ts";
+import { generateSigningKey } from "../../src/audit/key-rotation.ts";
 import { readAuditPages } from "../../src/audit/store.ts";
 import { verifyChain } from "../../src/audit/verify.ts";
 import type { Db } from "../../src/store/db.ts";
 import { emit } from "./emit.ts";
+
+/** The installation key the exports are signed with. */
+const key = generateSigningKey();
 
 const TARGET = ">= 100000/s";
 
@@ -123,9 +127,9 @@ export async function benchVerifyStore(db: Db, store: string, n: number): Promis
   if (store !== "pglite") return;
   const path = join(tmpdir(), `crucible-bench-audit-${process.pid}.jsonl`);
   try {
-    await exportAuditJsonl(db, path, { workspace: "ws_bench" });
+    await exportAuditJsonl(db, path, { workspace: "ws_bench", key });
     t0 = performance.now();
-    const file = await verifyAuditFile(path);
+    const file = await verifyAuditFile(path, { keys: key.publicKey });
     const fileRate = file.ok ? (file.count / (performance.now() - t0)) * 1000 : 0;
     if (!file.ok) throw new Error(`file verification failed: ${file.reason}`);
     emit("audit_verify_workspace_file", fileRate, "entries/s", rate, {

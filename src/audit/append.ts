@@ -1,3 +1,4 @@
+import { CrucibleError } from "../core/errors.ts";
 import type { Queryable } from "../store/db.ts";
 import { type AuditEntry, type AuditInput, chainEntry } from "./entry.ts";
 
@@ -41,9 +42,33 @@ export async function appendAuditBatch(tx: Queryable, inputs: readonly AuditInpu
   }
   for (let i = 0; i < entries.length; i += CHUNK) {
     const last = i + CHUNK >= entries.length;
-    await insertRows(tx, entries.slice(i, i + CHUNK), last ? { seq, hash } : undefined);
+    try {
+      await insertRows(tx, entries.slice(i, i + CHUNK), last ? { seq, hash } : undefined);
+    } catch (err) {
+      throw rowAboveHead(err, Number(row.seq), entries[i]!.seq, seq) ?? err;
+    }
   }
   return entries;
+}
+
+/**
+ * Only an append moves the head, and it writes the rows it moves past: a row already at a seq
+ * above the head was written around the application (a forged insert). Named, not a raw
+ * duplicate-key message, so an operator knows to verify the chain rather than retry.
+ */
+function rowAboveHead(err: unknown, head: number, from: number, to: number): CrucibleError | undefined {
+  if ((err as { code?: unknown }).code !== "23505") return undefined;
+  const seqs = from === to ? `seq ${from}` : `a seq in ${from}..${to}`;
+  return new CrucibleError(
+    "failed_precondition",
+    `the audit chain has a row at ${seqs}, above its head seq ${head}: a row was written around the application, so nothing can be appended`,
+    {
+      field: "audit_log.seq",
+      value: from,
+      fix: "Run `crucible audit verify` against the signed heads, find who wrote the row (database logs), and restore the log from a verified export",
+    },
+    { cause: err },
+  );
 }
 
 /**

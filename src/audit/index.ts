@@ -16,6 +16,7 @@ export {
   verifyAuditFile,
   verifyAuditLog,
 } from "./export.ts";
+export { type HeadSigning, signHeadIfDue, signHeadNow } from "./head-signer.ts";
 export {
   type ApprovalRecord,
   buildStatement,
@@ -31,6 +32,7 @@ export {
   provenancePolicyProblems,
 } from "./provenance-policy.ts";
 export { type CheckpointProblem, type CheckpointVerdict, verifyCheckpoint } from "./provenance-verify.ts";
+export { openSignedHead, readHeadFile, type SignedHead, signHead } from "./signed-head.ts";
 export { keyIdOf, loadOrCreateSigningKey, type SigningKey } from "./signing-key.ts";
 export { auditHead, readAudit } from "./store.ts";
 export { type ChainHead, type ChainVerdict, type VerifyOptions, verifyChain } from "./verify.ts";

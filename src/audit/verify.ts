@@ -14,6 +14,8 @@ export type ChainVerdict =
       head: ChainHead;
       /** Entries of other workspaces that a workspace export carried as stubs (absent when none). */
       stubs?: number;
+      /** Signed heads the chain was shown to extend (absent when none were given). */
+      signedHeads?: number;
     }
   | {
       ok: false;
@@ -37,6 +39,22 @@ export interface VerifyOptions {
    * Without it, stubs are not accepted at all.
    */
   workspace?: string;
+  /**
+   * Heads signed earlier (seq, hash, time, keyid), checked for consistency as in Certificate
+   * Transparency: the chain must reach each one's seq with that very hash. A signed head the
+   * chain does not extend means a rewrite, a fork or a cut tail after it was signed.
+   */
+  signedHeads?: readonly SignedClaim[];
+}
+
+/** What a signed head claims (signature already verified, see signed-head.ts). */
+export interface SignedClaim extends ChainHead {
+  time: string;
+  keyid: string;
+}
+
+function describeClaim(claim: SignedClaim): string {
+  return `the signed head seq ${claim.seq} (hash ${claim.hash}, signed ${claim.time} by key ${claim.keyid.slice(0, 16)}…)`;
 }
 
 /**
@@ -55,12 +73,18 @@ export class ChainVerifier {
   #failure: ChainVerdict | undefined;
   readonly #options: VerifyOptions;
   readonly #ownScope: string | undefined;
+  /** Signed heads by seq; null when there are none, so the hot loop skips the lookup. */
+  readonly #claims: Map<number, SignedClaim[]> | null;
 
   constructor(options: VerifyOptions = {}) {
     this.#options = options;
     this.#prevHash = options.startPrevHash ?? GENESIS_HASH;
     this.#prevSeq = options.startSeq ?? 0;
     this.#ownScope = options.workspace === undefined ? undefined : scopeOf(options.workspace);
+    const claims = options.signedHeads ?? [];
+    const bySeq = new Map<number, SignedClaim[]>();
+    for (const claim of claims) bySeq.set(claim.seq, [...(bySeq.get(claim.seq) ?? []), claim]);
+    this.#claims = claims.length === 0 ? null : bySeq;
   }
 
   /** Checks the next links; false once the chain is broken (later pages are then ignored). */
@@ -70,7 +94,8 @@ export class ChainVerifier {
     let prevSeq = this.#prevSeq;
     for (let i = 0; i < links.length; i++) {
       const link = links[i]!;
-      const problem = this.#check(link, prevSeq + 1, prevHash);
+      let problem = this.#check(link, prevSeq + 1, prevHash);
+      if (problem === undefined && this.#claims !== null) problem = this.#checkClaims(this.#claims, link);
       if (problem !== undefined) {
         this.#failure = { ok: false, index: this.#index, seq: prevSeq + 1, reason: problem };
         return false;
@@ -82,6 +107,13 @@ export class ChainVerifier {
     this.#prevHash = prevHash;
     this.#prevSeq = prevSeq;
     return true;
+  }
+
+  #checkClaims(claims: Map<number, SignedClaim[]>, link: ChainLink): string | undefined {
+    for (const claim of claims.get(link.seq) ?? [])
+      if (claim.hash !== link.hash)
+        return `the entry at seq ${link.seq} has hash ${link.hash}, but ${describeClaim(claim)} says otherwise: the chain was rewritten or forked at or before seq ${link.seq} after that head was signed`;
+    return undefined;
   }
 
   #check(link: ChainLink, expectedSeq: number, prevHash: string): string | undefined {
@@ -110,11 +142,26 @@ export class ChainVerifier {
 
   /**
    * The verdict: the first failure, or ok when the chain ends at `expected` (default: the head
-   * given to the constructor; a file's head line is known only once it is read).
+   * given to the constructor; a file's head line is known only once it is read) and reaches every
+   * signed head. `asOf` (a file's signed head time) limits that to heads signed by then: an older
+   * export is a true prefix of the chain as it was, while a head signed before it and beyond its
+   * end means the export was cut.
    */
-  finish(expected: ChainHead | undefined = this.#options.head): ChainVerdict {
+  finish(expected: ChainHead | undefined = this.#options.head, asOf?: string): ChainVerdict {
     if (this.#failure) return this.#failure;
     const head = { seq: this.#prevSeq, hash: this.#prevHash };
+    const beyond = (this.#options.signedHeads ?? []).filter(
+      (c) => c.seq > head.seq && (asOf === undefined || Date.parse(c.time) <= Date.parse(asOf)),
+    );
+    if (beyond.length > 0) {
+      const claim = beyond.reduce((a, b) => (b.seq > a.seq ? b : a));
+      return {
+        ok: false,
+        index: this.#index,
+        seq: head.seq + 1,
+        reason: `the chain ends at seq ${head.seq}, but ${describeClaim(claim)} shows it reached seq ${claim.seq}: entries were removed from the end after that head was signed`,
+      };
+    }
     if (expected && (expected.seq !== head.seq || expected.hash !== head.hash)) {
       return {
         ok: false,
@@ -123,9 +170,14 @@ export class ChainVerifier {
         reason: `chain ends at seq ${head.seq} (${head.hash}) but the head is seq ${expected.seq} (${expected.hash}): entries were removed or added at the end`,
       };
     }
-    return this.#stubs > 0
-      ? { ok: true, count: this.#index, head, stubs: this.#stubs }
-      : { ok: true, count: this.#index, head };
+    const signed = this.#options.signedHeads?.length ?? 0;
+    return {
+      ok: true,
+      count: this.#index,
+      head,
+      ...(this.#stubs > 0 ? { stubs: this.#stubs } : {}),
+      ...(signed > 0 ? { signedHeads: signed } : {}),
+    };
   }
 }
 

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { CrucibleError } from "../core/errors.ts";
 import type { Db } from "./db.ts";
 
 export interface Migration {
@@ -37,6 +38,40 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
  * Returns the versions applied now.
  */
 export async function migrate(db: Db, migrations: Migration[] = loadMigrations()): Promise<number[]> {
+  const pending = await pendingMigrations(db, migrations);
+  if (pending.length === 0) return [];
+  try {
+    return await applyMigrations(db, pending);
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== "42501") throw err;
+    throw new CrucibleError(
+      "failed_precondition",
+      `the store's schema lacks migrations ${pending.map((m) => m.version).join(", ")}, and this connection may not change the schema`,
+      {
+        field: "DATABASE_URL",
+        value: db.schema,
+        fix: "Run `crucible store migrate` with DATABASE_MIGRATION_URL naming the owner role (see docs/operations/postgres-roles.md)",
+      },
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * The migrations not yet applied, found without DDL: the application role (which may not create
+ * tables) opens an up-to-date store without error.
+ */
+async function pendingMigrations(db: Db, migrations: Migration[]): Promise<Migration[]> {
+  const { rows } = await db.query<{ found: string | null }>(
+    "SELECT to_regclass('schema_migrations')::text AS found",
+  );
+  if (!rows[0]?.found) return migrations;
+  const applied = await db.query<{ version: number }>("SELECT version FROM schema_migrations");
+  const done = new Set(applied.rows.map((r) => Number(r.version)));
+  return migrations.filter((m) => !done.has(m.version));
+}
+
+async function applyMigrations(db: Db, migrations: Migration[]): Promise<number[]> {
   await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version integer PRIMARY KEY,
     name text NOT NULL,

@@ -6,6 +6,11 @@ export interface PostgresOptions {
   schema?: string;
   /** Pool size; the default suits one API process or one worker. */
   max?: number;
+  /**
+   * A role every connection acts as (`SET ROLE` at connect): the owner role that runs
+   * migrations when an administrator connects (see roles.ts). Same shape as a schema name.
+   */
+  role?: string;
 }
 
 // int8 (COUNT(*), sequences) as JS numbers, like PGlite does; our counters stay below 2^53.
@@ -17,12 +22,13 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,
-    options: `-c search_path=${schema}`,
+    options: `-c search_path=${schema}${options.role ? ` -c role=${assertSchemaName(options.role)}` : ""}`,
   });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on("error", () => undefined);
-  if (schema !== "public") await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-  else await pool.query("SELECT 1");
+  // an application role may not create schemas: only ask for one that is not there yet
+  const found = await pool.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]);
+  if (found.rows.length === 0) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   return new PostgresDb(pool, schema);
 }
 

@@ -6,8 +6,12 @@ import { expect, inject, it } from "vitest";
 import { appendAudit, appendAuditBatch } from "../../src/audit/append.ts";
 import type { AuditInput } from "../../src/audit/entry.ts";
 import { exportAuditJsonl, verifyAuditFile, verifyAuditLog } from "../../src/audit/export.ts";
+import { generateSigningKey } from "../../src/audit/key-rotation.ts";
 import { auditHead, readAudit } from "../../src/audit/store.ts";
 import { describeEachStore } from "../support/stores.ts";
+
+/** The installation key the exports are signed with. */
+const key = generateSigningKey();
 
 const input = (i: number): AuditInput => ({
   workspace: "ws_a",
@@ -120,18 +124,31 @@ describeEachStore("audit log", (open, kind) => {
     try {
       await db.transaction((tx) => appendAuditBatch(tx, [0, 1, 2, 3, 4].map(input)));
       const path = join(mkdtempSync(join(tmpdir(), "audit-")), "audit.jsonl");
-      const head = await exportAuditJsonl(db, path);
+      const head = await exportAuditJsonl(db, path, { key });
       expect(head.seq).toBe(5);
-      expect(await verifyAuditFile(path)).toEqual({ ok: true, count: 5, head, workspace: null });
+      expect(await verifyAuditFile(path, { keys: key.publicKey })).toEqual({
+        ok: true,
+        count: 5,
+        head: { seq: head.seq, hash: head.hash },
+        workspace: null,
+        signedAt: head.time,
+      });
       const lines = readFileSync(path, "utf8").trimEnd().split("\n");
       expect(lines).toHaveLength(6);
       writeFileSync(
         path,
         `${lines.map((l, i) => (i === 1 ? l.replace('"deny"', '"allow"') : l)).join("\n")}\n`,
       );
-      expect(await verifyAuditFile(path)).toMatchObject({ ok: false, seq: 2, reason: /hash mismatch/ });
+      expect(await verifyAuditFile(path, { keys: key.publicKey })).toMatchObject({
+        ok: false,
+        seq: 2,
+        reason: /hash mismatch/,
+      });
       writeFileSync(path, `${[...lines.slice(0, 4), lines[5]].join("\n")}\n`);
-      expect(await verifyAuditFile(path)).toMatchObject({ ok: false, reason: /removed or added at the end/ });
+      expect(await verifyAuditFile(path, { keys: key.publicKey })).toMatchObject({
+        ok: false,
+        reason: /removed or added at the end/,
+      });
     } finally {
       await db.close();
     }

@@ -6,10 +6,14 @@ import { expect, it } from "vitest";
 import { appendAuditBatch } from "../../src/audit/append.ts";
 import type { AuditEntry, AuditInput } from "../../src/audit/entry.ts";
 import { exportAuditJsonl, readAuditJsonl, verifyAuditFile } from "../../src/audit/export.ts";
+import { generateSigningKey } from "../../src/audit/key-rotation.ts";
 import { isStub, stubOf } from "../../src/audit/stub.ts";
 import { canonicalJson } from "../../src/core/digest.ts";
 import type { Db } from "../../src/store/db.ts";
 import { describeEachStore } from "../support/stores.ts";
+
+/** The installation key the exports are signed with. */
+const key = generateSigningKey();
 
 const OWNERS = ["ws_acme", "ws_rival", null] as const;
 
@@ -36,7 +40,7 @@ async function exported(db: Db, n: number): Promise<{ path: string; lines: strin
     ),
   );
   const path = join(mkdtempSync(join(tmpdir(), "ws-audit-")), "acme.jsonl");
-  await exportAuditJsonl(db, path, { workspace: "ws_acme" });
+  await exportAuditJsonl(db, path, { workspace: "ws_acme", key });
   return { path, lines: readFileSync(path, "utf8").trimEnd().split("\n") };
 }
 
@@ -53,12 +57,12 @@ describeEachStore("workspace audit export", (open) => {
       const text = readFileSync(path, "utf8");
       expect(text).not.toContain("rival");
       expect(text).not.toContain("dataset.approve");
-      const file = await readAuditJsonl(path);
+      const file = await readAuditJsonl(path, key.publicKey);
       expect(file.entries.filter(isStub)).toHaveLength(20);
       expect(
         file.entries.filter((e) => !isStub(e)).every((e) => (e as AuditEntry).workspace === "ws_acme"),
       ).toBe(true);
-      expect(await verifyAuditFile(path)).toMatchObject({
+      expect(await verifyAuditFile(path, { keys: key.publicKey })).toMatchObject({
         ok: true,
         count: 30,
         stubs: 20,
@@ -79,7 +83,11 @@ describeEachStore("workspace audit export", (open) => {
         path,
         lines.map((l, i) => (i === at ? l.replace('"run.start"', '"run.cancel"') : l)),
       );
-      expect(await verifyAuditFile(path)).toMatchObject({ ok: false, seq: 4, reason: /hash mismatch/ });
+      expect(await verifyAuditFile(path, { keys: key.publicKey })).toMatchObject({
+        ok: false,
+        seq: 4,
+        reason: /hash mismatch/,
+      });
     } finally {
       await db.close();
     }
@@ -97,20 +105,32 @@ describeEachStore("workspace audit export", (open) => {
         path,
         lines.map((l, i) => (i === at ? canonicalJson(stubOf(own)) : l)),
       );
-      expect(await verifyAuditFile(path)).toMatchObject({ ok: false, seq: 7, reason: /withheld as a stub/ });
+      expect(await verifyAuditFile(path, { keys: key.publicKey })).toMatchObject({
+        ok: false,
+        seq: 7,
+        reason: /withheld as a stub/,
+      });
       // claiming another scope for it breaks the stub's own hash
       const disguised = { ...stubOf(own), scope: "0".repeat(64) };
       rewrite(
         path,
         lines.map((l, i) => (i === at ? canonicalJson(disguised) : l)),
       );
-      expect(await verifyAuditFile(path)).toMatchObject({ ok: false, seq: 7, reason: /stub was altered/ });
+      expect(await verifyAuditFile(path, { keys: key.publicKey })).toMatchObject({
+        ok: false,
+        seq: 7,
+        reason: /stub was altered/,
+      });
       // and dropping the line leaves a gap
       rewrite(
         path,
         lines.filter((_, i) => i !== at),
       );
-      expect(await verifyAuditFile(path)).toMatchObject({ ok: false, seq: 7, reason: /missing/ });
+      expect(await verifyAuditFile(path, { keys: key.publicKey })).toMatchObject({
+        ok: false,
+        seq: 7,
+        reason: /missing/,
+      });
     } finally {
       await db.close();
     }
@@ -121,13 +141,17 @@ describeEachStore("workspace audit export", (open) => {
     try {
       const { path, lines } = await exported(db, 9);
       rewrite(path, lines.slice(1)); // without the export line it claims to be a full export
-      expect(await verifyAuditFile(path)).toMatchObject({
+      expect(await verifyAuditFile(path, { keys: key.publicKey })).toMatchObject({
         ok: false,
         seq: 2,
         reason: /stub .* in a full export/,
       });
       rewrite(path, [canonicalJson({ export: { workspace: "ws_rival" } }), ...lines.slice(1)]);
-      expect(await verifyAuditFile(path)).toMatchObject({ ok: false, seq: 1, reason: /appears in full/ });
+      expect(await verifyAuditFile(path, { keys: key.publicKey })).toMatchObject({
+        ok: false,
+        seq: 1,
+        reason: /appears in full/,
+      });
     } finally {
       await db.close();
     }
@@ -180,7 +204,7 @@ describeEachStore("workspace audit export", (open) => {
           }
           fc.pre(out.join("\n") !== body.join("\n"));
           rewrite(path, [lines[0]!, ...out, lines.at(-1)!]);
-          expect((await verifyAuditFile(path)).ok).toBe(false);
+          expect((await verifyAuditFile(path, { keys: key.publicKey })).ok).toBe(false);
         }),
         { numRuns: 150 },
       );

@@ -111,11 +111,11 @@ describe("governance through the CLI", () => {
     expect((verified.json() as { ok: boolean; count: number }).count).toBeGreaterThan(5);
     const file = join(home, "audit.jsonl");
     expect((await as("audra", "audit", "export", "--workspace", "acme", "--out", file)).code).toBe(0);
-    expect((await runCli(["audit", "verify", "--file", file])).code).toBe(0);
+    expect((await runCli(["audit", "verify", "--file", file], { CRUCIBLE_HOME: home })).code).toBe(0);
     const lines = readFileSync(file, "utf8").split("\n");
     lines[2] = lines[2]!.replace('"allow"', '"deny"');
     writeFileSync(file, lines.join("\n"));
-    const broken = await runCli(["audit", "verify", "--file", file]);
+    const broken = await runCli(["audit", "verify", "--file", file], { CRUCIBLE_HOME: home });
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain("broken at seq");
   });

@@ -115,7 +115,7 @@ describe("lifecycle and workspace exports through the CLI", () => {
     expect(text).toContain('"bodyDigest"');
     expect(rivalId).toMatch(/^ws_/);
     expect(text).not.toContain(rivalId);
-    const verified = await runCli(["audit", "verify", "--file", file, "--json"]);
+    const verified = await runCli(["audit", "verify", "--file", file, "--json"], { CRUCIBLE_HOME: home });
     expect(verified.code, verified.stderr).toBe(0);
     expect(verified.json()).toMatchObject({ ok: true, workspace: expect.stringMatching(/^ws_/) });
     expect((verified.json() as { stubs: number }).stubs).toBeGreaterThan(0);
@@ -129,7 +129,7 @@ describe("lifecycle and workspace exports through the CLI", () => {
     const { seq, prevHash, hash } = JSON.parse(lines[at]!) as { seq: number; prevHash: string; hash: string };
     lines[at] = JSON.stringify({ bodyDigest: "0".repeat(64), hash, prevHash, scope: "1".repeat(64), seq });
     writeFileSync(file, `${lines.join("\n")}\n`);
-    const broken = await runCli(["audit", "verify", "--file", file]);
+    const broken = await runCli(["audit", "verify", "--file", file], { CRUCIBLE_HOME: home });
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain(`broken at seq ${seq}`);
   });

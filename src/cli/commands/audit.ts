@@ -1,28 +1,41 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { exportAuditJsonl, verifyAuditFile, verifyAuditLog } from "../../audit/export.ts";
+import { assertExtendsLastHead, requireKey, signHeadNow } from "../../audit/head-signer.ts";
+import { appendHeadFile } from "../../audit/signed-head.ts";
 import type { ChainVerdict } from "../../audit/verify.ts";
 import { CrucibleError } from "../../core/errors.ts";
 import { workspaceByName } from "../../identity/names.ts";
 import { requireAuditRead, requireInstallationAudit } from "../../policy/audit-access.ts";
 import { rotateProvenanceKey } from "../../policy/key-rotation.ts";
-import { crucibleHome } from "../../store/open.ts";
+import { crucibleHome, storeConfigFromEnv } from "../../store/open.ts";
+import { headSigningFromEnv, headsFileOf, installationKeys, knownSignedHeads } from "../audit-heads.ts";
 import type { RunAction } from "../main.ts";
-import { withCaller } from "../session.ts";
+import { withCaller, withDb } from "../session.ts";
+import { readPublicKey } from "./verify.ts";
 
-/** `crucible audit verify|export|key rotate`: the hash-chained audit log and the provenance key. */
+/** `crucible audit verify|export|head|key rotate`: the hash-chained audit log, its signed heads, the key. */
 export function registerAudit(program: Command, run: RunAction): void {
   const audit = program.command("audit").description("the tamper-evident audit log");
 
   audit
     .command("verify")
-    .description("recompute the hash chain from the store, or offline from an exported file")
+    .description(
+      "recompute the hash chain from the store, or offline from an exported file, and check that it extends every signed head known ($CRUCIBLE_HOME/audit/heads.jsonl and --head)",
+    )
     .option("--file <path>", "verify an exported JSONL file instead (needs no store and no identity)")
+    .option("--head <path>", "signed heads kept elsewhere (`crucible audit head` output), one per line")
+    .option(
+      "--public-key <path>",
+      "verify signatures with this public key (default: every key the installation signed with, from $CRUCIBLE_HOME/keys)",
+    )
     .option("--workspace <name>", "workspace whose auditor or admin you are (when reading the store)")
     .action(
-      run(async (ctx, options: { file?: string; workspace?: string }) => {
+      run(async (ctx, options: { file?: string; head?: string; publicKey?: string; workspace?: string }) => {
+        const keys = options.publicKey ? readPublicKey(options.publicKey) : installationKeys(ctx.env);
+        const signedHeads = knownSignedHeads(ctx.env, keys, options.head);
         const verdict = options.file
-          ? await verifyAuditFile(options.file)
+          ? await verifyAuditFile(options.file, { keys, signedHeads })
           : await withCaller(ctx, async (db, caller) => {
               await requireAuditRead(
                 db,
@@ -30,7 +43,7 @@ export function registerAudit(program: Command, run: RunAction): void {
                 await workspaceByName(db, requireWorkspace(options.workspace)),
                 "audit chain",
               );
-              return verifyAuditLog(db);
+              return verifyAuditLog(db, { signedHeads });
             });
         ctx.out.result(verdict, () => describeVerdict(verdict));
         if (!verdict.ok) {
@@ -42,6 +55,21 @@ export function registerAudit(program: Command, run: RunAction): void {
             },
           );
         }
+      }),
+    );
+
+  audit
+    .command("head")
+    .description(
+      "sign the chain's head (seq, hash, time) with the installation key, append it to $CRUCIBLE_HOME/audit/heads.jsonl and print it, to ship elsewhere (run where the key is)",
+    )
+    .action(
+      run(async (ctx) => {
+        const signed = await withDb(ctx, (db) =>
+          signHeadNow(db, headSigningFromEnv(ctx.env, { create: isEmbedded(ctx.env) })),
+        );
+        const { envelope, ...claim } = signed;
+        ctx.out.result({ ...claim, envelope }, () => JSON.stringify(envelope));
       }),
     );
 
@@ -61,18 +89,29 @@ export function registerAudit(program: Command, run: RunAction): void {
             value: options.workspace,
             fix: "Export one workspace (--workspace acme) or, as an installation admin, everything (--all)",
           });
+        const signing = headSigningFromEnv(ctx.env, { create: isEmbedded(ctx.env) });
         const head = await withCaller(ctx, async (db, caller) => {
-          if (options.all) {
-            await requireInstallationAudit(db, caller);
-            return exportAuditJsonl(db, options.out);
+          let workspace: string | undefined;
+          if (options.all) await requireInstallationAudit(db, caller);
+          else {
+            workspace = await workspaceByName(db, options.workspace!);
+            await requireAuditRead(db, caller, workspace, "audit export");
           }
-          const workspace = await workspaceByName(db, options.workspace!);
-          await requireAuditRead(db, caller, workspace, "audit export");
-          return exportAuditJsonl(db, options.out, { workspace });
+          // the export signs its head: never over a chain cut or rewritten since the last one
+          await assertExtendsLastHead(db, signing.headsFile);
+          return exportAuditJsonl(db, options.out, {
+            key: requireKey(signing),
+            ...(workspace ? { workspace } : {}),
+          });
         });
+        appendHeadFile(headsFileOf(ctx.env), head);
         const scope = options.all ? "every workspace in full" : `workspace ${options.workspace}`;
         ctx.out.result(
-          { file: options.out, head, workspace: options.workspace ?? null },
+          {
+            file: options.out,
+            head: { seq: head.seq, hash: head.hash },
+            workspace: options.workspace ?? null,
+          },
           () => `wrote ${head.seq} entries (${scope}) to ${options.out} (head ${head.hash})`,
         );
       }),
@@ -98,6 +137,14 @@ function registerKey(audit: Command, run: RunAction): void {
     );
 }
 
+/**
+ * An embedded home is the installation, so it may create the installation key on first use; a
+ * CLI pointed at a server may run on any machine, and signs only with a key already there.
+ */
+function isEmbedded(env: NodeJS.ProcessEnv): boolean {
+  return storeConfigFromEnv(env).kind !== "postgres";
+}
+
 function requireWorkspace(workspace: string | undefined): string {
   if (workspace) return workspace;
   throw new CrucibleError("invalid_argument", "is required to read the audit log from the store", {
@@ -106,10 +153,12 @@ function requireWorkspace(workspace: string | undefined): string {
   });
 }
 
-function describeVerdict(verdict: ChainVerdict & { workspace?: string | null }): string {
+function describeVerdict(verdict: ChainVerdict & { workspace?: string | null; signedAt?: string }): string {
   const whose = verdict.workspace ? ` (export of workspace ${verdict.workspace})` : "";
   const stubs = verdict.ok && verdict.stubs ? `, ${verdict.stubs} of them other workspaces' stubs` : "";
+  const asOf = verdict.signedAt ? ` as of ${verdict.signedAt}` : "";
+  const signed = verdict.ok ? `${asOf}, consistent with ${verdict.signedHeads ?? 0} signed head(s)` : "";
   return verdict.ok
-    ? `audit chain verified${whose}: ${verdict.count} entries${stubs}, head seq ${verdict.head.seq} ${verdict.head.hash}`
+    ? `audit chain verified${whose}: ${verdict.count} entries${stubs}, head seq ${verdict.head.seq} ${verdict.head.hash}${signed}`
     : `audit chain BROKEN at seq ${verdict.seq}: ${verdict.reason}`;
 }

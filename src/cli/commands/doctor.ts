@@ -3,6 +3,7 @@ import { CrucibleError } from "../../core/errors.ts";
 import { probeTrainerPython } from "../../jobs/trainer-python.ts";
 import { isolationLine } from "../../jobs/trainer-user.ts";
 import { storeConfigFromEnv } from "../../store/open.ts";
+import { auditTamperRights } from "../../store/privileges.ts";
 import type { RunAction } from "../main.ts";
 import { withDb } from "../session.ts";
 import { trainerIsolationOf } from "../trainer-isolation.ts";
@@ -43,15 +44,31 @@ export function registerDoctor(program: Command, run: RunAction): void {
 
         const config = storeConfigFromEnv(env);
         try {
-          const version = await withDb(ctx, async (db) => {
+          const { version, tamper } = await withDb(ctx, async (db) => {
             const { rows } = await db.query<{ v: number }>("SELECT max(version) AS v FROM schema_migrations");
-            return rows[0]?.v ?? 0;
+            return {
+              version: rows[0]?.v ?? 0,
+              tamper: db.kind === "postgres" ? await auditTamperRights(db) : null,
+            };
           });
           checks.push({
             name: "store",
             ok: true,
             detail: `${config.kind} at ${describeLocation(config)}, schema v${version}`,
           });
+          if (tamper?.length === 0)
+            checks.push({
+              name: "audit roles",
+              ok: true,
+              detail: "the application's role may only append to the audit log",
+            });
+          if (tamper && tamper.length > 0)
+            checks.push({
+              name: "audit roles",
+              ok: true,
+              warn: true,
+              detail: `the application's role can rewrite the audit log (${tamper.join("; ")}): connect as a role that may only append (crucible store init-roles, docs/operations/postgres-roles.md)`,
+            });
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
           checks.push({ name: "store", ok: false, detail: `${describeLocation(config)}: ${message}` });

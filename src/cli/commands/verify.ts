@@ -163,7 +163,11 @@ function installationKeys(env: NodeJS.ProcessEnv): Map<string, KeyObject> {
   return keys;
 }
 
-function readPublicKey(path: string) {
+/**
+ * One public key from a PEM file named by `--public-key`.
+ * @example const key = readPublicKey("provenance-ed25519.pub.pem");
+ */
+export function readPublicKey(path: string): KeyObject {
   try {
     return createPublicKey(readFileSync(path));
   } catch (err) {
