@@ -32,6 +32,11 @@ const PROBES: [method: string, template: string, body?: unknown][] = [
   ["DELETE", "/v1/workspaces/{ws}/principals/{principal}/roles/ml-engineer"],
   ["POST", "/v1/workspaces/{ws}/principals/{principal}/tokens/revoke"],
   [
+    "POST",
+    "/v1/workspaces/{ws}/principals/{principal}/oidc-bindings",
+    { issuer: "https://issuer.example", subject: "repo:acme/app:ref:refs/heads/main" },
+  ],
+  [
     "PUT",
     "/v1/workspaces/{ws}/principals/{service}/token-bound",
     { max_lifetime_s: 3600, renew_until: "2030-01-01T00:00:00Z" },

@@ -1,6 +1,6 @@
 import type { Authenticated } from "../../identity/authenticate.ts";
-import { principalByName, workspaceByName } from "../../identity/names.ts";
 import { bindOidcSubject } from "../../identity/oidc-bindings.ts";
+import { visibleMember, visibleWorkspace } from "../../identity/tenancy.ts";
 import type { Db } from "../../store/db.ts";
 import type { Route } from "../route.ts";
 import { obj, str } from "../schemas.ts";
@@ -41,8 +41,9 @@ export function oidcRoutes(db: Db): Route<Authenticated>[] {
           audience?: string;
           conditions?: Record<string, string>;
         };
-        const workspace = await workspaceByName(db, params.workspace!);
-        const target = await principalByName(db, params.principal!);
+        // another tenant's workspace or principal answers as a nonexistent one (audited)
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
+        const target = await visibleMember(db, caller.principal, workspace, params.principal!);
         const audience = input.audience ?? "crucible";
         const conditions = input.conditions ?? {};
         await bindOidcSubject(db, {
