@@ -5,7 +5,6 @@ import {
   bindOidcSubject,
   createOidcVerifier,
   createToken,
-  grantRole,
   type OidcVerifier,
 } from "../../src/identity/index.ts";
 import type { Db } from "../../src/store/db.ts";
@@ -67,13 +66,7 @@ describeEachStore("security: forged federation", (open) => {
       // naming the foreign workspace itself
       expect((await rejection(bind(t.globex, t.globexBot))).code).toBe("permission_denied");
       // a principal of both workspaces: binding it would hand out its globex roles too
-      await grantRole(db, {
-        principal: await as(db, t.root),
-        workspace: t.globex,
-        subject: t.bot,
-        role: "auditor",
-      });
-      expect((await rejection(bind(t.acme, t.bot))).code).toBe("permission_denied");
+      expect((await rejection(bind(t.acme, t.uma))).code).toBe("permission_denied");
       expect(await bindingCount(db)).toBe(0);
       const denials = await db.query<{ action: string }>(
         "SELECT action FROM audit_log WHERE actor = $1 AND decision = 'deny'",
@@ -162,20 +155,14 @@ describeEachStore("security: forged federation", (open) => {
     try {
       const { oidcIssuerFromFlags } = await import("../../src/cli/oidc-config.ts");
       const t = await twoTenants(db);
-      await grantRole(db, {
-        principal: await as(db, t.root),
-        workspace: t.globex,
-        subject: t.bot,
-        role: "auditor",
-      });
-      // root administers both workspaces, so may bind; the sign-in still acts in acme only
+      // root administers both of uma's workspaces, so may bind; the sign-in still acts in acme only
       await bindOidcSubject(db, {
         principal: await as(db, t.root),
         workspace: t.acme,
         issuer: ISSUER,
         subject: SUBJECT,
         audience: AUDIENCE,
-        target: t.bot,
+        target: t.uma,
       });
       for (const issuer of [
         oidcIssuerFromFlags({ oidcIssuer: ISSUER, oidcJwks: jwksFile }, {}),
@@ -187,8 +174,8 @@ describeEachStore("security: forged federation", (open) => {
         const ok = await me(await jwt());
         expect(ok.status, await ok.clone().text()).toBe(200);
         expect(await ok.json()).toEqual({
-          id: t.bot,
-          kind: "service",
+          id: t.uma,
+          kind: "user",
           roles: [{ workspace: t.acme, role: "ml-engineer" }],
         });
         const unbound = await me(await jwt({ sub: "repo:acme/fork:ref:refs/heads/main" }));
@@ -217,10 +204,16 @@ describeEachStore("security: forged federation", (open) => {
         });
       const template = "/v1/workspaces/{workspace}/principals/{principal}/oidc-bindings";
       const answer = async (res: Response) => ({ status: res.status, body: await res.json() });
+      // another tenant's principal answers as a nonexistent one
       const foreign = await answer(await bind("acme", "globex-bot"));
-      expect(foreign.status).toBe(409);
+      expect(foreign.status).toBe(404);
+      const nobody = await answer(await bind("acme", "nobody"));
+      expect(JSON.stringify(foreign.body).replaceAll("globex-bot", "NAME")).toBe(
+        JSON.stringify(nobody.body).replaceAll("nobody", "NAME"),
+      );
       await conforms(app, "post", template, foreign);
-      expect((await bind("globex", "globex-bot")).status).toBe(403);
+      // and so does another tenant's workspace
+      expect((await bind("globex", "globex-bot")).status).toBe(404);
       expect(await bindingCount(db)).toBe(0);
       const made = await answer(await bind("acme", "train-bot"));
       expect(made.status, JSON.stringify(made.body)).toBe(201);

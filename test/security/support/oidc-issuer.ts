@@ -4,12 +4,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import {
-  createServiceIdentity,
-  createUser,
-  createWorkspace,
-  grantRole,
-} from "../../../src/identity/index.ts";
+import { createServiceIdentity, createUser, createWorkspace } from "../../../src/identity/index.ts";
+import { acceptInvitation, inviteMember } from "../../../src/identity/invitations.ts";
 import { bootstrap } from "../../../src/identity/workspaces.ts";
 import type { Db } from "../../../src/store/db.ts";
 import { as } from "../../identity/support.ts";
@@ -90,9 +86,8 @@ export async function twoTenants(db: Db) {
     principal: await as(db, root),
     workspace: globex,
     name: "gina",
-    roles: [],
+    roles: ["admin"],
   });
-  await grantRole(db, { principal: await as(db, root), workspace: globex, subject: gina, role: "admin" });
   const ada = await createUser(db, { principal: rootP, workspace: acme, name: "ada", roles: ["admin"] });
   const bot = await createServiceIdentity(db, {
     principal: rootP,
@@ -108,5 +103,19 @@ export async function twoTenants(db: Db) {
     owner: gina,
     roles: ["ml-engineer"],
   });
-  return { acme, globex, root, ada, bot, globexBot };
+  // uma works in both: ml-engineer in acme, auditor in globex by an invitation she accepted
+  const uma = await createUser(db, {
+    principal: rootP,
+    workspace: acme,
+    name: "uma",
+    roles: ["ml-engineer"],
+  });
+  const { invitationId } = await inviteMember(db, {
+    principal: await as(db, gina),
+    workspace: globex,
+    invitee: "uma",
+    roles: ["auditor"],
+  });
+  await acceptInvitation(db, { principal: await as(db, uma), invitationId });
+  return { acme, globex, root, ada, bot, globexBot, uma };
 }
