@@ -1,6 +1,9 @@
+import { join } from "node:path";
 import type { Command } from "commander";
+import { loadOrCreateSigningKey } from "../../audit/signing-key.ts";
 import { installationBuilderId } from "../../checkpoints/provenance.ts";
 import { bootstrap } from "../../identity/workspaces.ts";
+import { crucibleHome } from "../../store/open.ts";
 import { parseDuration } from "../duration.ts";
 import type { RunAction } from "../main.ts";
 import { withDb } from "../session.ts";
@@ -32,12 +35,15 @@ export function registerInit(program: Command, run: RunAction): void {
             // written once by the store's migration; provenance names it and verify expects it
             builderId: await installationBuilderId(db),
           }));
+          // The installation's signing key is born with it, on the control plane's machine: a
+          // CLI pointed at a server elsewhere signs audit heads only with a key already there.
+          const key = loadOrCreateSigningKey(join(crucibleHome(ctx.env), "keys"));
           const token = created.token;
           ctx.out.result(
             {
               workspace: { id: created.workspace, name: options.workspace },
               admin: { id: created.admin, name: options.admin },
-              installation: { builder_id: created.builderId },
+              installation: { builder_id: created.builderId, signing_keyid: key.keyid },
               ...(token
                 ? {
                     token: {
@@ -53,6 +59,7 @@ export function registerInit(program: Command, run: RunAction): void {
                 `workspace ${options.workspace} (${created.workspace})`,
                 `admin     ${options.admin} (${created.admin})`,
                 `builder   ${created.builderId} (signed provenance names it; verify offline with --builder-id)`,
+                `key       ${key.keyid} (signs provenance and audit heads; under $CRUCIBLE_HOME/keys)`,
                 "",
                 token
                   ? `token     ${token.secret}\n          shown once; expires ${token.expiresAt.toISOString()}. Next: export CRUCIBLE_TOKEN=<it>`
