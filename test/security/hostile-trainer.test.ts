@@ -36,7 +36,7 @@ import { pipelineRecipe } from "../jobs/support/recipes.ts";
 import { runCli, tempHome } from "../support/cli.ts";
 import { describeEachStore } from "../support/stores.ts";
 import { makeTinyFixture, type TinyFixture, tinyCptSpec } from "../support/tiny-run.ts";
-import { AS_ROOT, isolatedPython, openTempDir, TRAINER } from "./support/trainer-user.ts";
+import { AS_ROOT, DROP_BLOCKER, isolatedPython, openTempDir, TRAINER } from "./support/trainer-user.ts";
 
 /** What the stand-in found, as it writes it to <its run directory>/probe.json. */
 interface Probe {
@@ -99,7 +99,7 @@ with open(os.path.join(os.path.dirname(spec), "probe.json"), "w") as f:
 }
 
 describeEachStore("a hostile trainer started by the worker", (open, kind) => {
-  it.skipIf(!AS_ROOT)(
+  it.skipIf(DROP_BLOCKER !== undefined)(
     "runs as the trainer user with only allowlisted variables and the workload token, and cannot read the signing key or the store",
     async () => {
       const db = await open();
@@ -165,7 +165,7 @@ describeEachStore("a hostile trainer started by the worker", (open, kind) => {
   );
 });
 
-describe.skipIf(!AS_ROOT)("the trainer as its own user", () => {
+describe.skipIf(DROP_BLOCKER !== undefined)("the trainer as its own user", () => {
   let fixture: TinyFixture;
   beforeAll(() => {
     fixture = makeTinyFixture(python, "crucible-isolated-run-");
