@@ -25,6 +25,8 @@ export interface RunDetails extends RunRow {
     step: number;
     final: boolean;
     manifestDigest: string;
+    /** Its files were removed by keep_last (the row stays for lineage and audit). */
+    pruned: boolean;
   }[];
   datasets: { id: string; ref: string; tokens: number | null }[];
   base: { id: string; name: string } | null;
@@ -90,7 +92,7 @@ export async function showRun(
   );
   const latest = new Map(progress.rows.map((r) => [Number(r.stage_idx), r.body]));
   const checkpoints = await db.query(
-    `SELECT id, name, stage_idx, step, final, manifest_digest FROM checkpoints WHERE run_id = $1
+    `SELECT id, name, stage_idx, step, final, manifest_digest, pruned_at FROM checkpoints WHERE run_id = $1
      ORDER BY stage_idx, step`,
     [run.id],
   );
@@ -121,6 +123,7 @@ export async function showRun(
       step: Number(c.step),
       final: Boolean(c.final),
       manifestDigest: String(c.manifest_digest),
+      pruned: c.pruned_at !== null && c.pruned_at !== undefined,
     })),
     datasets: datasets.rows.map((d) => ({
       id: d.id,

@@ -1,12 +1,13 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { registerRunCheckpoint, resolveCheckpoint } from "../checkpoints/index.ts";
+import { markPruned, registerRunCheckpoint, resolveCheckpoint } from "../checkpoints/index.ts";
 import { CrucibleError } from "../core/errors.ts";
 import { ArtifactStore } from "../data/service/artifacts.ts";
 import type { VersionRow } from "../data/service/refs.ts";
 import { assertUsableForTraining } from "../data/service/usable.ts";
 import { mintWorkloadToken, revokeRunTokens } from "../identity/workload.ts";
 import type { Queryable } from "../store/db.ts";
+import { keepRegistered, leaseOutputDir, linkResumePoint } from "./lease-dir.ts";
 import { type LocalRunOptions, runLocal } from "./local-runner.ts";
 import { checkRecipe } from "./recipe.ts";
 import { RunIngest } from "./run-ingest.ts";
@@ -31,8 +32,10 @@ export interface TrainStageDeps {
  * The `train_stage` job handler: one stage of a run, from its JobSpec to its end. It re-checks
  * the stage's inputs (an approval revoked since the start fails the run), mints the attempt's
  * workload token (into the trainer's environment only), runs the trainer with `resume: true` in
- * the stage's fixed directory (so a worker taking the stage over continues from the last
- * checkpoint), writes events, log lines and checkpoints in fenced batches, and ends the stage:
+ * this lease's own directory, seeded with the stage's newest registered checkpoint (so a worker
+ * taking the stage over continues from it, and a stale trainer of an earlier lease cannot replace
+ * or prune what this one registers), writes events, log lines and checkpoints in fenced batches,
+ * and ends the stage:
  * the next stage queued or the run succeeded; failed with the trainer's reason; or cancelled.
  * @example const handlers = { train_stage: trainStageHandler({ python, home, env: process.env }) };
  */
@@ -72,7 +75,7 @@ async function trainStage(ctx: JobContext, deps: TrainStageDeps): Promise<void> 
       throw err;
     }
   }
-  const outputDir = stageOutputDir(deps.home, run.id, stage.idx, stage.stage);
+  const outputDir = leaseOutputDir(stageOutputDir(deps.home, run.id, stage.idx, stage.stage), lease.fence);
   const spec = stageJobSpec({
     runId: run.id,
     plan,
@@ -129,6 +132,9 @@ async function trainStage(ctx: JobContext, deps: TrainStageDeps): Promise<void> 
       try {
         if (!pruned()) {
           await register(tx, e);
+          keepRegistered(outputDir, e.path);
+          // this checkpoint's write is when keep_last removed older ones
+          await markPruned(tx, run.id, stage.idx);
           return;
         }
       } catch (err) {
@@ -137,6 +143,9 @@ async function trainStage(ctx: JobContext, deps: TrainStageDeps): Promise<void> 
       ingest.log(`crucible: checkpoint step ${e.step} was pruned by keep_last before it was registered`);
     },
   });
+  const resumed = await linkResumePoint(db, run.id, stage.idx, outputDir);
+  if (resumed)
+    ingest.log(`crucible: lease ${lease.fence} resumes from ${resumed.from} (step ${resumed.step})`);
   const nproc = (lease.payload as StagePayload).nproc_per_node;
   const launch =
     run.target === "torchrun" && nproc
@@ -177,6 +186,7 @@ async function trainStage(ctx: JobContext, deps: TrainStageDeps): Promise<void> 
       manifest_digest: finished.manifest_digest ?? outcome.checkpoints.at(-1)?.manifest_digest ?? "",
       final: true,
     });
+    await markPruned(tx, run.id, stage.idx);
     await completeStage(tx, {
       workspace: run.workspace,
       runId: run.id,
