@@ -10,6 +10,7 @@ import {
   runRow,
   type StageRow,
   stagesOfRun,
+  TERMINAL,
 } from "./run-rows.ts";
 import { settleOrphanedRun } from "./run-state.ts";
 
@@ -52,7 +53,7 @@ export async function authorizeRunRead(db: Db, caller: Principal, runs: readonly
 }
 
 /**
- * The workspace's runs, newest first, with their stages.
+ * The workspace's runs, newest first, with their stages; orphaned runs settled first.
  * @example const runs = await listRuns(db, eli, workspace);
  */
 export async function listRuns(
@@ -65,8 +66,15 @@ export async function listRuns(
     `${RUN_SELECT} WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
     [workspace, options.limit ?? 50],
   );
-  const runs = rows.map(runRow);
-  await authorizeRunRead(db, caller, runs);
+  const found = rows.map(runRow);
+  await authorizeRunRead(db, caller, found);
+  // as `run show` does: a run whose last job the queue failed for good (or cancelled) with no
+  // handler left to end it is settled now, so no listing shows it running
+  const runs: RunRow[] = [];
+  for (const run of found) {
+    const settled = !TERMINAL.includes(run.status) && (await settleOrphanedRun(db, run.id)) !== null;
+    runs.push(settled ? await findRun(db, workspace, run.id) : run);
+  }
   return Promise.all(runs.map(async (run) => ({ ...run, stages: await stagesOfRun(db, run.id) })));
 }
 
