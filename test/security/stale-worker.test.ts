@@ -6,22 +6,27 @@
  * PostgreSQL server only: PGlite runs inside the process, so it has no connection to cut, no
  * backend to terminate and no second worker to take over.
  */
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { verifyCheckpointDir } from "../../src/checkpoints/index.ts";
+import { newId } from "../../src/core/ids.ts";
 import { ArtifactStore } from "../../src/data/service/artifacts.ts";
+import { loadPrincipal } from "../../src/identity/principals.ts";
+import { createToken } from "../../src/identity/tokens.ts";
+import { bootstrap } from "../../src/identity/workspaces.ts";
 import { parseRecipe } from "../../src/jobs/recipe.ts";
 import { showRun } from "../../src/jobs/run-read.ts";
 import { startRun } from "../../src/jobs/runs.ts";
 import { trainStageHandler } from "../../src/jobs/train-stage.ts";
 import { trainerPython } from "../../src/jobs/trainer-python.ts";
 import { runWorker, type WorkerEvent } from "../../src/jobs/worker.ts";
-import type { Db } from "../../src/store/db.ts";
 import { openPostgres } from "../../src/store/postgres.ts";
 import { nanoTinyHome, seedAcmeWorkspace } from "../jobs/support/nano.ts";
 import { pipelineRecipe } from "../jobs/support/recipes.ts";
+import { tempHome } from "../support/cli.ts";
 import { testStoreOpener } from "../support/stores.ts";
 import { TcpProxy } from "../support/tcp-proxy.ts";
 
@@ -179,17 +184,88 @@ describe.skipIf(!url)("stale worker cut off from PostgreSQL [postgres]", () => {
   it("terminating the connection of a transaction in flight fails that transaction, and the process carries on", async () => {
     const direct = await testStoreOpener("postgres")();
     cleanups.push(() => direct.close());
-    const db: Db = await openPostgres({ connectionString: url!, schema: direct.schema, max: 2 });
-    cleanups.push(() => db.close());
-    const inFlight = db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
-      await direct.query("SELECT pg_terminate_backend($1)", [rows[0]!.pid]);
-      await sleep(200); // the server's goodbye arrives while the transaction is idle
-      await tx.query("SELECT 1");
+    const script = new URL("./support/terminate-in-transaction.mjs", import.meta.url).pathname;
+    const child = spawn(process.execPath, [script, url!, direct.schema], {
+      stdio: ["ignore", "pipe", "pipe"],
     });
-    await expect(inFlight).rejects.toThrow(/terminat|connection error/i);
-    // the dead connection was not handed back: the pool opens a new one
-    expect((await db.query<{ ok: number }>("SELECT 1 AS ok")).rows).toEqual([{ ok: 1 }]);
-    expect(await db.transaction((tx) => tx.query("SELECT 2 AS ok"))).toMatchObject({ rows: [{ ok: 2 }] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code, `the process died: ${stderr}`).toBe(0);
+    const result = JSON.parse(stdout) as { failed: string | null; after: number; again: number };
+    expect(result.failed).toMatch(/terminat|connection error/i);
+    // the dead connection was not handed back: the pool opened a new one
+    expect(result).toMatchObject({ after: 1, again: 2 });
   });
+
+  it("`crucible serve` survives its backends being terminated under load: the requests they served fail closed (5xx), and it reconnects", async () => {
+    const direct = await testStoreOpener("postgres")();
+    cleanups.push(() => direct.close());
+    const { admin } = await bootstrap(direct, { workspace: "acme", admin: "root" });
+    const root = (await loadPrincipal(direct, admin))!;
+    const token = (await createToken(direct, { principal: root, subject: admin, lifetimeS: 3600 })).secret;
+    const app = newId("serve").toLowerCase(); // how this test finds the server's own backends
+    const child = spawn(process.execPath, ["bin/crucible.js", "serve", "--port", "0"], {
+      env: {
+        ...process.env,
+        CRUCIBLE_HOME: tempHome(),
+        DATABASE_URL: url!,
+        CRUCIBLE_PG_SCHEMA: direct.schema,
+        PGAPPNAME: app,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    cleanups.push(async () => {
+      child.kill("SIGKILL");
+      await exited;
+    });
+    await until("serve to listen", () => /listening on http:\/\/127\.0\.0\.1:\d+/.test(stderr), 30_000);
+    const base = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)![1]!;
+    const get = async (path: string) =>
+      (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } })).status;
+    expect(await get("/v1/workspaces/acme/runs")).toBe(200);
+
+    let loading = true;
+    const statuses: number[] = [];
+    const load = async () => {
+      while (loading) {
+        statuses.push(await get("/v1/workspaces/acme/runs").catch(() => 0));
+        statuses.push(await get("/v1/me").catch(() => 0));
+      }
+    };
+    const clients = [load(), load(), load(), load()];
+    let terminated = 0;
+    const until2s = Date.now() + 2000;
+    while (Date.now() < until2s) {
+      const { rows } = await direct.query<{ ended: boolean }>(
+        "SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE application_name = $1",
+        [app],
+      );
+      terminated += rows.filter((r) => r.ended).length;
+      await sleep(20);
+    }
+    loading = false;
+    await Promise.all(clients);
+
+    expect(terminated, "the test terminated some of the server's backends").toBeGreaterThan(0);
+    expect(child.exitCode, stderr).toBeNull();
+    // every request either was served or failed closed; none reached a dead server (0)
+    expect(
+      statuses.filter((s) => s !== 200 && (s < 500 || s > 503)),
+      stderr,
+    ).toEqual([]);
+    expect(await get("/v1/workspaces/acme/runs")).toBe(200);
+    expect(await get("/v1/me")).toBe(200);
+  }, 120_000);
 });
