@@ -1,27 +1,17 @@
 /**
  * Each lease of a stage trains in a directory of its own, `<stage dir>/lease-<fence>`, and starts
- * from a link of the newest checkpoint an earlier lease registered. The trainer replaces a step
+ * from links of the newest checkpoints earlier leases left. The trainer replaces a step
  * directory that is in its way and prunes by `keep_last` within its output directory: a stale
  * trainer (its worker cut off from the store, its lease taken over) shares no directory with the
  * lease that took over, so it can neither replace nor prune what that lease registered.
  *
  * A stale trainer can still prune its own lease's registered checkpoints, the takeover's resume
- * point among them, so the worker keeps a link of the newest one it registered in
- * `<lease dir>/registered/`, where the trainer never writes.
+ * point among them, and a fast one prunes checkpoints before they are registered, so the worker
+ * keeps links of the newest ones its trainer reported in `<lease dir>/kept/`, where the trainer
+ * never writes.
  */
-import { createHash } from "node:crypto";
-import {
-  copyFileSync,
-  existsSync,
-  linkSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-} from "node:fs";
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import type { Queryable } from "../store/db.ts";
 
 /**
  * The output directory of one lease of a stage. The fence names it, not the attempt count: a
@@ -32,62 +22,86 @@ export function leaseOutputDir(stageDir: string, fence: number): string {
   return join(stageDir, `lease-${fence}`);
 }
 
-/** A checkpoint an earlier lease registered and a new lease may resume from. */
+/** A checkpoint an earlier lease left and a new lease resumes from. */
 export interface ResumePoint {
   step: number;
-  /** The registered directory (in the earlier lease's output directory). */
+  /** Where it lies (an earlier lease's `checkpoints/` or `kept/`). */
   from: string;
   /** Its link in the new lease's `checkpoints/`, where the trainer looks for a resume point. */
   to: string;
 }
 
 /**
- * Links the newest registered checkpoint of the stage whose manifest is still the one registered
- * (where it was written, or its link in its lease's `registered/` when keep_last pruned it) into
- * `<outputDir>/checkpoints/`, so the trainer resumes from it (and verifies every file against
- * that manifest). Hard links: the earlier lease's trainer may prune its own names afterwards
- * without touching these. Null when no registered checkpoint is usable.
- * @example const from = await linkResumePoint(db, run.id, stage.idx, outputDir);
+ * Links the newest complete checkpoints earlier leases of the stage left (in their `checkpoints/`
+ * or `kept/`, registered or not: a worker killed before its batch committed loses its rows, not
+ * its files) into `<outputDir>/checkpoints/`, the newest two, so the trainer resumes from the
+ * newest that verifies against its manifest (it checks every file, and that the checkpoint was
+ * written by the same training settings). Hard links: an earlier lease's trainer may prune its
+ * own names afterwards without touching these. Returns the newest linked, or null.
+ * @example const from = linkResumePoint(stageOutputDir(home, run.id, idx, stage), outputDir);
  */
-export async function linkResumePoint(
-  q: Queryable,
-  runId: string,
-  stageIdx: number,
-  outputDir: string,
-): Promise<ResumePoint | null> {
-  const { rows } = await q.query<{ step: number; path: string; manifest_digest: string }>(
-    `SELECT step, path, manifest_digest FROM checkpoints
-     WHERE run_id = $1 AND stage_idx = $2
-     ORDER BY step DESC`,
-    [runId, stageIdx],
-  );
-  const root = join(outputDir, "checkpoints");
-  for (const row of rows) {
-    const kept = join(dirname(dirname(row.path)), REGISTERED, basename(row.path));
-    const from = [row.path, kept].find((dir) => manifestDigest(dir) === row.manifest_digest);
-    if (!from) continue;
-    const to = join(root, basename(row.path));
-    if (!existsSync(to)) linkAtomically(from, to);
-    return { step: Number(row.step), from, to };
+export function linkResumePoint(stageDir: string, outputDir: string): ResumePoint | null {
+  if (!existsSync(stageDir)) return null;
+  const found = new Map<number, string>();
+  // the stage directory itself: where every attempt wrote before leases had their own
+  const earlier = [
+    stageDir,
+    ...readdirSync(stageDir).flatMap((n) => (/^lease-\d+$/.test(n) ? [join(stageDir, n)] : [])),
+  ];
+  for (const lease of earlier.filter((dir) => dir !== outputDir)) {
+    for (const sub of ["checkpoints", KEPT]) {
+      const dir = join(lease, sub);
+      if (!existsSync(dir)) continue;
+      for (const name of readdirSync(dir)) {
+        const step = /^step-(\d+)$/.exec(name);
+        if (step && existsSync(join(dir, name, "manifest.json"))) found.set(Number(step[1]), join(dir, name));
+      }
+    }
   }
-  return null;
+  const linked: ResumePoint[] = [];
+  for (const [step, from] of [...found.entries()].sort((a, b) => b[0] - a[0])) {
+    const to = join(outputDir, "checkpoints", basename(from));
+    try {
+      if (!existsSync(to)) linkAtomically(from, to);
+      linked.push({ step, from, to });
+    } catch {
+      // pruned while we linked it (its trainer still running): the next one will do
+    }
+    if (linked.length === 2) break;
+  }
+  return linked[0] ?? null;
 }
 
-const REGISTERED = "registered";
+const KEPT = "kept";
 
 /**
- * Keeps a link of a checkpoint this lease has just registered in `<outputDir>/registered/`,
- * replacing the one kept before: the newest registered checkpoint outlives the trainer's
- * `keep_last`. Only this lease's worker writes there.
- * @example keepRegistered(outputDir, e.path);
+ * Where `keepCheckpoint` keeps its link of a checkpoint the trainer wrote in `outputDir`.
+ * @example keptPath(outputDir, e.path) // "<outputDir>/kept/step-00000008"
  */
-export function keepRegistered(outputDir: string, checkpointDir: string): void {
-  const dir = join(outputDir, REGISTERED);
-  const name = basename(checkpointDir);
-  const to = join(dir, name);
-  if (!existsSync(to)) linkAtomically(checkpointDir, to);
-  for (const older of readdirSync(dir))
-    if (older !== name) rmSync(join(dir, older), { recursive: true, force: true });
+export function keptPath(outputDir: string, checkpointDir: string): string {
+  return join(outputDir, KEPT, basename(checkpointDir));
+}
+
+/**
+ * Links a checkpoint the trainer has just reported into `<outputDir>/kept/`, keeping the newest
+ * three: the trainer's `keep_last` may remove a checkpoint before its batch is registered, or a
+ * stale trainer may remove the one its takeover should resume from. Called on the event, before
+ * the trainer can prune the checkpoint; only this lease's worker writes there. A checkpoint gone
+ * already is left to the registration, which says so.
+ * @example keepCheckpoint(outputDir, e.path);
+ */
+export function keepCheckpoint(outputDir: string, checkpointDir: string): void {
+  const to = keptPath(outputDir, checkpointDir);
+  try {
+    if (!existsSync(to)) linkAtomically(checkpointDir, to);
+  } catch {
+    return;
+  }
+  // step-NNNNNNNN names sort by step
+  const kept = readdirSync(dirname(to))
+    .filter((name) => !name.startsWith(".tmp-"))
+    .sort();
+  for (const older of kept.slice(0, -3)) rmSync(join(dirname(to), older), { recursive: true, force: true });
 }
 
 /** `to` appears whole or not at all (.tmp- names are what the trainer clears on start). */
@@ -96,16 +110,6 @@ function linkAtomically(from: string, to: string): void {
   rmSync(tmp, { recursive: true, force: true });
   linkTree(from, tmp);
   renameSync(tmp, to);
-}
-
-function manifestDigest(dir: string): string | null {
-  try {
-    return `sha256:${createHash("sha256")
-      .update(readFileSync(join(dir, "manifest.json")))
-      .digest("hex")}`;
-  } catch {
-    return null;
-  }
 }
 
 /** `from`'s tree at `to`, its files hard-linked (copied where a link cannot be made). */
