@@ -12,6 +12,7 @@ export {
   runCheckpointName,
 } from "./names.ts";
 export { provenancePath } from "./provenance.ts";
+export { markPruned } from "./pruned.ts";
 export {
   authorizeCheckpointRead,
   type CheckpointFilter,

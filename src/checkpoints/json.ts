@@ -20,6 +20,8 @@ export interface CheckpointJson {
   approved_at: string | null;
   tainted_at: string | null;
   taint_reason: string | null;
+  /** When keep_last removed its files; the row stays for lineage and audit. */
+  pruned_at: string | null;
   registered_by: string;
   created_at: string;
 }
@@ -48,6 +50,7 @@ export function checkpointJson(c: CheckpointView): CheckpointJson {
     approved_at: c.approvedAt,
     tainted_at: c.taintedAt,
     taint_reason: c.taintReason,
+    pruned_at: c.prunedAt,
     registered_by: c.registeredBy,
     created_at: c.createdAt,
   };

@@ -27,6 +27,8 @@ export interface CheckpointRow {
   approvedAt: string | null;
   taintedAt: string | null;
   taintReason: string | null;
+  /** When its files were found removed by the trainer's `keep_last` (null while they are there). */
+  prunedAt: string | null;
   /** Principal id of whoever registered it (for run checkpoints, the run's workload or worker). */
   registeredBy: string;
   createdAt: string;
@@ -34,7 +36,7 @@ export interface CheckpointRow {
 
 export const CHECKPOINT_SELECT = `SELECT id, workspace_id, kind, name, run_id, stage_idx, step, final, path,
     manifest_digest, manifest, parent_id, status, approved_by, approved_at, tainted_at, taint_reason,
-    registered_by, created_at
+    pruned_at, registered_by, created_at
   FROM checkpoints`;
 
 const iso = (v: unknown): string | null =>
@@ -71,6 +73,7 @@ export function checkpointRow(r: Record<string, unknown>): CheckpointRow {
     approvedAt: iso(r.approved_at),
     taintedAt: iso(r.tainted_at),
     taintReason: (r.taint_reason as string | null) ?? null,
+    prunedAt: iso(r.pruned_at),
     registeredBy: String(r.registered_by),
     createdAt: iso(r.created_at)!,
   };

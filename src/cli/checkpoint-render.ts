@@ -16,7 +16,7 @@ export function checkpointsTable(views: readonly CheckpointView[]): string {
       c.kind,
       c.manifest.stage,
       c.step === null ? "-" : String(c.step),
-      c.taintedAt ? `${c.status}, tainted` : c.status,
+      [c.status, ...(c.taintedAt ? ["tainted"] : []), ...(c.prunedAt ? ["pruned"] : [])].join(", "),
       short(c.manifestDigest),
       c.id,
     ]),
@@ -42,6 +42,7 @@ export function checkpointText(c: CheckpointView): string {
     lines.push(`data      ${s.name}  ${s.tokens_seen} tokens seen  share ${s.share}  ${short(s.digest)}`);
   if (c.approvedBy) lines.push(`approved  by ${c.approvedBy} at ${c.approvedAt}`);
   if (c.taintedAt) lines.push(`tainted   at ${c.taintedAt}: ${c.taintReason}`);
+  if (c.prunedAt) lines.push(`pruned    at ${c.prunedAt}: keep_last removed its files`);
   lines.push(`code      ${c.manifest.code_version}; torch ${c.manifest.library_versions.torch}`);
   return lines.join("\n");
 }

@@ -32,7 +32,9 @@ export function runText(run: RunDetails): string {
   for (const d of run.datasets) lines.push(`    ${d.ref}  ${d.tokens ?? "?"} tokens`);
   if (run.checkpoints.length) lines.push("  checkpoints:");
   for (const c of run.checkpoints)
-    lines.push(`    ${c.name}${c.final ? " (final)" : ""}  ${c.manifestDigest}`);
+    lines.push(
+      `    ${c.name}${c.final ? " (final)" : ""}${c.pruned ? " (pruned)" : ""}  ${c.manifestDigest}`,
+    );
   return lines.join("\n");
 }
 

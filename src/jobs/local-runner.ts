@@ -150,7 +150,11 @@ export async function runTrainerCommand(
   let violation: string | undefined;
   const cancelled = watchCancel(child, options, launcher.processGroup);
 
-  const stderrDone = forEachLine(child.stderr, (line) => options.onLog?.(line));
+  const stderr = new LastLines(STDERR_TAIL_LINES);
+  const stderrDone = forEachLine(child.stderr, (line) => {
+    stderr.push(line);
+    options.onLog?.(line);
+  });
   const stdoutDone = forEachLine(child.stdout, (line) => {
     const event = parseEvent(line);
     if (typeof event === "string") {
@@ -183,12 +187,41 @@ export async function runTrainerCommand(
   if (failed) return { status: "failed", ...failed, checkpoints };
   if (exit.code === 0) return { status: "succeeded", ...(finished ? { finished } : {}), checkpoints };
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  // a crash's own words (a traceback's last lines, the OOM killer's note) are in its stderr
+  const said = stderr.text();
   return {
     status: "failed",
     code: "trainer_crashed",
-    reason: `the trainer ${how} without saying why`,
+    reason: `the trainer ${how} without saying why${said ? `; its last stderr lines: ${said}` : ""}`,
     checkpoints,
   };
+}
+
+const STDERR_TAIL_LINES = 5;
+const STDERR_LINE_CHARS = 300;
+
+/**
+ * The last lines of a stream, each cut to a bounded length, for a failure reason. A Crucible
+ * token that a crash printed is masked: the reason is stored and shown to every run reader.
+ */
+class LastLines {
+  private readonly lines: string[] = [];
+
+  constructor(private readonly keep: number) {}
+
+  push(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length > this.keep) this.lines.shift();
+  }
+
+  text(): string {
+    return this.lines
+      .map((line) => {
+        const masked = line.replace(/\b(crt|crk)_[A-Za-z0-9_-]{8,}/g, "$1_…");
+        return masked.length > STDERR_LINE_CHARS ? `${masked.slice(0, STDERR_LINE_CHARS)}…` : masked;
+      })
+      .join(" | ");
+  }
 }
 
 /** A protocol event, or a string saying why the line is not one. */

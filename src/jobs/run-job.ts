@@ -120,7 +120,12 @@ export function retryable(err: unknown): boolean {
   return err.code === "unavailable" || err.code === "internal";
 }
 
-/** Heartbeats until `stop`; aborts the job when the lease is lost or its run is cancelled. */
+/**
+ * Heartbeats until `stop`; aborts the job when the lease is lost or its run is cancelled, and
+ * when the lease runs out by this worker's own clock. A worker cut off from the store cannot
+ * renew its lease, and its heartbeat may hang until the driver's timeout: the deadline must not
+ * wait for it, since once the lease has expired another worker may lease the job.
+ */
 async function keepLease(
   db: Db,
   lease: Lease,
@@ -128,13 +133,52 @@ async function keepLease(
   stop: AbortSignal,
   abort: (kind: AbortKind, message: string) => void,
 ): Promise<void> {
+  const leaseMs = options.leaseSeconds * 1000;
+  // Measured on this worker's clock from when the renewal was sent (the server's expiry can only
+  // be later); the first lease's send time is unknown, so the server's own expiry bounds it.
+  const deadline = { at: Math.min(lease.expiresAt.getTime(), Date.now() + leaseMs) };
+  await Promise.all([
+    watchDeadline(lease, deadline, stop, abort),
+    beat(db, lease, options, deadline, stop, abort),
+  ]);
+}
+
+async function watchDeadline(
+  lease: Lease,
+  deadline: { at: number },
+  stop: AbortSignal,
+  abort: (kind: AbortKind, message: string) => void,
+): Promise<void> {
+  for (;;) {
+    const left = deadline.at - Date.now();
+    if (left <= 0) {
+      abort(
+        "lease_lost",
+        `lease expired: job ${lease.jobId} (fence ${lease.fence}) was not renewed by ${new Date(deadline.at).toISOString()} (the store did not confirm a heartbeat); another worker may hold it now`,
+      );
+      return;
+    }
+    if (!(await sleep(left, stop))) return;
+  }
+}
+
+async function beat(
+  db: Db,
+  lease: Lease,
+  options: JobRunOptions,
+  deadline: { at: number },
+  stop: AbortSignal,
+  abort: (kind: AbortKind, message: string) => void,
+): Promise<void> {
   while (await sleep(options.heartbeatSeconds * 1000, stop)) {
     let held: boolean;
+    const sentAt = Date.now();
     try {
       held = await heartbeat(db, lease, options.leaseSeconds);
+      if (held) deadline.at = sentAt + options.leaseSeconds * 1000;
     } catch {
       // The store did not answer; the lease still holds until it expires, so try again then.
-      if (Date.now() < lease.expiresAt.getTime()) continue;
+      if (Date.now() < deadline.at) continue;
       held = false;
     }
     if (!held) {

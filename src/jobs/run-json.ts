@@ -45,6 +45,7 @@ export function runDetailsJson(run: RunDetails) {
       step: c.step,
       final: c.final,
       manifest_digest: c.manifestDigest,
+      pruned: c.pruned,
     })),
     last_seq: run.lastSeq,
   };

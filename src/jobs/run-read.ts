@@ -10,6 +10,7 @@ import {
   runRow,
   type StageRow,
   stagesOfRun,
+  TERMINAL,
 } from "./run-rows.ts";
 import { settleOrphanedRun } from "./run-state.ts";
 
@@ -25,6 +26,8 @@ export interface RunDetails extends RunRow {
     step: number;
     final: boolean;
     manifestDigest: string;
+    /** Its files were removed by keep_last (the row stays for lineage and audit). */
+    pruned: boolean;
   }[];
   datasets: { id: string; ref: string; tokens: number | null }[];
   base: { id: string; name: string } | null;
@@ -50,7 +53,7 @@ export async function authorizeRunRead(db: Db, caller: Principal, runs: readonly
 }
 
 /**
- * The workspace's runs, newest first, with their stages.
+ * The workspace's runs, newest first, with their stages; orphaned runs settled first.
  * @example const runs = await listRuns(db, eli, workspace);
  */
 export async function listRuns(
@@ -63,8 +66,15 @@ export async function listRuns(
     `${RUN_SELECT} WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
     [workspace, options.limit ?? 50],
   );
-  const runs = rows.map(runRow);
-  await authorizeRunRead(db, caller, runs);
+  const found = rows.map(runRow);
+  await authorizeRunRead(db, caller, found);
+  // as `run show` does: a run whose last job the queue failed for good (or cancelled) with no
+  // handler left to end it is settled now, so no listing shows it running
+  const runs: RunRow[] = [];
+  for (const run of found) {
+    const settled = !TERMINAL.includes(run.status) && (await settleOrphanedRun(db, run.id)) !== null;
+    runs.push(settled ? await findRun(db, workspace, run.id) : run);
+  }
   return Promise.all(runs.map(async (run) => ({ ...run, stages: await stagesOfRun(db, run.id) })));
 }
 
@@ -90,7 +100,7 @@ export async function showRun(
   );
   const latest = new Map(progress.rows.map((r) => [Number(r.stage_idx), r.body]));
   const checkpoints = await db.query(
-    `SELECT id, name, stage_idx, step, final, manifest_digest FROM checkpoints WHERE run_id = $1
+    `SELECT id, name, stage_idx, step, final, manifest_digest, pruned_at FROM checkpoints WHERE run_id = $1
      ORDER BY stage_idx, step`,
     [run.id],
   );
@@ -121,6 +131,7 @@ export async function showRun(
       step: Number(c.step),
       final: Boolean(c.final),
       manifestDigest: String(c.manifest_digest),
+      pruned: c.pruned_at !== null && c.pruned_at !== undefined,
     })),
     datasets: datasets.rows.map((d) => ({
       id: d.id,

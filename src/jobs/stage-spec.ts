@@ -8,8 +8,9 @@ import type { JobSpec } from "../protocol/types/job-spec.gen.ts";
 import type { StagePlan } from "./recipe.ts";
 
 /**
- * Where a stage's trainer writes: `<home>/runs/<run id>/<idx>-<stage>`. The same for every
- * attempt, so a worker that takes a stage over finds the last checkpoint there and resumes.
+ * A stage's directory: `<home>/runs/<run id>/<idx>-<stage>`. Each lease's trainer writes in a
+ * directory of its own under it (`leaseOutputDir` in lease-dir.ts), seeded with the newest
+ * checkpoints earlier leases left, so a worker that takes a stage over resumes from them.
  * @example stageOutputDir("/home/.crucible", "run_01", 1, "sft") // "/home/.crucible/runs/run_01/1-sft"
  */
 export function stageOutputDir(home: string, runId: string, idx: number, stage: string): string {

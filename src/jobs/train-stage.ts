@@ -1,12 +1,13 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { registerRunCheckpoint, resolveCheckpoint } from "../checkpoints/index.ts";
+import { dirname, join } from "node:path";
+import { markPruned, registerRunCheckpoint, resolveCheckpoint } from "../checkpoints/index.ts";
 import { CrucibleError } from "../core/errors.ts";
 import { ArtifactStore } from "../data/service/artifacts.ts";
 import type { VersionRow } from "../data/service/refs.ts";
 import { assertUsableForTraining } from "../data/service/usable.ts";
 import { mintWorkloadToken, revokeRunTokens } from "../identity/workload.ts";
 import type { Queryable } from "../store/db.ts";
+import { keepCheckpoint, keptPath, leaseOutputDir, linkResumePoint } from "./lease-dir.ts";
 import { type LocalRunOptions, runLocal } from "./local-runner.ts";
 import { checkRecipe } from "./recipe.ts";
 import { RunIngest } from "./run-ingest.ts";
@@ -38,8 +39,10 @@ export interface TrainStageDeps {
  * The `train_stage` job handler: one stage of a run, from its JobSpec to its end. It re-checks
  * the stage's inputs (an approval revoked since the start fails the run), mints the attempt's
  * workload token (into the trainer's environment only), runs the trainer with `resume: true` in
- * the stage's fixed directory (so a worker taking the stage over continues from the last
- * checkpoint), writes events, log lines and checkpoints in fenced batches, and ends the stage:
+ * this lease's own directory, seeded with the newest checkpoints earlier leases left (so a worker
+ * taking the stage over continues from them, and a stale trainer of an earlier lease cannot
+ * replace or prune what this one registers), writes events, log lines and checkpoints in fenced batches,
+ * and ends the stage:
  * the next stage queued or the run succeeded; failed with the trainer's reason; or cancelled.
  * @example const handlers = { train_stage: trainStageHandler({ python, home, env: process.env }) };
  */
@@ -79,7 +82,7 @@ async function trainStage(ctx: JobContext, deps: TrainStageDeps): Promise<void> 
       throw err;
     }
   }
-  const outputDir = stageOutputDir(deps.home, run.id, stage.idx, stage.stage);
+  const outputDir = leaseOutputDir(stageOutputDir(deps.home, run.id, stage.idx, stage.stage), lease.fence);
   const spec = stageJobSpec({
     runId: run.id,
     plan,
@@ -131,11 +134,15 @@ async function trainStage(ctx: JobContext, deps: TrainStageDeps): Promise<void> 
     onFailure: (err) => trainer.abort(err),
     onCheckpoint: async (tx, e) => {
       // keep_last prunes intermediate checkpoints: a fast trainer can remove one before (or while)
-      // its batch is verified. Only the final checkpoint is sure to stay; it must register.
-      const pruned = () => !e.final && !existsSync(join(e.path, "manifest.json"));
+      // its batch is verified; the link kept at its event then stands in for it. Only the final
+      // checkpoint is sure to stay; it must register.
+      const dir = [e.path, keptPath(outputDir, e.path)].find((d) => existsSync(join(d, "manifest.json")));
+      const pruned = () => !e.final && (dir === undefined || !existsSync(join(dir, "manifest.json")));
       try {
         if (!pruned()) {
-          await register(tx, e);
+          await register(tx, { ...e, path: dir ?? e.path });
+          // this checkpoint's write is when keep_last removed older ones
+          await markPruned(tx, run.id, stage.idx);
           return;
         }
       } catch (err) {
@@ -144,6 +151,9 @@ async function trainStage(ctx: JobContext, deps: TrainStageDeps): Promise<void> 
       ingest.log(`crucible: checkpoint step ${e.step} was pruned by keep_last before it was registered`);
     },
   });
+  const resumed = linkResumePoint(dirname(outputDir), outputDir);
+  if (resumed)
+    ingest.log(`crucible: lease ${lease.fence} resumes from ${resumed.from} (step ${resumed.step})`);
   const nproc = (lease.payload as StagePayload).nproc_per_node;
   const launch =
     run.target === "torchrun" && nproc
@@ -157,7 +167,10 @@ async function trainStage(ctx: JobContext, deps: TrainStageDeps): Promise<void> 
     env: { CRUCIBLE_TOKEN: token.secret, CRUCIBLE_RUN_ID: run.id },
     inherit: deps.env,
     ...(deps.trainerUser ? { runAs: deps.trainerUser } : {}),
-    onEvent: (e) => ingest.event(e),
+    onEvent: (e) => {
+      if (e.type === "checkpoint") keepCheckpoint(outputDir, e.path);
+      ingest.event(e);
+    },
     onLog: (line) => ingest.log(line),
     signal: trainer.signal,
     ...(deps.graceSeconds !== undefined ? { graceSeconds: deps.graceSeconds } : {}),
@@ -188,6 +201,7 @@ async function trainStage(ctx: JobContext, deps: TrainStageDeps): Promise<void> 
       manifest_digest: finished.manifest_digest ?? outcome.checkpoints.at(-1)?.manifest_digest ?? "",
       final: true,
     });
+    await markPruned(tx, run.id, stage.idx);
     await completeStage(tx, {
       workspace: run.workspace,
       runId: run.id,

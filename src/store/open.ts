@@ -1,6 +1,7 @@
 import { join, resolve } from "node:path";
 import { invalid } from "../core/errors.ts";
 import { type Db, wrapClose } from "./db.ts";
+import { tightenHome } from "./home-modes.ts";
 import { lockDirectory } from "./lock.ts";
 import { migrate } from "./migrate.ts";
 import { openPglite } from "./pglite.ts";
@@ -59,15 +60,19 @@ export async function openStore(config: StoreConfig): Promise<Db> {
   } else if (config.kind === "pglite-memory") {
     db = await openPglite(config.schema ? { schema: config.schema } : {});
   } else {
+    // private before anything is written in it, and again at close: PGlite writes its files 0666
+    tightenHome(config.home);
     const lock = lockDirectory(config.home);
     try {
       const opened = await openPglite({
         dataDir: join(config.home, "db"),
         ...(config.schema ? { schema: config.schema } : {}),
       });
+      tightenHome(config.home);
       db = wrapClose(opened, async (close) => {
         try {
           await close();
+          tightenHome(config.home);
         } finally {
           lock.release();
         }

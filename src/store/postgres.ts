@@ -11,18 +11,55 @@ export interface PostgresOptions {
    * migrations when an administrator connects (see roles.ts). Same shape as a schema name.
    */
   role?: string;
+  /** How long any database call may take; the defaults suit a server on the same network. */
+  timeouts?: Partial<PostgresTimeouts>;
 }
+
+/**
+ * Every wait on the server is bounded, so a worker cut off from it (a partition, a server that
+ * stops answering) gets an error it can act on instead of a call that never returns.
+ */
+export interface PostgresTimeouts {
+  /** Opening a connection (TCP + authentication). */
+  connectMs: number;
+  /** One statement, enforced by the server (`statement_timeout`). */
+  statementMs: number;
+  /** One query, enforced by this process: what a partition that drops every packet needs. */
+  queryMs: number;
+  /** A transaction left idle (its client cut off) is ended by the server, releasing its locks. */
+  idleInTransactionMs: number;
+  /** TCP keepalive after this much silence, so a dead peer is noticed on an idle connection. */
+  keepAliveMs: number;
+}
+
+export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = {
+  connectMs: 10_000,
+  statementMs: 60_000,
+  queryMs: 65_000,
+  idleInTransactionMs: 60_000,
+  keepAliveMs: 10_000,
+};
 
 // int8 (COUNT(*), sequences) as JS numbers, like PGlite does; our counters stay below 2^53.
 pg.types.setTypeParser(20, (text: string) => Number.parseInt(text, 10));
 
-/** Opens a pool on a PostgreSQL server. */
+/**
+ * Opens a pool on a PostgreSQL server; every call on it is bounded by `timeouts`.
+ * @example const db = await openPostgres({ connectionString: url, timeouts: { queryMs: 5_000 } });
+ */
 export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const schema = assertSchemaName(options.schema ?? "public");
+  const t = { ...DEFAULT_POSTGRES_TIMEOUTS, ...options.timeouts };
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,
     options: `-c search_path=${schema}${options.role ? ` -c role=${assertSchemaName(options.role)}` : ""}`,
+    connectionTimeoutMillis: t.connectMs,
+    statement_timeout: t.statementMs,
+    query_timeout: t.queryMs,
+    idle_in_transaction_session_timeout: t.idleInTransactionMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: t.keepAliveMs,
   });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on("error", () => undefined);
@@ -50,6 +87,14 @@ class PostgresDb implements Db {
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // A checked-out client whose server ends the connection (pg_terminate_backend, a restart)
+    // emits 'error'; unheard, that ends the process. Heard, the pending query fails, the
+    // transaction throws, and the dead client is discarded instead of going back to the pool.
+    let broken: Error | undefined;
+    const onError = (err: Error) => {
+      broken ??= err;
+    };
+    client.on("error", onError);
     try {
       await client.query("BEGIN");
       const result = await fn({
@@ -59,10 +104,16 @@ class PostgresDb implements Db {
       await client.query("COMMIT");
       return result;
     } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
+      // a client that timed out may still be mid-query: it cannot be trusted with another one
+      broken ??= isTimeout(err) ? (err as Error) : undefined;
+      if (!broken)
+        await client.query("ROLLBACK").catch((e: Error) => {
+          broken = e;
+        });
       throw err;
     } finally {
-      client.release();
+      client.off("error", onError);
+      client.release(broken);
     }
   }
 
@@ -111,6 +162,11 @@ class PostgresDb implements Db {
   close(): Promise<void> {
     return this.pool.end();
   }
+}
+
+/** pg's client-side `query_timeout`: the query may still be on the wire, so the client is spent. */
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && err.message === "Query read timeout";
 }
 
 async function run<T>(

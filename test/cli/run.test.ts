@@ -19,7 +19,7 @@ import type { Db } from "../../src/store/db.ts";
 import { openStore } from "../../src/store/open.ts";
 import { nanoTinyHome, seedAcmeWorkspace } from "../jobs/support/nano.ts";
 import { pipelineRecipe } from "../jobs/support/recipes.ts";
-import { type CliProcess, crucible, crucibleOk, sleep, waitForFile } from "./support/processes.ts";
+import { type CliProcess, crucible, crucibleOk, sleep } from "./support/processes.ts";
 
 /** Where the time goes on a busy machine: one line per phase on stderr. */
 const t0 = Date.now();
@@ -83,8 +83,15 @@ afterAll(async () => {
   await admin.end();
 });
 
-const checkpointDir = (home: string, runId: string, step: number) =>
-  join(home, "runs", runId, "0-cpt", "checkpoints", `step-${String(step).padStart(8, "0")}`);
+/** A stage's checkpoint at `step`, in whichever lease's directory wrote it (each lease has its own). */
+const checkpointDirs = (home: string, runId: string, stage: string, step: number): string[] => {
+  const root = join(home, "runs", runId, stage);
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((lease) => lease.startsWith("lease-"))
+    .map((lease) => join(root, lease, "checkpoints", `step-${String(step).padStart(8, "0")}`))
+    .filter((dir) => existsSync(join(dir, "manifest.json")));
+};
 
 /** SHA-256 of every safetensors file of a checkpoint directory, by file name. */
 function weightDigests(dir: string): Record<string, string> {
@@ -120,18 +127,26 @@ async function killHolder(
   runId: string,
   workers: Map<string, CliProcess>,
 ) {
-  await waitForFile(join(checkpointDir(store.home, runId, 4), "manifest.json"), 120_000);
-  expect(existsSync(checkpointDir(store.home, runId, CPT_STEPS)), "the kill must land mid-stage").toBe(false);
+  const deadline = Date.now() + 120_000;
+  while (checkpointDirs(store.home, runId, "0-cpt", 4).length === 0) {
+    if (Date.now() > deadline) throw new Error(`no cpt step-4 checkpoint of ${runId} after 120 s`);
+    await sleep(50);
+  }
+  expect(checkpointDirs(store.home, runId, "0-cpt", CPT_STEPS), "the kill must land mid-stage").toEqual([]);
   let owner = [...workers.keys()][0]!;
   if (env.DATABASE_URL) {
     const client = new pg.Client({ connectionString: env.DATABASE_URL });
+    client.on("error", () => undefined); // afterAll drops the database under it
     await client.connect();
-    const { rows } = await client.query(
-      "SELECT lease_owner FROM jobs WHERE run_id = $1 AND status = 'leased'",
-      [runId],
-    );
-    await client.end();
-    owner = rows[0]!.lease_owner;
+    try {
+      const { rows } = await client.query(
+        "SELECT lease_owner FROM jobs WHERE run_id = $1 AND status = 'leased'",
+        [runId],
+      );
+      owner = rows[0]!.lease_owner;
+    } finally {
+      await client.end();
+    }
   }
   trace(`killing ${owner}`);
   const victim = workers.get(owner)!;
@@ -193,14 +208,9 @@ async function checkRuns(store: Store, survivor: string, name: string) {
 let reference: Record<number, Record<string, string>> | undefined;
 const stageDir = (home: string, runId: string, idx: number) => {
   const [stage, steps] = idx === 0 ? ["cpt", CPT_STEPS] : ["sft", SFT_STEPS];
-  return join(
-    home,
-    "runs",
-    runId,
-    `${idx}-${stage}`,
-    "checkpoints",
-    `step-${String(steps).padStart(8, "0")}`,
-  );
+  const finals = checkpointDirs(home, runId, `${idx}-${stage}`, steps as number);
+  expect(finals, `one lease wrote the final ${stage} checkpoint`).toHaveLength(1);
+  return finals[0]!;
 };
 
 for (const kind of ["pglite", "postgres"] as const) {

@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runLocal } from "../../src/jobs/local-runner.ts";
@@ -63,5 +64,36 @@ describe("local runner with the real trainer", () => {
       },
     });
     expect(outcome.status).toBe("cancelled");
+  });
+
+  it("a crashed trainer's reason carries its last stderr lines, each bounded and with tokens masked", async () => {
+    // a trainer double: the crash's words are the point, not training
+    const dir = mkdtempSync(join(tmpdir(), "crucible-crash-"));
+    const fake = join(dir, "python");
+    const token = `crt_${"A".repeat(43)}`;
+    writeFileSync(
+      fake,
+      [
+        "#!/bin/sh",
+        'for i in 1 2 3 4 5 6 7 8; do echo "early line $i" >&2; done',
+        `echo "token in a traceback: ${token}" >&2`,
+        `echo "${"x".repeat(1000)}" >&2`,
+        'echo "Traceback (most recent call last):" >&2',
+        'echo "torch.OutOfMemoryError: CUDA out of memory" >&2',
+        "exit 3",
+      ].join("\n"),
+    );
+    chmodSync(fake, 0o755);
+    const outcome = await runLocal(cptSpec("cpt-crash"), { python: fake });
+    if (outcome.status !== "failed") throw new Error(`expected a failure, got ${outcome.status}`);
+    expect(outcome.code).toBe("trainer_crashed");
+    expect(outcome.reason).toMatch(
+      /^the trainer exited with code 3 without saying why; its last stderr lines: /,
+    );
+    expect(outcome.reason).toContain("torch.OutOfMemoryError: CUDA out of memory");
+    expect(outcome.reason).toContain("early line 8");
+    expect(outcome.reason).not.toContain("early line 7"); // five lines, the last ones
+    expect(outcome.reason).not.toContain(token);
+    expect(outcome.reason.length).toBeLessThan(5 * 310 + 120);
   });
 });

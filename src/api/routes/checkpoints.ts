@@ -34,6 +34,7 @@ const CHECKPOINT = obj({
   approved_at: nullable("string"),
   tainted_at: nullable("string"),
   taint_reason: nullable("string"),
+  pruned_at: nullable("string"),
   registered_by: str(),
   created_at: str(),
 });

@@ -34,10 +34,12 @@ export function registerInit(program: Command, run: RunAction): void {
             })),
             // written once by the store's migration; provenance names it and verify expects it
             builderId: await installationBuilderId(db),
+            // The installation's signing key is born with it, on the control plane's machine (a
+            // CLI pointed at a server elsewhere signs audit heads only with a key already there);
+            // made while the store is open, so the embedded home is tightened over it at close.
+            key: loadOrCreateSigningKey(join(crucibleHome(ctx.env), "keys")),
           }));
-          // The installation's signing key is born with it, on the control plane's machine: a
-          // CLI pointed at a server elsewhere signs audit heads only with a key already there.
-          const key = loadOrCreateSigningKey(join(crucibleHome(ctx.env), "keys"));
+          const key = created.key;
           const token = created.token;
           ctx.out.result(
             {

@@ -1,0 +1,87 @@
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, expect, it } from "vitest";
+import { listCheckpoints } from "../../src/checkpoints/index.ts";
+import { runText } from "../../src/cli/run-render.ts";
+import { ArtifactStore } from "../../src/data/service/artifacts.ts";
+import { jobHandlers } from "../../src/jobs/handlers.ts";
+import { leaseNext } from "../../src/jobs/queue.ts";
+import { parseRecipe } from "../../src/jobs/recipe.ts";
+import { listRuns, showRun } from "../../src/jobs/run-read.ts";
+import { startRun } from "../../src/jobs/runs.ts";
+import { trainerPython } from "../../src/jobs/trainer-python.ts";
+import { runWorker } from "../../src/jobs/worker.ts";
+import type { Db } from "../../src/store/db.ts";
+import { describeEachStore } from "../support/stores.ts";
+import { nanoTinyHome, seedAcmeWorkspace } from "./support/nano.ts";
+import { pipelineRecipe } from "./support/recipes.ts";
+
+let nanoHome: string;
+const acmeDir = mkdtempSync(join(tmpdir(), "crucible-acme-"));
+beforeAll(() => {
+  nanoHome = nanoTinyHome();
+}, 600_000);
+
+async function seeded(db: Db) {
+  const home = mkdtempSync(join(tmpdir(), "crucible-run-read-"));
+  const ws = await seedAcmeWorkspace(db, {
+    nanoHome,
+    artifacts: new ArtifactStore(join(home, "artifacts")),
+    acmeDir,
+  });
+  return { ...ws, home };
+}
+
+describeEachStore("run reads", (open) => {
+  it("run list settles a run whose job the queue failed for good, as run show does: never listed as running", async () => {
+    const db = await open();
+    try {
+      const { workspace, eli } = await seeded(db);
+      const run = await startRun(db, eli, {
+        workspace,
+        recipe: parseRecipe(pipelineRecipe()),
+        target: "local",
+      });
+      // three workers lease the job and vanish; the fourth look fails it for good
+      for (let i = 0; i < 4; i++) {
+        await leaseNext(db, `vanished-${i}`, { leaseSeconds: 0.2 });
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      const listed = await listRuns(db, eli, workspace);
+      expect(listed.map((r) => [r.name, r.status])).toEqual([[run.name, "failed"]]);
+      expect(listed[0]!.failureReason).toContain("expired on attempt 3 of 3");
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
+
+  it("checkpoints keep_last removed stay listed, marked pruned; the rest keep their files", async () => {
+    const db = await open();
+    try {
+      const { workspace, eli, home } = await seeded(db);
+      // the recipe's cpt stage keeps the last 2 intermediate checkpoints
+      const recipe = parseRecipe(pipelineRecipe({ cptSteps: 12, sftSteps: 2, every: 2 }));
+      const run = await startRun(db, eli, { workspace, recipe, target: "local" });
+      const python = trainerPython(process.env);
+      await runWorker(db, {
+        owner: "w",
+        drain: true,
+        handlers: jobHandlers({ python, home, env: process.env }),
+      });
+      const cpt = (await listCheckpoints(db, eli, workspace, { runId: run.id })).filter(
+        (c) => c.stageIdx === 0,
+      );
+      const pruned = cpt.filter((c) => c.prunedAt !== null);
+      expect(pruned.length, "keep_last: 2 of 6 checkpoints pruned some").toBeGreaterThan(0);
+      for (const c of cpt)
+        expect(existsSync(join(c.path, "manifest.json")), c.name).toBe(c.prunedAt === null);
+      expect(cpt.find((c) => c.final)?.prunedAt).toBeNull();
+      const shown = await showRun(db, eli, workspace, run.name);
+      expect(shown.checkpoints.filter((c) => c.pruned).map((c) => c.name)).toEqual(pruned.map((c) => c.name));
+      expect(runText(shown)).toContain(`${pruned[0]!.name} (pruned)`);
+    } finally {
+      await db.close();
+    }
+  }, 240_000);
+});
