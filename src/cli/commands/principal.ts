@@ -5,11 +5,11 @@ import { listPrincipals } from "../../identity/names.ts";
 import { createServiceIdentity, createUser, grantRole } from "../../identity/principals.ts";
 import { listStale } from "../../identity/stale.ts";
 import { visibleMember, visibleWorkspace } from "../../identity/tenancy.ts";
-import { isRole, type Role } from "../../policy/actions.ts";
 import { requireAuditRead } from "../../policy/audit-access.ts";
 import { parseDuration } from "../duration.ts";
 import { table } from "../io.ts";
 import type { RunAction } from "../main.ts";
+import { checkRole, collectList } from "../role-option.ts";
 import { withCaller } from "../session.ts";
 import { registerBindOidc } from "./principal-oidc.ts";
 
@@ -29,7 +29,7 @@ export function registerPrincipal(program: Command, run: RunAction): void {
     .description("create a user, or with --service a service identity owned by a named user")
     .argument("<name>", "principal name, e.g. eli or ops-bot")
     .requiredOption("--workspace <name>", "workspace to create it in")
-    .option("--role <role>", "role in the workspace (repeatable)", collect, [])
+    .option("--role <role>", "role in the workspace (repeatable)", collectList, [])
     .option("--service", "a service identity (pipeline, application) rather than a person")
     .option("--owner <user>", "the human who answers for a service identity")
     .action(
@@ -205,19 +205,4 @@ function members(principals: { id: string; name: string }[], id: string | null):
 
 function iso(date: Date): string {
   return new Date(date).toISOString();
-}
-
-function checkRole(role: string): Role {
-  if (!isRole(role)) {
-    throw new CrucibleError("invalid_argument", "unknown role", {
-      field: "--role",
-      value: role,
-      fix: "Use one of admin, data-steward, ml-engineer, model-approver, deployer, auditor",
-    });
-  }
-  return role;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, ...value.split(",").filter(Boolean)];
 }

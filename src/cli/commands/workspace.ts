@@ -1,11 +1,10 @@
 import type { Command } from "commander";
-import { CrucibleError } from "../../core/errors.ts";
 import { acceptInvitation, inviteMember, listInvitations } from "../../identity/invitations.ts";
 import { visibleWorkspace } from "../../identity/tenancy.ts";
 import { createWorkspace } from "../../identity/workspaces.ts";
-import { isRole, type Role } from "../../policy/actions.ts";
 import { table } from "../io.ts";
 import type { RunAction } from "../main.ts";
+import { checkRole, collectList } from "../role-option.ts";
 import { withCaller } from "../session.ts";
 
 /** `crucible workspace create|invite|invitations|accept`. */
@@ -27,7 +26,7 @@ export function registerWorkspace(program: Command, run: RunAction): void {
     .description("invite someone by name to join a workspace (admins); they join only by accepting")
     .argument("<name>", "the invitee's principal name")
     .requiredOption("--workspace <name>", "workspace to invite them into")
-    .requiredOption("--role <role>", "role they get on accepting (repeatable)", collect, [])
+    .requiredOption("--role <role>", "role they get on accepting (repeatable)", collectList, [])
     .action(
       run(async (ctx, name: string, options: { workspace: string; role: string[] }) => {
         const roles = options.role.map(checkRole);
@@ -82,18 +81,4 @@ export function registerWorkspace(program: Command, run: RunAction): void {
         );
       }),
     );
-}
-
-function checkRole(role: string): Role {
-  if (!isRole(role))
-    throw new CrucibleError("invalid_argument", "unknown role", {
-      field: "--role",
-      value: role,
-      fix: "Use one of admin, data-steward, ml-engineer, model-approver, deployer, auditor",
-    });
-  return role;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, ...value.split(",").filter(Boolean)];
 }
