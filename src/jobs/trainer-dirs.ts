@@ -22,20 +22,30 @@ export function sealHome(home: string): void {
 }
 
 /**
- * Gives a run directory to the trainer's user: the directory itself and the worker's fresh
- * `job.json` in it. Nothing below is walked: a trainer of an earlier attempt (perhaps still
- * running, after a lost lease) owns what it wrote, and a walk could be steered by a directory it
- * swaps for a symlink into the worker's files. Ownership changes never follow symlinks, and a
- * file with several links is left alone.
+ * Gives a run directory to the trainer's user: the directory itself, the worker's fresh
+ * `job.json` in it, and the `checkpoints/` directory with the step directories the worker linked
+ * there for the lease to resume from (lease-dir.ts), so the trainer can write its own checkpoints
+ * beside them and prune them by `keep_last`. Nothing deeper is walked: a trainer of an earlier
+ * lease (perhaps still running, after a lost lease) owns what it wrote, and a walk could be
+ * steered by a directory it swaps for a symlink into the worker's files. Only what the worker
+ * owns is handed over, ownership changes never follow symlinks, and a file with several links
+ * (a resume point's hard-linked weights) is left alone.
  * @example handOverRunDir(spec.output_dir, { uid: 999, gid: 999, name: "crucible-trainer" });
  */
 export function handOverRunDir(dir: string, user: TrainerUser): void {
   const me = process.getuid?.();
-  for (const path of [dir, join(dir, "job.json")]) {
+  const give = (path: string): boolean => {
     const entry = lstatSync(path, { throwIfNoEntry: false });
-    if (!entry || entry.uid !== me) continue;
-    if (entry.isDirectory() || (entry.isFile() && entry.nlink === 1)) lchownSync(path, user.uid, user.gid);
-  }
+    if (!entry || entry.uid !== me) return false;
+    if (!(entry.isDirectory() || (entry.isFile() && entry.nlink === 1))) return false;
+    lchownSync(path, user.uid, user.gid);
+    return entry.isDirectory();
+  };
+  give(dir);
+  give(join(dir, "job.json"));
+  const checkpoints = join(dir, "checkpoints");
+  if (give(checkpoints))
+    for (const name of readdirSync(checkpoints)) if (/^step-\d+$/.test(name)) give(join(checkpoints, name));
 }
 
 /**

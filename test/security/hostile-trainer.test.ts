@@ -12,6 +12,7 @@ import {
   linkSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   statSync,
   symlinkSync,
@@ -138,7 +139,11 @@ describeEachStore("a hostile trainer started by the worker", (open, kind) => {
           jobs: 1,
         });
 
-        const outputDir = stageOutputDir(home, run.id, 0, "cpt");
+        // the one lease of the stage trained in a directory of its own (lease-dir.ts)
+        const stageDir = stageOutputDir(home, run.id, 0, "cpt");
+        const leases = readdirSync(stageDir).filter((name) => name.startsWith("lease-"));
+        expect(leases).toHaveLength(1);
+        const outputDir = join(stageDir, leases[0]!);
         const probe = JSON.parse(readFileSync(join(outputDir, "probe.json"), "utf8")) as Probe;
         const allowed = new Set<string>([...TRAINER_ENV_ALLOWLIST, "CRUCIBLE_TOKEN", "CRUCIBLE_RUN_ID"]);
         expect(Object.keys(probe.env).filter((name) => !allowed.has(name))).toEqual([]);
@@ -206,7 +211,17 @@ describe.skipIf(DROP_BLOCKER !== undefined)("the trainer as its own user", () =>
     mkdirSync(spec.output_dir, { recursive: true });
     linkSync(secret, join(spec.output_dir, "planted-link"));
     symlinkSync(workers, join(spec.output_dir, "planted-dir"));
+    // a resume point the worker linked in for this lease: its directory is the trainer's to
+    // write beside and prune, its hard-linked weights are not handed over
+    const resume = join(spec.output_dir, "checkpoints", "step-00000002");
+    mkdirSync(resume, { recursive: true });
+    const weights = join(workers, "weights");
+    writeFileSync(weights, "w", { mode: 0o644 });
+    linkSync(weights, join(resume, "model.safetensors"));
     prepareJobSpec(spec, { python, runAs: TRAINER });
+    expect(statSync(join(spec.output_dir, "checkpoints")).uid).toBe(TRAINER.uid);
+    expect(statSync(resume).uid).toBe(TRAINER.uid);
+    expect(statSync(weights).uid, "a hard-linked file was chowned to the trainer").toBe(0);
     expect(statSync(secret).uid, "a file linked into the run directory was chowned to the trainer").toBe(0);
     expect(statSync(workers).uid, "a directory linked into the run directory was chowned").toBe(0);
     expect(statSync(spec.output_dir).uid).toBe(TRAINER.uid);
