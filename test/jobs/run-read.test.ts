@@ -73,13 +73,23 @@ describeEachStore("run reads", (open) => {
         (c) => c.stageIdx === 0,
       );
       const pruned = cpt.filter((c) => c.prunedAt !== null);
-      expect(pruned.length, "keep_last: 2 of 6 checkpoints pruned some").toBeGreaterThan(0);
+      // Which intermediate checkpoints get registered at all depends on timing: one the trainer
+      // prunes (keep_last 2) before its batch is registered, and that the worker's kept/ (the
+      // newest 3) no longer holds, is never registered (the run log says so). At most the newest
+      // 3 keep files, so every registered one beyond them must be marked.
+      expect(cpt.length, "the final checkpoint and its predecessors are registered").toBeGreaterThanOrEqual(
+        3,
+      );
+      expect(
+        pruned.length,
+        "keep_last 2 of 6: registered checkpoints beyond the newest 3 are pruned",
+      ).toBeGreaterThanOrEqual(cpt.length - 3);
       for (const c of cpt)
         expect(existsSync(join(c.path, "manifest.json")), c.name).toBe(c.prunedAt === null);
       expect(cpt.find((c) => c.final)?.prunedAt).toBeNull();
       const shown = await showRun(db, eli, workspace, run.name);
       expect(shown.checkpoints.filter((c) => c.pruned).map((c) => c.name)).toEqual(pruned.map((c) => c.name));
-      expect(runText(shown)).toContain(`${pruned[0]!.name} (pruned)`);
+      for (const c of pruned) expect(runText(shown)).toContain(`${c.name} (pruned)`);
     } finally {
       await db.close();
     }
