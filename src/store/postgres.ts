@@ -63,6 +63,11 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on("error", () => undefined);
+  // Nor may a checked-out one: pg-pool's own query() hears only a client's first 'error' (once),
+  // and a terminated connection can emit a second (the FATAL, then the socket's end) while the
+  // client is still checked out or being released. Every client is heard for its whole life; the
+  // failure still reaches the query, transaction or LISTEN it was serving.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   // an application role may not create schemas: only ask for one that is not there yet
   const found = await pool.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]);
   if (found.rows.length === 0) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
