@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import type { SigningKey } from "../audit/signing-key.ts";
+import type { SignedClaim } from "../audit/verify.ts";
 import { authenticate } from "../identity/authenticate.ts";
 import type { OidcVerifier } from "../identity/oidc.ts";
 import type { Db } from "../store/db.ts";
@@ -18,6 +19,11 @@ export interface ApiOptions {
   onInternalError?: (err: unknown) => void;
   /** Signs the provenance of approved checkpoints (the installation key); without it none is written. */
   signingKey?: SigningKey;
+  /**
+   * The signed audit heads known now (their signatures checked), read at every verification:
+   * `GET …/audit/verify` checks the live chain extends each, as `crucible audit verify` does.
+   */
+  signedHeads?: () => readonly SignedClaim[];
 }
 
 export const API_VERSION = "0.1.0";
@@ -30,7 +36,7 @@ export const API_VERSION = "0.1.0";
 export function buildApi(db: Db, options: ApiOptions = {}): Hono {
   return createApp({
     routes: [
-      ...governanceRoutes(db),
+      ...governanceRoutes(db, options.signedHeads ? { signedHeads: options.signedHeads } : {}),
       ...lifecycleRoutes(db),
       ...oidcRoutes(db),
       ...tenancyRoutes(db),

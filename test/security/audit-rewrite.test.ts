@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { buildApi } from "../../src/api/server.ts";
 import { appendAudit } from "../../src/audit/append.ts";
 import type { AuditEntry } from "../../src/audit/entry.ts";
 import { exportAuditJsonl, verifyAuditFile, verifyAuditLog } from "../../src/audit/export.ts";
@@ -13,6 +14,9 @@ import { generateSigningKey } from "../../src/audit/key-rotation.ts";
 import { signHead } from "../../src/audit/signed-head.ts";
 import { auditHead } from "../../src/audit/store.ts";
 import { newId } from "../../src/core/ids.ts";
+import { loadPrincipal } from "../../src/identity/principals.ts";
+import { createToken } from "../../src/identity/tokens.ts";
+import { bootstrap } from "../../src/identity/workspaces.ts";
 import type { Db } from "../../src/store/db.ts";
 import { migrate } from "../../src/store/migrate.ts";
 import { openStore } from "../../src/store/open.ts";
@@ -44,6 +48,35 @@ describeEachStore("audit chain rewritten by the database's owner", (open) => {
         reason: expect.stringMatching(
           /entry at seq 5 has hash .* but the signed head seq 5 .*rewritten or forked/,
         ),
+      });
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("answers the HTTP verify route against the signed heads the server knows, as the CLI does", async () => {
+    const db = await open();
+    try {
+      const { admin } = await bootstrap(db, { workspace: "acme", admin: "root" });
+      const root = (await loadPrincipal(db, admin))!;
+      const token = (await createToken(db, { principal: root, subject: admin, lifetimeS: 3600 })).secret;
+      await appendMany(db, 0, 6);
+      const signed = [signHead(await auditHead(db), key)];
+      const verify = async (app: ReturnType<typeof buildApi>) => {
+        const res = await app.request("/v1/workspaces/acme/audit/verify", {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expect(res.status).toBe(200);
+        return res.json();
+      };
+      const withHeads = buildApi(db, { signedHeads: () => signed });
+      expect(await verify(withHeads)).toMatchObject({ ok: true, signedHeads: 1 });
+      await rewriteFrom(db, 4, (e) => ({ ...e, actor: "usr_someone_else" }));
+      // without the heads the rewrite passes; with them the route names the head it breaks
+      expect(await verify(buildApi(db))).toMatchObject({ ok: true });
+      expect(await verify(withHeads)).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/signed head seq \d+ .*rewritten or forked/),
       });
     } finally {
       await db.close();

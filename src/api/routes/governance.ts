@@ -1,4 +1,5 @@
 import { verifyAuditLog } from "../../audit/export.ts";
+import type { SignedClaim } from "../../audit/verify.ts";
 import type { Authenticated } from "../../identity/authenticate.ts";
 import { listPrincipals } from "../../identity/names.ts";
 import { createServiceIdentity, createUser, grantRole } from "../../identity/principals.ts";
@@ -20,7 +21,10 @@ const PRINCIPAL = obj(
 const ISSUED = obj({ token_id: str(), token: str(), expires_at: str() });
 
 /** Workspaces, principals, tokens and the audit log over HTTP; each handler calls one service. */
-export function governanceRoutes(db: Db): Route<Authenticated>[] {
+export function governanceRoutes(
+  db: Db,
+  options: { signedHeads?: () => readonly SignedClaim[] } = {},
+): Route<Authenticated>[] {
   return [
     {
       method: "get",
@@ -220,12 +224,20 @@ export function governanceRoutes(db: Db): Route<Authenticated>[] {
       method: "get",
       path: "/v1/workspaces/{workspace}/audit/verify",
       operationId: "verifyAudit",
-      summary: "recompute the whole hash chain (admins, auditors)",
+      summary:
+        "recompute the whole hash chain and check it extends every signed head the server knows (admins, auditors)",
       tag: "audit",
       auth: "bearer",
       response: obj(
         { ok: bool },
-        { count: int(), head: { type: "object" }, index: int(), seq: int(), reason: str() },
+        {
+          count: int(),
+          head: { type: "object" },
+          signedHeads: int(),
+          index: int(),
+          seq: int(),
+          reason: str(),
+        },
       ),
       handler: async ({ caller, params }) => {
         await requireAuditRead(
@@ -234,7 +246,7 @@ export function governanceRoutes(db: Db): Route<Authenticated>[] {
           await visibleWorkspace(db, caller.principal, params.workspace!),
           "audit chain",
         );
-        return { body: await verifyAuditLog(db) };
+        return { body: await verifyAuditLog(db, { signedHeads: options.signedHeads?.() ?? [] }) };
       },
     },
   ];

@@ -12,7 +12,7 @@ import { isolationLine } from "../../jobs/trainer-user.ts";
 import { runWorker } from "../../jobs/worker.ts";
 import type { Db } from "../../store/db.ts";
 import { crucibleHome, openStore, storeConfigFromEnv } from "../../store/open.ts";
-import { headSigningFromEnv, signDueHead } from "../audit-heads.ts";
+import { headSigningFromEnv, installationKeys, knownSignedHeads, signDueHead } from "../audit-heads.ts";
 import type { CommandContext, RunAction } from "../main.ts";
 import { OIDC_ENV, type OidcFlags, oidcIssuerFromFlags } from "../oidc-config.ts";
 import { trainerIsolationOf, trainerUserOf } from "../trainer-isolation.ts";
@@ -53,6 +53,8 @@ export function registerServe(program: Command, run: RunAction): void {
         const app = buildApi(db, {
           ...(oidc ? { oidc } : {}),
           signingKey: loadOrCreateSigningKey(join(crucibleHome(ctx.env), "keys")),
+          // the heads file is read afresh at each verification: serve appends to it as it runs
+          signedHeads: () => knownSignedHeads(ctx.env, installationKeys(ctx.env)),
           onInternalError: (err) => ctx.out.info(`internal error: ${(err as Error).stack ?? String(err)}`),
         });
         const server = serve({ fetch: app.fetch, hostname: options.host, port }, (info) => {
