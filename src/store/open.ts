@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { invalid } from "../core/errors.ts";
 import { type Db, wrapClose } from "./db.ts";
@@ -60,8 +61,9 @@ export async function openStore(config: StoreConfig): Promise<Db> {
   } else if (config.kind === "pglite-memory") {
     db = await openPglite(config.schema ? { schema: config.schema } : {});
   } else {
-    // private before anything is written in it, and again at close: PGlite writes its files 0666
-    tightenHome(config.home);
+    // created private; tightened once PGlite has opened (it writes its files 0666) and again at
+    // close, so each command walks the home twice, not three times
+    mkdirSync(config.home, { recursive: true, mode: 0o700 });
     const lock = lockDirectory(config.home);
     try {
       const opened = await openPglite({
