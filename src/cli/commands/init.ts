@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import { loadOrCreateSigningKey } from "../../audit/signing-key.ts";
 import { installationBuilderId } from "../../checkpoints/provenance.ts";
 import { bootstrap } from "../../identity/workspaces.ts";
+import { loadOrCreateSigningKey } from "../../provenance/signing-key.ts";
 import { crucibleHome } from "../../store/open.ts";
 import { parseDuration } from "../duration.ts";
 import type { RunAction } from "../main.ts";
