@@ -10,7 +10,7 @@ import type { Principal } from "../policy/entities.ts";
 import type { TrainerEvent } from "../protocol/types/events.gen.ts";
 import type { Db } from "../store/db.ts";
 import { crucibleHome } from "../store/open.ts";
-import type { CommandContext } from "./main.ts";
+import type { CommandContext } from "./command.ts";
 import { progressPrinter } from "./progress.ts";
 import { runText } from "./run-render.ts";
 import { trainerIsolationOf, trainerUserOf } from "./trainer-isolation.ts";

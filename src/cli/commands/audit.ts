@@ -10,7 +10,7 @@ import { rotateProvenanceKey } from "../../governed/key-rotation.ts";
 import { workspaceByName } from "../../identity/names.ts";
 import { crucibleHome, storeConfigFromEnv } from "../../store/open.ts";
 import { headSigningFromEnv, headsFileOf, installationKeys, knownSignedHeads } from "../audit-heads.ts";
-import type { RunAction } from "../main.ts";
+import type { RunAction } from "../command.ts";
 import { withCaller, withDb } from "../session.ts";
 import { readPublicKey } from "./verify.ts";
 

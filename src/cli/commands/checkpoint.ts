@@ -10,8 +10,8 @@ import { invalid } from "../../core/errors.ts";
 import { loadOrCreateSigningKey } from "../../provenance/signing-key.ts";
 import { crucibleHome } from "../../store/open.ts";
 import { checkpointsTable, checkpointText } from "../checkpoint-render.ts";
+import type { RunAction } from "../command.ts";
 import { commandWorkspace } from "../dataset-context.ts";
-import type { RunAction } from "../main.ts";
 import { withCaller } from "../session.ts";
 
 type Ws = { workspace?: string };

@@ -13,7 +13,7 @@ import { loadOrCreateSigningKey } from "../../provenance/signing-key.ts";
 import type { Db } from "../../store/db.ts";
 import { crucibleHome, openStore, storeConfigFromEnv } from "../../store/open.ts";
 import { headSigningFromEnv, installationKeys, knownSignedHeads, signDueHead } from "../audit-heads.ts";
-import type { CommandContext, RunAction } from "../main.ts";
+import type { CommandContext, RunAction } from "../command.ts";
 import { OIDC_ENV, type OidcFlags, oidcIssuerFromFlags } from "../oidc-config.ts";
 import { trainerIsolationOf, trainerUserOf } from "../trainer-isolation.ts";
 

@@ -10,7 +10,7 @@ import type { DsseEnvelope } from "../../provenance/dsse.ts";
 import { loadVerificationKeys, PUBLIC_KEYS_DIR } from "../../provenance/keyring.ts";
 import { PUBLIC_KEY_FILE } from "../../provenance/signing-key.ts";
 import { crucibleHome } from "../../store/open.ts";
-import type { CommandContext, RunAction } from "../main.ts";
+import type { CommandContext, RunAction } from "../command.ts";
 import { withDb } from "../session.ts";
 
 interface VerifyOptions {

@@ -8,8 +8,8 @@ import { isolationLine } from "../../jobs/trainer-user.ts";
 import { type JobEnd, type JobHandler, runWorker, type WorkerEvent } from "../../jobs/worker.ts";
 import type { Db } from "../../store/db.ts";
 import { crucibleHome } from "../../store/open.ts";
+import type { RunAction } from "../command.ts";
 import type { Output } from "../io.ts";
-import type { RunAction } from "../main.ts";
 import { withDb } from "../session.ts";
 import { trainerIsolationOf, trainerUserOf } from "../trainer-isolation.ts";
 
