@@ -116,6 +116,40 @@ checkpoint: { every_steps: 2 }
     ]);
   });
 
+  it("refuses a stage the trainer does not implement, naming the field, the value and the stages a recipe can run", () => {
+    const text = `name: reinforce
+stage: rft
+base: nano@post
+data: [{ dataset: acme-qa@v1, share: 1 }]
+${STAGE.replaceAll("    ", "")}
+`;
+    const issues = issuesOf(() => parseRecipe(text));
+    expect(issues.map((i) => [`${i.line}:${i.column} ${i.path}`, i.message, i.fix])).toEqual([
+      ["2:8 $.stage", 'is "rft", not one of cpt, sft, dpo', "Use a stage a recipe can run: cpt, sft"],
+    ]);
+  });
+
+  it("refuses dpo: it trains on preference pairs, and datasets hold only text or chat records", () => {
+    const text = `name: prefer
+stages:
+  - stage: sft
+    base: nano@post
+    data: [{ dataset: acme-qa@v1, share: 1 }]
+${STAGE}
+  - stage: dpo
+    data: [{ dataset: acme-qa@v2, share: 1 }]
+${STAGE}
+`;
+    const issues = issuesOf(() => parseRecipe(text));
+    expect(issues.map((i) => [`${i.line}:${i.column} ${i.path}`, i.message])).toEqual([
+      [
+        "8:12 $.stages[1].stage",
+        "a recipe cannot run stage dpo: stage dpo trains on preference records; datasets hold text or chat records",
+      ],
+    ]);
+    expect(issues[0]!.fix).toMatch(/^Use one of cpt, sft; train dpo by giving the trainer a JobSpec/);
+  });
+
   it("names the YAML syntax error's line", () => {
     const issues = issuesOf(() => parseRecipe("name: x\ndata: [1\nstage: cpt\n"));
     expect(issues[0]).toMatchObject({ line: 3, path: "$" });
