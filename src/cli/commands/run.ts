@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { invalid } from "../../core/errors.ts";
-import { parseRecipe } from "../../jobs/recipe.ts";
-import { followRun } from "../../jobs/run-follow.ts";
-import { runDetailsJson, runJson } from "../../jobs/run-json.ts";
-import { listRuns, showRun } from "../../jobs/run-read.ts";
-import type { RunTarget } from "../../jobs/run-rows.ts";
-import { cancelRun, startRun } from "../../jobs/runs.ts";
+import { parseRecipe } from "../../runs/recipe.ts";
+import { followRun } from "../../runs/run-follow.ts";
+import { runDetailsJson, runJson } from "../../runs/run-json.ts";
+import { listRuns, showRun } from "../../runs/run-read.ts";
+import type { RunTarget } from "../../runs/run-rows.ts";
+import { cancelRun, startRun } from "../../runs/runs.ts";
 import { commandWorkspace } from "../dataset-context.ts";
 import type { RunAction } from "../main.ts";
 import { runDryRun } from "../run-kubernetes.ts";

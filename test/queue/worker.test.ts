@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { invalid } from "../../src/core/errors.ts";
-import { enqueue, leaseNext } from "../../src/jobs/queue.ts";
-import { JobAborted, type JobContext, runWorker, type WorkerEvent } from "../../src/jobs/worker.ts";
+import { enqueue, leaseNext } from "../../src/queue/queue.ts";
+import { JobAborted, type JobContext, runWorker, type WorkerEvent } from "../../src/queue/worker.ts";
 import type { Db } from "../../src/store/db.ts";
 import { describeEachStore } from "../support/stores.ts";
 import { type Seeded, seedRuns } from "./support/seed.ts";

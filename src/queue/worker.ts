@@ -7,8 +7,8 @@
 import { CrucibleError } from "../core/errors.ts";
 import type { Db } from "../store/db.ts";
 import { type BackoffPolicy, retryDelaySeconds } from "./backoff.ts";
+import { type JobEnd, type JobHandler, runJob } from "./leased-job.ts";
 import { type JobKind, type Lease, leaseNext } from "./queue.ts";
-import { type JobEnd, type JobHandler, runJob } from "./run-job.ts";
 import { JobsListener, Wakeup } from "./wakeup.ts";
 
 export {
@@ -18,7 +18,7 @@ export {
   type JobEnd,
   type JobHandler,
   retryable,
-} from "./run-job.ts";
+} from "./leased-job.ts";
 
 export interface WorkerOptions {
   /** Who holds the leases (`host:pid` from the CLI); written to `jobs.lease_owner`. */

@@ -8,7 +8,7 @@ import {
   type Lease,
   LeaseLostError,
   leaseNext,
-} from "../../src/jobs/queue.ts";
+} from "../../src/queue/queue.ts";
 import type { Db } from "../../src/store/db.ts";
 import { describeEachStore } from "../support/stores.ts";
 import { type Seeded, seedRuns } from "./support/seed.ts";

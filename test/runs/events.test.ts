@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { appendRunEvents, appendRunLogs, readRunEvents, readRunLogs } from "../../src/jobs/events.ts";
 import type { TrainerEvent } from "../../src/protocol/types/events.gen.ts";
+import { appendRunEvents, appendRunLogs, readRunEvents, readRunLogs } from "../../src/runs/events.ts";
 import type { Db } from "../../src/store/db.ts";
+import { type Seeded, seedRuns } from "../queue/support/seed.ts";
 import { describeEachStore } from "../support/stores.ts";
-import { type Seeded, seedRuns } from "./support/seed.ts";
 
 const progress = (runId: string, step: number): TrainerEvent => ({
   protocol_version: 1,

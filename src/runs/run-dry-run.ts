@@ -3,8 +3,8 @@ import { assertUsableAsBase, resolveCheckpoint } from "../checkpoints/index.ts";
 import { newId } from "../core/ids.ts";
 import { ArtifactStore } from "../data/service/artifacts.ts";
 import { assertUsableForTraining } from "../data/service/usable.ts";
+import { type KubernetesDryRun, type KubernetesInput, kubernetesDryRun } from "../runners/kubernetes.ts";
 import type { Queryable } from "../store/db.ts";
-import { type KubernetesDryRun, type KubernetesInput, kubernetesDryRun } from "./kubernetes.ts";
 import type { RecipePlan } from "./recipe.ts";
 import { stageJobSpec, stageOutputDir } from "./stage-spec.ts";
 

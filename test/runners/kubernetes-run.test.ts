@@ -3,10 +3,10 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ConfigMap } from "kubernetes-models/v1";
 import { expect, it } from "vitest";
-import { type PyTorchJob, renderKubernetesManifests } from "../../src/jobs/kubernetes.ts";
-import { trainerPython } from "../../src/jobs/trainer-python.ts";
 import type { JobSpec } from "../../src/protocol/types/job-spec.gen.ts";
 import { checkDocument } from "../../src/protocol/validate.ts";
+import { type PyTorchJob, renderKubernetesManifests } from "../../src/runners/kubernetes.ts";
+import { trainerPython } from "../../src/runners/trainer-python.ts";
 import { freePort, makeTinyFixture } from "../support/tiny-run.ts";
 
 const python = trainerPython(process.env);

@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
-import { enqueue } from "../../src/jobs/queue.ts";
-import { runWorker, type WorkerEvent } from "../../src/jobs/worker.ts";
+import { enqueue } from "../../src/queue/queue.ts";
+import { runWorker, type WorkerEvent } from "../../src/queue/worker.ts";
 import type { Db } from "../../src/store/db.ts";
 import { openPostgres } from "../../src/store/postgres.ts";
 import { testStoreOpener } from "../support/stores.ts";

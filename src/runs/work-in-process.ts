@@ -1,6 +1,6 @@
+import { runWorker, type WorkerOptions } from "../queue/worker.ts";
 import type { Db } from "../store/db.ts";
 import { TERMINAL } from "./run-rows.ts";
-import { runWorker, type WorkerOptions } from "./worker.ts";
 
 /**
  * Works the queue in this process until run `runId` ends or `signal` aborts. The embedded store

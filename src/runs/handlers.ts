@@ -2,10 +2,10 @@
  * The job handlers `crucible worker` runs, one per job kind. The worker leases only the kinds
  * registered here, so a kind without a handler waits in the queue for a worker that has one.
  */
-import type { JobKind } from "./queue.ts";
+import type { JobKind } from "../queue/queue.ts";
+import type { JobHandler } from "../queue/worker.ts";
+import type { TrainerUser } from "../runners/trainer-user.ts";
 import { trainStageHandler } from "./train-stage.ts";
-import type { TrainerUser } from "./trainer-user.ts";
-import type { JobHandler } from "./worker.ts";
 
 /** What handlers need from the worker's entry point (only entry points read the environment). */
 export interface HandlerDeps {

@@ -5,7 +5,7 @@
 // job's payload.ms milliseconds.
 import { stopOnSignals, work } from "../../../src/cli/commands/worker.ts";
 import { Output, processIo } from "../../../src/cli/io.ts";
-import type { JobContext } from "../../../src/jobs/worker.ts";
+import type { JobContext } from "../../../src/queue/worker.ts";
 import { openPostgres } from "../../../src/store/postgres.ts";
 
 const [url, schema, owner, lease] = process.argv.slice(2) as [string, string, string, string];

@@ -2,11 +2,11 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runLocal } from "../../src/jobs/local-runner.ts";
-import { runTorchrun, runTorchrunFollower, torchrunLauncher } from "../../src/jobs/torchrun-runner.ts";
-import { trainerPython } from "../../src/jobs/trainer-python.ts";
 import type { TrainerEvent } from "../../src/protocol/types/events.gen.ts";
 import { checkDocument } from "../../src/protocol/validate.ts";
+import { runLocal } from "../../src/runners/local-runner.ts";
+import { runTorchrun, runTorchrunFollower, torchrunLauncher } from "../../src/runners/torchrun-runner.ts";
+import { trainerPython } from "../../src/runners/trainer-python.ts";
 import { freePort, makeTinyFixture, type TinyFixture, tinyCptSpec } from "../support/tiny-run.ts";
 
 const python = trainerPython(process.env);

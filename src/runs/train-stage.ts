@@ -6,19 +6,19 @@ import { ArtifactStore } from "../data/service/artifacts.ts";
 import type { VersionRow } from "../data/service/refs.ts";
 import { assertUsableForTraining } from "../data/service/usable.ts";
 import { mintWorkloadToken, revokeRunTokens } from "../identity/workload.ts";
+import { JobAborted, type JobContext, type JobHandler } from "../queue/worker.ts";
+import { type LocalRunOptions, runLocal } from "../runners/local-runner.ts";
+import { runTorchrun } from "../runners/torchrun-runner.ts";
+import { sealHome } from "../runners/trainer-dirs.ts";
+import type { TrainerUser } from "../runners/trainer-user.ts";
 import type { Queryable } from "../store/db.ts";
 import { keepCheckpoint, keptPath, leaseOutputDir, linkResumePoint } from "./lease-dir.ts";
-import { type LocalRunOptions, runLocal } from "./local-runner.ts";
 import { checkRecipe } from "./recipe.ts";
 import { RunIngest } from "./run-ingest.ts";
 import { findRun, runFacts, stagesOfRun, TERMINAL } from "./run-rows.ts";
 import { beginStage, completeStage, settleRun } from "./run-state.ts";
 import type { StagePayload } from "./runs.ts";
 import { stageJobSpec, stageOutputDir } from "./stage-spec.ts";
-import { runTorchrun } from "./torchrun-runner.ts";
-import { sealHome } from "./trainer-dirs.ts";
-import type { TrainerUser } from "./trainer-user.ts";
-import { JobAborted, type JobContext, type JobHandler } from "./worker.ts";
 
 export interface TrainStageDeps {
   python: string;

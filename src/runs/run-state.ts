@@ -1,6 +1,6 @@
 import { revokeRunTokens } from "../identity/workload.ts";
+import { enqueue } from "../queue/queue.ts";
 import type { Db, Queryable } from "../store/db.ts";
-import { enqueue } from "./queue.ts";
 
 /** How a run ends. */
 export type RunEnd =

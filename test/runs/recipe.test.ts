@@ -3,8 +3,8 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CrucibleError } from "../../src/core/errors.ts";
-import { checkRecipe, parseRecipe, type RecipeIssue } from "../../src/jobs/recipe.ts";
 import { PROTOCOL_DIR } from "../../src/protocol/schemas.ts";
+import { checkRecipe, parseRecipe, type RecipeIssue } from "../../src/runs/recipe.ts";
 
 const RECIPES = join(PROTOCOL_DIR, "..", "recipes");
 const FIXTURES = join(PROTOCOL_DIR, "fixtures", "recipe");

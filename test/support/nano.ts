@@ -2,19 +2,19 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { registerBases } from "../../../src/checkpoints/index.ts";
+import { registerBases } from "../../src/checkpoints/index.ts";
 import {
   type ArtifactStore,
   addDataset,
   approveVersion,
   redactVersion,
-} from "../../../src/data/service/index.ts";
-import { createUser, loadPrincipal } from "../../../src/identity/principals.ts";
-import { bootstrap } from "../../../src/identity/workspaces.ts";
-import { addNanoReplay } from "../../../src/jobs/nano-replay.ts";
-import { trainerPython } from "../../../src/jobs/trainer-python.ts";
-import type { Principal } from "../../../src/policy/entities.ts";
-import type { Db } from "../../../src/store/db.ts";
+} from "../../src/data/service/index.ts";
+import { createUser, loadPrincipal } from "../../src/identity/principals.ts";
+import { bootstrap } from "../../src/identity/workspaces.ts";
+import { addNanoReplay } from "../../src/nano/nano-replay.ts";
+import type { Principal } from "../../src/policy/entities.ts";
+import { trainerPython } from "../../src/runners/trainer-python.ts";
+import type { Db } from "../../src/store/db.ts";
 
 const python = trainerPython(process.env);
 const CACHE = join(tmpdir(), "crucible-test", "nano-home");

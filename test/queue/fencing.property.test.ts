@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { retryDelaySeconds } from "../../src/jobs/backoff.ts";
+import { retryDelaySeconds } from "../../src/queue/backoff.ts";
 import {
   enqueue,
   fenced,
@@ -9,7 +9,7 @@ import {
   type Lease,
   LeaseLostError,
   leaseNext,
-} from "../../src/jobs/queue.ts";
+} from "../../src/queue/queue.ts";
 import type { Db } from "../../src/store/db.ts";
 import { describeEachStore } from "../support/stores.ts";
 import { type Seeded, seedRuns } from "./support/seed.ts";

@@ -4,7 +4,7 @@ import { CrucibleError } from "../../src/core/errors.ts";
 import { addDataset } from "../../src/data/service/add.ts";
 import { approveVersion, revokeVersion } from "../../src/data/service/approve.ts";
 import { ArtifactStore } from "../../src/data/service/artifacts.ts";
-import { authorizeRunStart } from "../../src/jobs/run-gate.ts";
+import { authorizeRunStart } from "../../src/runs/run-gate.ts";
 import { tempDir, writeFile } from "../data/helpers.ts";
 import { acme } from "../data/service/support.ts";
 import { describeEachStore } from "../support/stores.ts";

@@ -4,14 +4,14 @@ import { Job } from "kubernetes-models/batch/v1";
 import { ConfigMap, PodTemplateSpec } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import type { JobSpec } from "../../src/protocol/types/job-spec.gen.ts";
 import {
   type KubernetesInput,
   kubernetesDryRun,
   type PyTorchJob,
   renderKubernetesManifests,
   resourceName,
-} from "../../src/jobs/kubernetes.ts";
-import type { JobSpec } from "../../src/protocol/types/job-spec.gen.ts";
+} from "../../src/runners/kubernetes.ts";
 
 /**
  * Core and batch objects are checked with kubernetes-models, whose validators are generated from

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
-import { enqueue } from "../../src/jobs/queue.ts";
+import { enqueue } from "../../src/queue/queue.ts";
 import type { Db } from "../../src/store/db.ts";
 import { testStoreOpener } from "../support/stores.ts";
 import { type Seeded, seedRuns } from "./support/seed.ts";
@@ -21,7 +21,7 @@ interface Worker {
 function startWorker(schema: string, owner: string, leaseSeconds: number): Worker {
   const child = spawn(
     process.execPath,
-    ["bin/run-ts.js", "test/jobs/support/worker-program.ts", url!, schema, owner, String(leaseSeconds)],
+    ["bin/run-ts.js", "test/queue/support/worker-program.ts", url!, schema, owner, String(leaseSeconds)],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   const stderr: string[] = [];

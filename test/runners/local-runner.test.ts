@@ -2,10 +2,10 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runLocal } from "../../src/jobs/local-runner.ts";
-import { trainerPython } from "../../src/jobs/trainer-python.ts";
 import type { TrainerEvent } from "../../src/protocol/types/events.gen.ts";
 import type { JobSpec } from "../../src/protocol/types/job-spec.gen.ts";
+import { runLocal } from "../../src/runners/local-runner.ts";
+import { trainerPython } from "../../src/runners/trainer-python.ts";
 import { makeTinyFixture, type TinyFixture, tinyCptSpec } from "../support/tiny-run.ts";
 
 const python = trainerPython(process.env);

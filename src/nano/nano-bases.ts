@@ -3,8 +3,8 @@ import { BASE_STAGES, type BaseStage } from "../checkpoints/names.ts";
 import { CrucibleError } from "../core/errors.ts";
 import type { Principal } from "../policy/entities.ts";
 import type { TrainerEvent } from "../protocol/types/events.gen.ts";
+import { runTrainerCommand } from "../runners/local-runner.ts";
 import type { Db } from "../store/db.ts";
-import { runTrainerCommand } from "./local-runner.ts";
 
 /** The nano presets the trainer builds (`python -m crucible_trainer nano build --preset`). */
 export const NANO_PRESETS = ["tiny", "demo"] as const;

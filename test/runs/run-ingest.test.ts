@@ -4,13 +4,13 @@
  * train_stage handler can stop the trainer instead of letting it run on unrecorded.
  */
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { readRunEvents, readRunLogs } from "../../src/jobs/events.ts";
-import { enqueue, fenced, LeaseLostError, leaseNext } from "../../src/jobs/queue.ts";
-import { RunIngest } from "../../src/jobs/run-ingest.ts";
 import type { TrainerEvent } from "../../src/protocol/types/events.gen.ts";
+import { enqueue, fenced, LeaseLostError, leaseNext } from "../../src/queue/queue.ts";
+import { readRunEvents, readRunLogs } from "../../src/runs/events.ts";
+import { RunIngest } from "../../src/runs/run-ingest.ts";
 import type { Db } from "../../src/store/db.ts";
+import { type Seeded, seedRuns } from "../queue/support/seed.ts";
 import { describeEachStore } from "../support/stores.ts";
-import { type Seeded, seedRuns } from "./support/seed.ts";
 
 const warning = (runId: string, message: string): TrainerEvent => ({
   protocol_version: 1,
