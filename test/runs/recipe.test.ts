@@ -4,7 +4,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CrucibleError } from "../../src/core/errors.ts";
 import { PROTOCOL_DIR } from "../../src/protocol/schemas.ts";
+import { stages } from "../../src/protocol/stages.ts";
 import { checkRecipe, parseRecipe, type RecipeIssue } from "../../src/runs/recipe.ts";
+import { recipeStages } from "../../src/runs/recipe-rules.ts";
 
 const RECIPES = join(PROTOCOL_DIR, "..", "recipes");
 const FIXTURES = join(PROTOCOL_DIR, "fixtures", "recipe");
@@ -125,7 +127,11 @@ ${STAGE.replaceAll("    ", "")}
 `;
     const issues = issuesOf(() => parseRecipe(text));
     expect(issues.map((i) => [`${i.line}:${i.column} ${i.path}`, i.message, i.fix])).toEqual([
-      ["2:8 $.stage", 'is "rft", not one of cpt, sft, dpo', "Use a stage a recipe can run: cpt, sft"],
+      [
+        "2:8 $.stage",
+        `is "rft", not one of ${stages().join(", ")}`,
+        `Use a stage a recipe can run: ${recipeStages().join(", ")}`,
+      ],
     ]);
   });
 
@@ -147,7 +153,9 @@ ${STAGE}
         "a recipe cannot run stage dpo: stage dpo trains on preference records; datasets hold text or chat records",
       ],
     ]);
-    expect(issues[0]!.fix).toMatch(/^Use one of cpt, sft; train dpo by giving the trainer a JobSpec/);
+    expect(issues[0]!.fix).toMatch(/^Use one of [a-z, ]+; train dpo by giving the trainer a JobSpec/);
+    expect(recipeStages()).toEqual(expect.arrayContaining(["cpt", "sft"]));
+    expect(recipeStages()).not.toContain("dpo");
   });
 
   it("names the YAML syntax error's line", () => {
