@@ -2,10 +2,9 @@
 
 The same recipe for every stage: the stage's module (stages/<stage>.py) brings its data stream,
 its step batches and its loss (`stages.Training`); this file has no per-stage code. Everything
-the outside world sees goes through the
-EventEmitter; logs go to the `crucible_trainer` logger (stderr). Under torchrun the same recipe
-runs data-parallel; `ranks` (distributed.py) is where the ranks meet, and is the identity for a
-single process.
+the outside world sees goes through the EventEmitter; logs go to the `crucible_trainer` logger
+(stderr). Under torchrun the same recipe runs data-parallel; `ranks` (distributed.py) is where
+the ranks meet, and is the identity for a single process.
 """
 
 from __future__ import annotations
