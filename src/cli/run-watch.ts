@@ -10,7 +10,7 @@ import { showRun } from "../runs/run-read.ts";
 import { workInProcess } from "../runs/work-in-process.ts";
 import type { Db } from "../store/db.ts";
 import { crucibleHome } from "../store/open.ts";
-import type { CommandContext } from "./main.ts";
+import type { CommandContext } from "./command.ts";
 import { progressPrinter } from "./progress.ts";
 import { runText } from "./run-render.ts";
 import { trainerIsolationOf, trainerUserOf } from "./trainer-isolation.ts";

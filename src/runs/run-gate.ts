@@ -2,7 +2,7 @@ import { CrucibleError } from "../core/errors.ts";
 import type { Purpose, VersionRef, VersionRow } from "../data/service/refs.ts";
 import { refText } from "../data/service/refs.ts";
 import { assertUsableForTraining } from "../data/service/usable.ts";
-import { governed } from "../policy/audited.ts";
+import { governed } from "../governed/funnel.ts";
 import { actorId, type Principal } from "../policy/entities.ts";
 import type { Db, Queryable } from "../store/db.ts";
 

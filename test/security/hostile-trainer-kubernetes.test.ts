@@ -5,8 +5,8 @@
  * directory, never the database's credentials, and run as a non-root user.
  */
 import { describe, expect, it } from "vitest";
-import { PRIVATE_KEY_FILE } from "../../src/audit/signing-key.ts";
 import type { JobSpec } from "../../src/protocol/types/job-spec.gen.ts";
+import { PRIVATE_KEY_FILE } from "../../src/provenance/signing-key.ts";
 import {
   type KubernetesInput,
   type PyTorchJob,

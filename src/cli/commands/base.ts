@@ -11,8 +11,8 @@ import { buildNanoBases, NANO_PRESETS, type NanoPreset } from "../../nano/nano-b
 import { trainerPython } from "../../runners/trainer-python.ts";
 import { crucibleHome } from "../../store/open.ts";
 import { checkpointsTable } from "../checkpoint-render.ts";
+import type { RunAction } from "../command.ts";
 import { commandWorkspace } from "../dataset-context.ts";
-import type { RunAction } from "../main.ts";
 import { progressPrinter } from "../progress.ts";
 import { withCaller } from "../session.ts";
 

@@ -8,8 +8,8 @@ import { isolationLine } from "../../runners/trainer-user.ts";
 import { jobHandlers } from "../../runs/handlers.ts";
 import type { Db } from "../../store/db.ts";
 import { crucibleHome } from "../../store/open.ts";
+import type { RunAction } from "../command.ts";
 import type { Output } from "../io.ts";
-import type { RunAction } from "../main.ts";
 import { withDb } from "../session.ts";
 import { trainerIsolationOf, trainerUserOf } from "../trainer-isolation.ts";
 

@@ -1,5 +1,5 @@
-import { ALL_DETECTORS, type DetectorId } from "./detectors.ts";
-import type { Hit } from "./findings.ts";
+import { ALL_DETECTORS, type DetectorId } from "../../../src/data/scan/detectors.ts";
+import type { Hit } from "../../../src/data/scan/findings.ts";
 import type { LabelledExample } from "./labelled.ts";
 
 export interface DetectorScore {

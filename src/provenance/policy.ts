@@ -1,4 +1,4 @@
-import { CRUCIBLE_BUILD_TYPE, type InTotoStatement } from "./provenance.ts";
+import { CRUCIBLE_BUILD_TYPE, type InTotoStatement } from "./statement.ts";
 
 /** What a verifier expects of every statement, beyond a good signature. */
 export interface ProvenanceExpectations {

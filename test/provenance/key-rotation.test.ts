@@ -2,19 +2,19 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { readAudit } from "../../src/audit/store.ts";
+import { rotateProvenanceKey } from "../../src/governed/key-rotation.ts";
+import { createUser } from "../../src/identity/principals.ts";
+import { bootstrap, createWorkspace } from "../../src/identity/workspaces.ts";
 import {
   generateSigningKey,
   installSigningKey,
   loadVerificationKeys,
   PUBLIC_KEYS_DIR,
-} from "../../src/audit/key-rotation.ts";
-import { type ProvenanceInputs, signCheckpoint } from "../../src/audit/provenance.ts";
-import { verifyCheckpoint } from "../../src/audit/provenance-verify.ts";
-import { loadOrCreateSigningKey, PRIVATE_KEY_FILE } from "../../src/audit/signing-key.ts";
-import { readAudit } from "../../src/audit/store.ts";
-import { createUser } from "../../src/identity/principals.ts";
-import { bootstrap, createWorkspace } from "../../src/identity/workspaces.ts";
-import { rotateProvenanceKey } from "../../src/policy/key-rotation.ts";
+} from "../../src/provenance/keyring.ts";
+import { loadOrCreateSigningKey, PRIVATE_KEY_FILE } from "../../src/provenance/signing-key.ts";
+import { type ProvenanceInputs, signCheckpoint } from "../../src/provenance/statement.ts";
+import { verifyCheckpoint } from "../../src/provenance/verify.ts";
 import { as, rejection } from "../identity/support.ts";
 import { describeEachStore } from "../support/stores.ts";
 

@@ -1,4 +1,4 @@
-import type { SecretDetectorId } from "./detectors.ts";
+import type { SecretDetectorId } from "../../../src/data/scan/detectors.ts";
 import { FIRST_NAMES } from "./labelled-pii.ts";
 import type { ValueMaker } from "./labelled-values.ts";
 import { BASE62, HEX, type SeededRandom } from "./random.ts";

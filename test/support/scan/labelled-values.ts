@@ -1,4 +1,4 @@
-import type { DetectorId } from "./detectors.ts";
+import type { DetectorId } from "../../../src/data/scan/detectors.ts";
 import { PII_MAKERS } from "./labelled-pii.ts";
 import { SECRET_MAKERS } from "./labelled-secrets.ts";
 import type { SeededRandom } from "./random.ts";

@@ -1,12 +1,8 @@
 import type { KeyObject } from "node:crypto";
 import { hashDirectory } from "./checkpoint-files.ts";
 import { type DsseEnvelope, IN_TOTO_PAYLOAD_TYPE, verifyEnvelope } from "./dsse.ts";
-import { type InTotoStatement, SLSA_PROVENANCE_V1, STATEMENT_TYPE } from "./provenance.ts";
-import {
-  type PolicyProblem,
-  type ProvenanceExpectations,
-  provenancePolicyProblems,
-} from "./provenance-policy.ts";
+import { type PolicyProblem, type ProvenanceExpectations, provenancePolicyProblems } from "./policy.ts";
+import { type InTotoStatement, SLSA_PROVENANCE_V1, STATEMENT_TYPE } from "./statement.ts";
 
 /** One way a checkpoint differs from its signed provenance. */
 export type CheckpointProblem =

@@ -1,4 +1,4 @@
-import { ALL_DETECTORS, type DetectorId } from "./detectors.ts";
+import { ALL_DETECTORS, type DetectorId } from "../../../src/data/scan/detectors.ts";
 import { LOOKALIKE_MAKERS } from "./labelled-lookalikes.ts";
 import { POSITIVE_MAKERS } from "./labelled-values.ts";
 import { HEX, SeededRandom } from "./random.ts";

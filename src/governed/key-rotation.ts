@@ -1,9 +1,9 @@
-import { generateSigningKey, installSigningKey } from "../audit/key-rotation.ts";
-import { loadOrCreateSigningKey } from "../audit/signing-key.ts";
 import { CrucibleError } from "../core/errors.ts";
+import type { Principal } from "../policy/entities.ts";
+import { generateSigningKey, installSigningKey } from "../provenance/keyring.ts";
+import { loadOrCreateSigningKey } from "../provenance/signing-key.ts";
 import type { Db } from "../store/db.ts";
-import { governedAll } from "./audited.ts";
-import type { Principal } from "./entities.ts";
+import { governedAll } from "./funnel.ts";
 
 /**
  * Rotates the installation's provenance signing key: allowed only to someone permitted

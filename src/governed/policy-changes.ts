@@ -1,8 +1,8 @@
 import { CrucibleError } from "../core/errors.ts";
+import { compilePolicySet } from "../policy/engine.ts";
+import { actorId, type Principal } from "../policy/entities.ts";
 import type { Db } from "../store/db.ts";
-import { governed } from "./audited.ts";
-import { compilePolicySet } from "./engine.ts";
-import { actorId, type Principal } from "./entities.ts";
+import { governed } from "./funnel.ts";
 
 export interface PolicyVersion {
   workspace: string;

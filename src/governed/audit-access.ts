@@ -1,8 +1,8 @@
 import type { AuditEntry } from "../audit/entry.ts";
 import { readAudit } from "../audit/store.ts";
+import type { Principal } from "../policy/entities.ts";
 import type { Db } from "../store/db.ts";
-import { governed } from "./audited.ts";
-import type { Principal } from "./entities.ts";
+import { governed } from "./funnel.ts";
 
 /**
  * A workspace's audit entries for someone allowed `audit.read` there (admins, auditors). The

@@ -5,10 +5,14 @@ import { join } from "node:path";
 import { bundleFromJSON } from "@sigstore/bundle";
 import { toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
 import { describe, expect, it } from "vitest";
-import type { DsseEnvelope } from "../../src/audit/dsse.ts";
-import { type ProvenanceInputs, signCheckpoint } from "../../src/audit/provenance.ts";
-import { verifyCheckpoint } from "../../src/audit/provenance-verify.ts";
-import { loadOrCreateSigningKey, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE } from "../../src/audit/signing-key.ts";
+import type { DsseEnvelope } from "../../src/provenance/dsse.ts";
+import {
+  loadOrCreateSigningKey,
+  PRIVATE_KEY_FILE,
+  PUBLIC_KEY_FILE,
+} from "../../src/provenance/signing-key.ts";
+import { type ProvenanceInputs, signCheckpoint } from "../../src/provenance/statement.ts";
+import { verifyCheckpoint } from "../../src/provenance/verify.ts";
 
 const sha = (c: string) => `sha256:${c.repeat(64)}`;
 const INPUTS: ProvenanceInputs = {

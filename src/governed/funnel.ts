@@ -1,17 +1,17 @@
 import { appendAudit } from "../audit/append.ts";
 import type { AuditEntry } from "../audit/entry.ts";
 import { CrucibleError } from "../core/errors.ts";
-import type { Db, Queryable } from "../store/db.ts";
-import type { Action } from "./actions.ts";
+import type { Action } from "../policy/actions.ts";
 import {
   type AuthzRequest,
   actionsInGroup,
   authorize,
   type CompiledPolicySet,
   type Decision,
-} from "./engine.ts";
-import { actorId, INSTALLATION, memberWorkspaces, resourceWorkspace, uidText } from "./entities.ts";
-import { activePolicySet } from "./versions.ts";
+} from "../policy/engine.ts";
+import { actorId, INSTALLATION, memberWorkspaces, resourceWorkspace, uidText } from "../policy/entities.ts";
+import type { Db, Queryable } from "../store/db.ts";
+import { activePolicySet } from "./active-policy.ts";
 
 /**
  * A rule that no policy set can switch off (e.g. the two-person rule for policy changes). When it

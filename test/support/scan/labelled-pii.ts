@@ -1,4 +1,4 @@
-import type { PiiDetectorId } from "./detectors.ts";
+import type { PiiDetectorId } from "../../../src/data/scan/detectors.ts";
 import type { ValueMaker } from "./labelled-values.ts";
 import { HEX, type SeededRandom } from "./random.ts";
 

@@ -1,12 +1,13 @@
 import { expect, it } from "vitest";
 import { readAudit } from "../../src/audit/store.ts";
 import { CrucibleError } from "../../src/core/errors.ts";
-import { readWorkspaceAudit } from "../../src/policy/audit-access.ts";
-import { authorizeAndAudit, governed } from "../../src/policy/audited.ts";
-import { approvePolicy, proposePolicy } from "../../src/policy/changes.ts";
+import { activePolicySet } from "../../src/governed/active-policy.ts";
+import { readWorkspaceAudit } from "../../src/governed/audit-access.ts";
+import { authorizeAndAudit, governed } from "../../src/governed/funnel.ts";
+import { approvePolicy, proposePolicy } from "../../src/governed/policy-changes.ts";
 import { DEFAULT_POLICY_TEXT } from "../../src/policy/engine.ts";
 import type { Principal } from "../../src/policy/entities.ts";
-import { activePolicySet, defaultPolicySet } from "../../src/policy/versions.ts";
+import { defaultPolicySet } from "../../src/policy/versions.ts";
 import type { Db } from "../../src/store/db.ts";
 import { describeEachStore } from "../support/stores.ts";
 
