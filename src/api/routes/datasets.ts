@@ -2,7 +2,7 @@ import { invalid } from "../../core/errors.ts";
 import { approveVersion, parseExpiry, revokeVersion } from "../../data/service/approve.ts";
 import { listDatasets, listVersions, versionReport } from "../../data/service/read.ts";
 import { PURPOSES, type Purpose, type VersionRef, type VersionRow } from "../../data/service/refs.ts";
-import type { Authenticated } from "../../identity/authenticate.ts";
+import type { Authenticated } from "../../identity/authenticated.ts";
 import { visibleWorkspace } from "../../identity/tenancy.ts";
 import type { Db } from "../../store/db.ts";
 import type { Route } from "../route.ts";

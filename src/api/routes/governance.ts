@@ -1,7 +1,7 @@
 import { verifyAuditLog } from "../../audit/export.ts";
 import type { SignedClaim } from "../../audit/verify.ts";
 import { readWorkspaceAudit, requireAuditRead } from "../../governed/audit-access.ts";
-import type { Authenticated } from "../../identity/authenticate.ts";
+import type { Authenticated } from "../../identity/authenticated.ts";
 import { listPrincipals } from "../../identity/names.ts";
 import { createServiceIdentity, createUser, grantRole } from "../../identity/principals.ts";
 import { listStale } from "../../identity/stale.ts";
