@@ -176,6 +176,9 @@ describe("the Hugging Face cache layout", () => {
     });
     const text = (await runCli(["base", "add", "cached@pre", repo, "--as", "eli"], env())).stdout;
     expect(text).toContain(`from acme/tiny@${rev.slice(0, 12)}`);
+    const shown = await runCli(["checkpoint", "show", "cached@mid", "--as", "eli"], env());
+    expect(shown.stdout).toContain("model     qwen2 (Qwen2ForCausalLM), 27104 parameters");
+    expect(shown.stdout).toContain(`source    acme/tiny@${rev}`);
   });
 });
 

@@ -1,14 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { copyFile, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { digestOf, sha256Hex } from "../../core/digest.ts";
+import { canonicalJson, digestOf, sha256Hex } from "../../core/digest.ts";
 import { CrucibleError } from "../../core/errors.ts";
 import type { CheckpointManifest } from "../../protocol/types/checkpoint-manifest.gen.ts";
 import { checkDocument } from "../../protocol/validate.ts";
 import { hashFile } from "../../provenance/checkpoint-files.ts";
 import { type BaseName, baseNameText } from "../names.ts";
-import { MANIFEST_FILE, verifyCheckpointDir } from "../verify.ts";
+import { MANIFEST_FILE } from "../verify.ts";
 import { inspectModel, type ModelInspection } from "./inspect.ts";
 import { type HfSource, listSourceFiles, resolveHfSource, type SourceFile } from "./source.ts";
 
@@ -61,9 +61,8 @@ export async function storeHfBase(input: {
       family,
       sha256Hex(files.map((f) => `${f.sha256}  ${f.path}\n`).join("")).slice(0, 16),
     );
-    const existing = await verifyCheckpointDir(target).catch(() => undefined);
-    if (existing)
-      return { path: target, manifestDigest: existing.manifestDigest, model, source, leftOut: omitted };
+    const existing = await sameFiles(target, files);
+    if (existing) return { path: target, manifestDigest: existing, model, source, leftOut: omitted };
     const raw = manifestBytes(input, source, model, files, omitted);
     await writeFile(join(tmp, MANIFEST_FILE), raw);
     await rm(target, { recursive: true, force: true });
@@ -74,13 +73,29 @@ export async function storeHfBase(input: {
   }
 }
 
+/**
+ * The digest of the manifest already in `target` when it lists exactly `files` (an earlier add of
+ * the same files): reused as it is, so the base keeps its digest. Its files are not rehashed here:
+ * registerBases verifies them, in the registering transaction, as for any base.
+ */
+async function sameFiles(target: string, files: CheckpointManifest["files"]): Promise<string | undefined> {
+  const raw = await readFile(join(target, MANIFEST_FILE)).catch(() => undefined);
+  if (raw === undefined) return undefined;
+  try {
+    const listed = (JSON.parse(raw.toString("utf8")) as CheckpointManifest).files;
+    return canonicalJson(listed) === canonicalJson(files) ? `sha256:${sha256Hex(raw)}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function copyAll(files: readonly SourceFile[], into: string): Promise<SourceFile[]> {
   const out: SourceFile[] = [];
   for (const f of files) {
     const to = join(into, ...f.path.split("/"));
     await mkdir(dirname(to), { recursive: true });
     await copyFile(f.from, to, constants.COPYFILE_FICLONE);
-    out.push({ path: f.path, from: to, bytes: f.bytes });
+    out.push({ path: f.path, from: to, bytes: (await stat(to)).size });
   }
   return out;
 }
