@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { verifyAuditLog } from "../audit/export.ts";
@@ -6,12 +7,13 @@ import { resolveCheckpoint } from "../checkpoints/index.ts";
 import { ArtifactStore } from "../data/service/artifacts.ts";
 import { createServiceIdentity, createUser, loadPrincipal } from "../identity/principals.ts";
 import { bootstrap } from "../identity/workspaces.ts";
-import { jobHandlers } from "../jobs/handlers.ts";
 import { buildNanoBases } from "../jobs/nano-bases.ts";
 import { addNanoReplay } from "../jobs/nano-replay.ts";
 import { parseRecipe } from "../jobs/recipe.ts";
 import { startRun } from "../jobs/runs.ts";
 import type { TrainerEvent } from "../protocol/types/events.gen.ts";
+import { homeLayout } from "../runtime/home.ts";
+import { createRuntime } from "../runtime/runtime.ts";
 import { openStore } from "../store/open.ts";
 import type { Denial } from "./denials.ts";
 import { DEMO_SIZES, demoRecipes } from "./recipes.ts";
@@ -143,7 +145,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const handbook = `${data.handbook.name}@v${data.handbook.version}`;
 
     // the worker's home is the demo's folder: artifacts and run directories live there
-    const handlers = jobHandlers({ python: options.python, home: workdir, env: options.env });
+    const runtime = createRuntime({
+      home: workdir,
+      python: options.python,
+      env: options.env,
+      owner: `${hostname()}:${process.pid}:demo`,
+    });
     const recipes = demoRecipes(size, handbook);
     const runs: Record<string, DemoRun> = {};
     for (const [label, recipe] of Object.entries(recipes)) {
@@ -155,7 +162,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
           workspace,
           recipe,
           dir: join(workdir, "recipes"),
-          handlers,
+          worker: runtime.worker,
           ...(options.onTrainingEvent ? { onEvent: options.onTrainingEvent } : {}),
         });
       });
@@ -182,7 +189,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const provenance = await timed("approve", () =>
       approvalStory(db, cast, {
         checkpoint: custom.checkpoint,
-        keysDir: join(options.home, "keys"),
+        keysDir: homeLayout(options.home).keysDir,
         denials,
         say: options.say,
       }),

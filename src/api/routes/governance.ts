@@ -1,14 +1,12 @@
-import { verifyAuditLog } from "../../audit/export.ts";
 import type { SignedClaim } from "../../audit/verify.ts";
 import type { Authenticated } from "../../identity/authenticate.ts";
-import { listPrincipals } from "../../identity/names.ts";
+import { listMembers } from "../../identity/members.ts";
 import { createServiceIdentity, createUser, grantRole } from "../../identity/principals.ts";
-import { listStale } from "../../identity/stale.ts";
 import { visibleMember, visiblePrincipal, visibleWorkspace } from "../../identity/tenancy.ts";
 import { createToken, revokeToken, rotateToken } from "../../identity/tokens.ts";
 import { createWorkspace } from "../../identity/workspaces.ts";
 import type { Role } from "../../policy/actions.ts";
-import { readWorkspaceAudit, requireAuditRead } from "../../policy/audit-access.ts";
+import { readWorkspaceAudit, verifyWorkspaceAudit } from "../../policy/audit-access.ts";
 import { actorId } from "../../policy/entities.ts";
 import type { Db } from "../../store/db.ts";
 import type { Route } from "../route.ts";
@@ -97,14 +95,8 @@ export function governanceRoutes(
       response: obj({ principals: arr(PRINCIPAL) }, { stale: arr({ type: "object" }) }),
       handler: async ({ caller, params, query }) => {
         const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
-        await requireAuditRead(db, caller.principal, workspace, "principals");
-        const principals = await listPrincipals(db, workspace);
-        if (query.stale_s === undefined) return { body: { principals } };
-        const members = new Set(principals.map((p) => p.id));
-        const stale = (await listStale(db, { unusedForS: Number(query.stale_s) || 0 })).filter(
-          (t) => t.principalId && members.has(t.principalId),
-        );
-        return { body: { principals, stale } };
+        const unusedForS = query.stale_s === undefined ? {} : { unusedForS: Number(query.stale_s) || 0 };
+        return { body: await listMembers(db, caller.principal, workspace, unusedForS) };
       },
     },
     {
@@ -240,13 +232,9 @@ export function governanceRoutes(
         },
       ),
       handler: async ({ caller, params }) => {
-        await requireAuditRead(
-          db,
-          caller.principal,
-          await visibleWorkspace(db, caller.principal, params.workspace!),
-          "audit chain",
-        );
-        return { body: await verifyAuditLog(db, { signedHeads: options.signedHeads?.() ?? [] }) };
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
+        const signedHeads = options.signedHeads?.() ?? [];
+        return { body: await verifyWorkspaceAudit(db, caller.principal, workspace, { signedHeads }) };
       },
     },
   ];
