@@ -1,5 +1,6 @@
 import type { SignedClaim } from "../../audit/verify.ts";
 import type { Authenticated } from "../../identity/authenticate.ts";
+import { issuedTokenJson, principalJson, workspaceJson } from "../../identity/json.ts";
 import { listMembers } from "../../identity/members.ts";
 import { createServiceIdentity, createUser, grantRole } from "../../identity/principals.ts";
 import { visibleMember, visiblePrincipal, visibleWorkspace } from "../../identity/tenancy.ts";
@@ -54,7 +55,7 @@ export function governanceRoutes(
         const { name } = body as { name: string };
         return {
           status: 201,
-          body: { id: await createWorkspace(db, { principal: caller.principal, name }), name },
+          body: workspaceJson(await createWorkspace(db, { principal: caller.principal, name }), name),
         };
       },
     },
@@ -67,7 +68,7 @@ export function governanceRoutes(
       auth: "bearer",
       status: 201,
       body: obj({ name: NAME, kind: str({ enum: ["user", "service"] }) }, { roles: arr(ROLE), owner: NAME }),
-      response: obj({ id: str(), name: str(), kind: str() }),
+      response: obj({ id: str(), name: str(), kind: str() }, { roles: arr(str()) }),
       handler: async ({ caller, params, body }) => {
         const input = body as { name: string; kind: "user" | "service"; roles?: Role[]; owner?: string };
         const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
@@ -81,7 +82,7 @@ export function governanceRoutes(
                   ? await visibleMember(db, caller.principal, workspace, input.owner, "owner")
                   : "",
               });
-        return { status: 201, body: { id, name: input.name, kind: input.kind } };
+        return { status: 201, body: principalJson(id, { ...input, roles: common.roles }) };
       },
     },
     {
@@ -144,11 +145,7 @@ export function governanceRoutes(
         });
         return {
           status: 201,
-          body: {
-            token_id: issued.tokenId,
-            token: issued.secret,
-            expires_at: issued.expiresAt.toISOString(),
-          },
+          body: issuedTokenJson(issued),
         };
       },
     },
@@ -172,11 +169,7 @@ export function governanceRoutes(
         });
         return {
           status: 201,
-          body: {
-            token_id: issued.tokenId,
-            token: issued.secret,
-            expires_at: issued.expiresAt.toISOString(),
-          },
+          body: issuedTokenJson(issued),
         };
       },
     },

@@ -7,8 +7,8 @@ import {
   redactVersion,
   revokeVersion,
 } from "../../data/service/index.ts";
+import { versionJson } from "../../data/service/json.ts";
 import { artifactsFor, commandWorkspace } from "../dataset-context.ts";
-import { versionJson } from "../dataset-render.ts";
 import type { RunAction } from "../main.ts";
 import { withCaller } from "../session.ts";
 

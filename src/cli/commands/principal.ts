@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { CrucibleError } from "../../core/errors.ts";
+import { principalJson } from "../../identity/json.ts";
 import { disablePrincipal, enablePrincipal, revokeRole } from "../../identity/lifecycle.ts";
 import { listMembers } from "../../identity/members.ts";
 import { createServiceIdentity, createUser, grantRole } from "../../identity/principals.ts";
@@ -46,7 +47,7 @@ export function registerPrincipal(program: Command, run: RunAction): void {
           return createServiceIdentity(db, { principal: caller, workspace, name, owner, roles });
         });
         ctx.out.result(
-          { id, name, kind: options.service ? "service" : "user", roles },
+          principalJson(id, { name, kind: options.service ? "service" : "user", roles }),
           () => `${options.service ? "service identity" : "user"} ${name} (${id})`,
         );
       }),
