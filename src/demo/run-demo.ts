@@ -13,7 +13,7 @@ import { parseRecipe } from "../jobs/recipe.ts";
 import { startRun } from "../jobs/runs.ts";
 import type { TrainerEvent } from "../protocol/types/events.gen.ts";
 import { homeLayout } from "../runtime/home.ts";
-import { createRuntime } from "../runtime/runtime.ts";
+import { createRuntime, type RuntimeOptions } from "../runtime/runtime.ts";
 import { openStore } from "../store/open.ts";
 import type { Denial } from "./denials.ts";
 import { DEMO_SIZES, demoRecipes } from "./recipes.ts";
@@ -27,18 +27,17 @@ import { demoTargets } from "./targets.ts";
 
 export type { DemoSummary } from "./summary.ts";
 
-export interface DemoOptions {
-  /** Crucible home: the nano family is cached under it, its keys sign provenance; each demo run gets its own folder. */
-  home: string;
+/**
+ * The process's runtime options (`home`: the nano family is cached under it, its keys sign
+ * provenance; each demo run gets its own folder, which is its runtime's home) and the story's own.
+ */
+export interface DemoOptions extends Pick<RuntimeOptions, "home" | "python" | "env"> {
   /** Tiny sizes: every step runs, nothing is expected to be learnt (CI). */
   fast: boolean;
-  python: string;
   /** Human-readable progress (stderr). */
   say: (line: string) => void;
   /** Progress events of the training, labelled (`pre`, `custom-1/cpt`, ...). */
   onTrainingEvent?: (label: string, event: TrainerEvent) => void;
-  /** The environment the trainer inherits (the entry point reads it; nothing below does). */
-  env: NodeJS.ProcessEnv;
 }
 
 /**
