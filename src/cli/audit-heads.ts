@@ -6,8 +6,8 @@ import {
   type HeadSigning,
   signHeadIfDue,
 } from "../audit/head-signer.ts";
-import { loadOrCreateSigningKey, PRIVATE_KEY_FILE } from "../audit/signing-key.ts";
 import { invalid } from "../core/errors.ts";
+import { loadOrCreateSigningKey, PRIVATE_KEY_FILE } from "../provenance/signing-key.ts";
 import { homeLayout } from "../runtime/home.ts";
 import type { Queryable } from "../store/db.ts";
 import { crucibleHome } from "../store/open.ts";

@@ -1,12 +1,12 @@
 import { CrucibleError } from "../core/errors.ts";
-import { runDetailsJson } from "../jobs/run-json.ts";
-import { showRun } from "../jobs/run-read.ts";
-import { driveRun } from "../jobs/work-in-process.ts";
 import type { Principal } from "../policy/entities.ts";
 import type { TrainerEvent } from "../protocol/types/events.gen.ts";
+import { runDetailsJson } from "../runs/run-json.ts";
+import { showRun } from "../runs/run-read.ts";
+import { driveRun } from "../runs/work-in-process.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import type { Db } from "../store/db.ts";
-import type { CommandContext } from "./main.ts";
+import type { CommandContext } from "./command.ts";
 import { progressPrinter } from "./progress.ts";
 import { runText } from "./run-render.ts";
 

@@ -1,4 +1,4 @@
-import { trainerPython } from "../jobs/trainer-python.ts";
+import { trainerPython } from "../runners/trainer-python.ts";
 import { createRuntime, type Runtime, type RuntimeOptions } from "../runtime/runtime.ts";
 import { crucibleHome } from "../store/open.ts";
 import { trainerIsolationOf } from "./trainer-isolation.ts";

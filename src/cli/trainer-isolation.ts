@@ -3,7 +3,7 @@ import {
   resolveTrainerUser,
   type TrainerIsolation,
   trainerIsolation,
-} from "../jobs/trainer-user.ts";
+} from "../runners/trainer-user.ts";
 
 /**
  * How this process's workers isolate the trainer: the user named by `--trainer-user` (the

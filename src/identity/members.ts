@@ -1,4 +1,4 @@
-import { requireAuditRead } from "../policy/audit-access.ts";
+import { requireAuditRead } from "../governed/audit-access.ts";
 import type { Principal } from "../policy/entities.ts";
 import type { Db } from "../store/db.ts";
 import { listPrincipals, type PrincipalListing } from "./names.ts";

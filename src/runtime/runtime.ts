@@ -1,11 +1,11 @@
 import type { KeyObject } from "node:crypto";
 import { hostname } from "node:os";
-import { loadVerificationKeys } from "../audit/key-rotation.ts";
 import { readHeadFile, type SignedHead } from "../audit/signed-head.ts";
-import { loadOrCreateSigningKey, type SigningKey } from "../audit/signing-key.ts";
-import { jobHandlers } from "../jobs/handlers.ts";
-import type { TrainerIsolation } from "../jobs/trainer-user.ts";
-import type { InProcessWorker } from "../jobs/work-in-process.ts";
+import { loadVerificationKeys } from "../provenance/keyring.ts";
+import { loadOrCreateSigningKey, type SigningKey } from "../provenance/signing-key.ts";
+import type { TrainerIsolation } from "../runners/trainer-user.ts";
+import { jobHandlers } from "../runs/handlers.ts";
+import type { InProcessWorker } from "../runs/work-in-process.ts";
 import { type HomeLayout, homeLayout } from "./home.ts";
 
 /** What a Crucible process is built from; its entry point reads them (cli/runtime.ts), nothing below does. */
@@ -17,7 +17,7 @@ export interface RuntimeOptions {
   /** The process's environment; the trainer inherits only its allowlisted variables. */
   env: NodeJS.ProcessEnv;
   /**
-   * Whether the trainer runs as its own user (jobs/trainer-user.ts); none when left out. A
+   * Whether the trainer runs as its own user (runners/trainer-user.ts); none when left out. A
    * function is asked once, when a worker is first wired: a process that works no jobs never
    * resolves the trainer user.
    */

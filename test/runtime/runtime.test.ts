@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { trainerPython } from "../../src/jobs/trainer-python.ts";
-import { admitsOneProcess, workEmbeddedQueue } from "../../src/jobs/work-in-process.ts";
+import { trainerPython } from "../../src/runners/trainer-python.ts";
+import { admitsOneProcess, workEmbeddedQueue } from "../../src/runs/work-in-process.ts";
 import { createRuntime } from "../../src/runtime/runtime.ts";
 import { describeEachStore } from "../support/stores.ts";
 

@@ -1,4 +1,5 @@
 import type { SignedClaim } from "../../audit/verify.ts";
+import { readWorkspaceAudit, verifyWorkspaceAudit } from "../../governed/audit-access.ts";
 import type { Authenticated } from "../../identity/authenticate.ts";
 import { issuedTokenJson, principalJson, workspaceJson } from "../../identity/json.ts";
 import { listMembers } from "../../identity/members.ts";
@@ -7,7 +8,6 @@ import { visibleMember, visiblePrincipal, visibleWorkspace } from "../../identit
 import { createToken, revokeToken, rotateToken } from "../../identity/tokens.ts";
 import { createWorkspace } from "../../identity/workspaces.ts";
 import type { Role } from "../../policy/actions.ts";
-import { readWorkspaceAudit, verifyWorkspaceAudit } from "../../policy/audit-access.ts";
 import { actorId } from "../../policy/entities.ts";
 import type { Db } from "../../store/db.ts";
 import type { Route } from "../route.ts";

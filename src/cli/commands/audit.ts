@@ -5,16 +5,16 @@ import { assertExtendsLastHead, requireKey, signHeadNow } from "../../audit/head
 import { appendHeadFile } from "../../audit/signed-head.ts";
 import type { ChainVerdict } from "../../audit/verify.ts";
 import { CrucibleError, invalid } from "../../core/errors.ts";
-import { workspaceByName } from "../../identity/names.ts";
 import {
   requireAuditRead,
   requireInstallationAudit,
   verifyWorkspaceAudit,
-} from "../../policy/audit-access.ts";
-import { rotateProvenanceKey } from "../../policy/key-rotation.ts";
+} from "../../governed/audit-access.ts";
+import { rotateProvenanceKey } from "../../governed/key-rotation.ts";
+import { workspaceByName } from "../../identity/names.ts";
 import { storeConfigFromEnv } from "../../store/open.ts";
 import { headSigningFromEnv, headsFileOf } from "../audit-heads.ts";
-import type { RunAction } from "../main.ts";
+import type { RunAction } from "../command.ts";
 import { runtimeFromEnv } from "../runtime.ts";
 import { withCaller, withDb } from "../session.ts";
 import { readPublicKey } from "./verify.ts";

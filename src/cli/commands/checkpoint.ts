@@ -7,8 +7,8 @@ import {
 } from "../../checkpoints/index.ts";
 import { invalid } from "../../core/errors.ts";
 import { checkpointsTable, checkpointText } from "../checkpoint-render.ts";
+import type { RunAction } from "../command.ts";
 import { commandWorkspace } from "../dataset-context.ts";
-import type { RunAction } from "../main.ts";
 import { runtimeFromEnv } from "../runtime.ts";
 import { withCaller } from "../session.ts";
 

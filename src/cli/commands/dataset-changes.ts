@@ -8,8 +8,8 @@ import {
   revokeVersion,
 } from "../../data/service/index.ts";
 import { versionJson } from "../../data/service/json.ts";
+import type { RunAction } from "../command.ts";
 import { artifactsFor, commandWorkspace } from "../dataset-context.ts";
-import type { RunAction } from "../main.ts";
 import { withCaller } from "../session.ts";
 
 type Ws = { workspace?: string };

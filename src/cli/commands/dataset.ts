@@ -12,9 +12,9 @@ import {
   versionReport,
 } from "../../data/service/index.ts";
 import { versionJson } from "../../data/service/json.ts";
+import type { RunAction } from "../command.ts";
 import { artifactsFor, commandWorkspace } from "../dataset-context.ts";
 import { detailsText, diffText, versionsTable } from "../dataset-render.ts";
-import type { RunAction } from "../main.ts";
 import { withCaller } from "../session.ts";
 import { registerDatasetChanges } from "./dataset-changes.ts";
 

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { runDemo } from "../../demo/run-demo.ts";
-import type { RunAction } from "../main.ts";
+import type { RunAction } from "../command.ts";
 import { progressPrinter } from "../progress.ts";
 import { runtimeOptionsFromEnv } from "../runtime.ts";
 

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { installationBuilderId } from "../../checkpoints/provenance.ts";
 import { bootstrap } from "../../identity/workspaces.ts";
+import type { RunAction } from "../command.ts";
 import { parseDuration } from "../duration.ts";
-import type { RunAction } from "../main.ts";
 import { runtimeFromEnv } from "../runtime.ts";
 import { withDb } from "../session.ts";
 

@@ -5,9 +5,9 @@ import { disablePrincipal, enablePrincipal, revokeRole } from "../../identity/li
 import { listMembers } from "../../identity/members.ts";
 import { createServiceIdentity, createUser, grantRole } from "../../identity/principals.ts";
 import { visibleMember, visibleWorkspace } from "../../identity/tenancy.ts";
+import type { RunAction } from "../command.ts";
 import { parseDuration } from "../duration.ts";
 import { table } from "../io.ts";
-import type { RunAction } from "../main.ts";
 import { checkRole, collectList } from "../role-option.ts";
 import { withCaller } from "../session.ts";
 import { registerBindOidc } from "./principal-oidc.ts";

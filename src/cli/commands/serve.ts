@@ -3,12 +3,12 @@ import type { Command } from "commander";
 import { buildApi } from "../../api/server.ts";
 import { invalid } from "../../core/errors.ts";
 import { createOidcVerifier } from "../../identity/oidc.ts";
-import { isolationLine } from "../../jobs/trainer-user.ts";
-import { workEmbeddedQueue } from "../../jobs/work-in-process.ts";
+import { isolationLine } from "../../runners/trainer-user.ts";
+import { workEmbeddedQueue } from "../../runs/work-in-process.ts";
 import type { Db } from "../../store/db.ts";
 import { openStore, storeConfigFromEnv } from "../../store/open.ts";
 import { headSigningFromEnv, signDueHead } from "../audit-heads.ts";
-import type { CommandContext, RunAction } from "../main.ts";
+import type { CommandContext, RunAction } from "../command.ts";
 import { OIDC_ENV, type OidcFlags, oidcIssuerFromFlags } from "../oidc-config.ts";
 import { runtimeFromEnv } from "../runtime.ts";
 

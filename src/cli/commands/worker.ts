@@ -1,12 +1,12 @@
 import { hostname } from "node:os";
 import type { Command } from "commander";
 import { invalid } from "../../core/errors.ts";
-import type { JobKind } from "../../jobs/queue.ts";
-import { isolationLine } from "../../jobs/trainer-user.ts";
-import { type JobEnd, type JobHandler, runWorker, type WorkerEvent } from "../../jobs/worker.ts";
+import type { JobKind } from "../../queue/queue.ts";
+import { type JobEnd, type JobHandler, runWorker, type WorkerEvent } from "../../queue/worker.ts";
+import { isolationLine } from "../../runners/trainer-user.ts";
 import type { Db } from "../../store/db.ts";
+import type { RunAction } from "../command.ts";
 import type { Output } from "../io.ts";
-import type { RunAction } from "../main.ts";
 import { runtimeFromEnv } from "../runtime.ts";
 import { withDb } from "../session.ts";
 

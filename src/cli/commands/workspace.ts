@@ -3,8 +3,8 @@ import { acceptInvitation, inviteMember, listInvitations } from "../../identity/
 import { acceptedJson, invitationJson, invitedJson, workspaceJson } from "../../identity/json.ts";
 import { visibleWorkspace } from "../../identity/tenancy.ts";
 import { createWorkspace } from "../../identity/workspaces.ts";
+import type { RunAction } from "../command.ts";
 import { table } from "../io.ts";
-import type { RunAction } from "../main.ts";
 import { checkRole, collectList } from "../role-option.ts";
 import { withCaller } from "../session.ts";
 
