@@ -1,6 +1,6 @@
 import type { SignedClaim } from "../../audit/verify.ts";
 import { readWorkspaceAudit, verifyWorkspaceAudit } from "../../governed/audit-access.ts";
-import type { Authenticated } from "../../identity/authenticate.ts";
+import type { Authenticated } from "../../identity/authenticated.ts";
 import { issuedTokenJson, principalJson, workspaceJson } from "../../identity/json.ts";
 import { listMembers } from "../../identity/members.ts";
 import { createServiceIdentity, createUser, grantRole } from "../../identity/principals.ts";

@@ -1,5 +1,5 @@
 import { invalid } from "../../core/errors.ts";
-import type { Authenticated } from "../../identity/authenticate.ts";
+import type { Authenticated } from "../../identity/authenticated.ts";
 import { acceptInvitation, inviteMember, listInvitations } from "../../identity/invitations.ts";
 import { acceptedJson, invitationJson, invitedJson } from "../../identity/json.ts";
 import { setServiceBound } from "../../identity/service-bound.ts";
