@@ -1,4 +1,3 @@
-import type { KeyObject } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -7,10 +6,9 @@ import {
   type HeadSigning,
   signHeadIfDue,
 } from "../audit/head-signer.ts";
-import { readHeadFile, type SignedHead } from "../audit/signed-head.ts";
 import { invalid } from "../core/errors.ts";
-import { loadVerificationKeys } from "../provenance/keyring.ts";
 import { loadOrCreateSigningKey, PRIVATE_KEY_FILE } from "../provenance/signing-key.ts";
+import { homeLayout } from "../runtime/home.ts";
 import type { Queryable } from "../store/db.ts";
 import { crucibleHome } from "../store/open.ts";
 
@@ -19,7 +17,7 @@ import { crucibleHome } from "../store/open.ts";
  * @example headsFileOf(process.env) // "/srv/crucible/audit/heads.jsonl"
  */
 export function headsFileOf(env: NodeJS.ProcessEnv): string {
-  return join(crucibleHome(env), "audit", "heads.jsonl");
+  return homeLayout(crucibleHome(env)).headsFile;
 }
 
 /**
@@ -29,7 +27,7 @@ export function headsFileOf(env: NodeJS.ProcessEnv): string {
  * @example const signing = headSigningFromEnv(ctx.env, { create: true });
  */
 export function headSigningFromEnv(env: NodeJS.ProcessEnv, options: { create: boolean }): HeadSigning {
-  const keysDir = join(crucibleHome(env), "keys");
+  const { keysDir } = homeLayout(crucibleHome(env));
   return {
     key: () =>
       options.create || existsSync(join(keysDir, PRIVATE_KEY_FILE)) ? loadOrCreateSigningKey(keysDir) : null,
@@ -51,35 +49,6 @@ function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
       `Unset it for the default (${fallback})`,
     );
   return value;
-}
-
-/**
- * Every public key the installation signed with (current and retired), or the one key a
- * verifier was handed (`--public-key`).
- * @example const keys = installationKeys(ctx.env);
- */
-export function installationKeys(env: NodeJS.ProcessEnv): ReadonlyMap<string, KeyObject> {
-  return loadVerificationKeys(join(crucibleHome(env), "keys"));
-}
-
-/**
- * The signed heads a verification checks against: the installation's heads file, plus a file of
- * heads kept elsewhere (`--head`), every signature verified with `keys`.
- * @example const heads = knownSignedHeads(ctx.env, keys, options.head);
- */
-export function knownSignedHeads(
-  env: NodeJS.ProcessEnv,
-  keys: KeyObject | ReadonlyMap<string, KeyObject>,
-  elsewhere?: string,
-): SignedHead[] {
-  if (elsewhere !== undefined && !existsSync(elsewhere))
-    throw invalid(
-      "--head",
-      "no such file",
-      elsewhere,
-      "Point it at a file of signed heads (`crucible audit head` output)",
-    );
-  return [...readHeadFile(headsFileOf(env), keys), ...(elsewhere ? readHeadFile(elsewhere, keys) : [])];
 }
 
 /**

@@ -74,6 +74,19 @@ describe("the dependency rule (docs/design/STYLE.md §1)", () => {
     }
   });
 
+  it("services never import a front end, and the runtime (the composition root) is imported only by cli and demo", () => {
+    const frontEnds = ["cli", "api"];
+    for (const { file, room, imports } of files.filter((f) => !frontEnds.includes(f.room))) {
+      for (const imp of imports) {
+        expect(frontEnds, `src/${file} imports ${imp.spec}`).not.toContain(imp.room);
+        if (imp.room === "runtime")
+          expect(["runtime", "demo"], `src/${file} imports ${imp.spec}`).toContain(room);
+      }
+    }
+    for (const { file, imports } of files.filter((f) => f.room === "api"))
+      for (const imp of imports) expect(imp.room, `src/${file} imports ${imp.spec}`).not.toBe("runtime");
+  });
+
   it("no source file reaches outside src/ except for protocol schemas and migrations on disk", () => {
     for (const { file, imports } of files) {
       for (const imp of imports) expect(imp.room, `src/${file} imports ${imp.spec}`).not.toBe("outside");
