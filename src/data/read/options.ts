@@ -22,6 +22,12 @@ export interface ReadOptions {
   textSplit?: TextSplit;
   /** Format; by default taken from the file extension. */
   format?: DatasetFormat;
+  /**
+   * Accept C0 control characters (other than tab, LF and CR, which are always accepted) in the
+   * text. Default false: they are refused with their line and column. Lone surrogates and
+   * UTF-16/UTF-32 files are refused either way.
+   */
+  allowControlChars?: boolean;
 }
 
 export interface ResolvedReadOptions {
@@ -29,6 +35,7 @@ export interface ResolvedReadOptions {
   chunkBytes: number;
   textColumn: string;
   textSplit: TextSplit;
+  allowControlChars: boolean;
 }
 
 export const DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024;
@@ -43,6 +50,7 @@ export function resolveReadOptions(options: ReadOptions = {}): ResolvedReadOptio
     chunkBytes: options.chunkBytes ?? 256 * 1024,
     textColumn: options.textColumn ?? "text",
     textSplit: options.textSplit ?? "paragraph",
+    allowControlChars: options.allowControlChars ?? false,
   };
 }
 

@@ -1,31 +1,65 @@
-import { type FileHandle, open } from "node:fs/promises";
-import { type AsyncBuffer, parquetMetadataAsync, parquetReadObjects, parquetSchema } from "hyparquet";
+import { open } from "node:fs/promises";
+import {
+  type FileMetaData,
+  parquetMetadataAsync,
+  parquetReadObjects,
+  parquetSchema,
+  type RowGroup,
+} from "hyparquet";
 import { CrucibleError, invalid } from "../../core/errors.ts";
 import type { SourcedRecord } from "../records.ts";
 import { fileSize } from "./chunks.ts";
 import type { ResolvedReadOptions } from "./options.ts";
 import { PARQUET_DECOMPRESSORS } from "./parquet-codecs.ts";
+import { changed, damaged, openParquet } from "./parquet-file.ts";
+import { columnOf, textFault, textFaultError } from "./text-validity.ts";
 
-const MAGIC = 0x31524150; // "PAR1", little-endian
+/** Raised by the string parser below, so the reader can say which rows held the bad bytes. */
+class NotUtf8 extends Error {}
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const PARSERS = {
+  stringFromBytes(bytes: Uint8Array | undefined): string | undefined {
+    if (!bytes) return undefined;
+    try {
+      return utf8.decode(bytes);
+    } catch {
+      throw new NotUtf8();
+    }
+  },
+};
 
 /**
  * Streams records from a Parquet file, one row group at a time (memory is bounded by the largest
  * row group, not the file). The `textColumn` (default `text`) must be a string column; `line` is
- * the one-based row number. Anything that is not a readable Parquet file, including one cut short,
- * is rejected as `invalid_argument`.
+ * the one-based row number. Strings are decoded as strict UTF-8 and checked like every other
+ * format's text. Anything that is not a readable Parquet file — cut short, a corrupt footer,
+ * damaged metadata or pages — is refused as `not a readable Parquet file: <what>`, never with
+ * the parser's own exception.
  * @example for await (const batch of readParquet("corpus.parquet", resolveReadOptions())) f(batch);
  */
 export async function* readParquet(
   path: string,
   options: ResolvedReadOptions,
 ): AsyncGenerator<SourcedRecord[]> {
+  try {
+    yield* readRowGroups(path, options);
+  } catch (err) {
+    // Each parser step names what failed; this net catches metadata too damaged to walk.
+    if (err instanceof CrucibleError) throw err;
+    throw damaged(path, "its metadata does not describe a table that can be read", undefined, err);
+  }
+}
+
+async function* readRowGroups(path: string, options: ResolvedReadOptions): AsyncGenerator<SourcedRecord[]> {
   const size = await fileSize(path);
   const handle = await open(path, "r");
   try {
-    const file = await checkedBuffer(handle, path, size);
-    const metadata = await guard(path, () => parquetMetadataAsync(file));
+    const { buffer: file, step } = await openParquet(handle, path, size);
+    const metadata = await step("its footer metadata cannot be decoded", () => parquetMetadataAsync(file));
     const column = options.textColumn;
-    const names = parquetSchema(metadata).children.map((c) => c.element.name);
+    const names = await step("its schema cannot be decoded", async () =>
+      parquetSchema(metadata).children.map((c) => c.element.name),
+    );
     if (!names.includes(column)) {
       throw invalid(
         `${path} column "${column}"`,
@@ -34,30 +68,52 @@ export async function* readParquet(
         "Pass textColumn naming the column that holds the text",
       );
     }
+    checkRowCounts(path, size, metadata);
     let rowStart = 0;
     let index = 0;
-    for (const group of metadata.row_groups) {
+    for (const [g, group] of metadata.row_groups.entries()) {
       const rowEnd = rowStart + Number(group.num_rows);
-      const rows = await guard(path, () =>
-        parquetReadObjects({
-          file,
-          metadata,
-          columns: [column],
-          rowStart,
-          rowEnd,
-          compressors: PARQUET_DECOMPRESSORS,
-        }),
-      );
+      const what = `row group ${g + 1} (rows ${rowStart + 1}–${rowEnd}) of column "${column}"`;
+      checkCodec(path, size, group, column, what);
+      const rows = await step(`${what} cannot be decoded`, async () => {
+        try {
+          return await parquetReadObjects({
+            file,
+            metadata,
+            columns: [column],
+            rowStart,
+            rowEnd,
+            compressors: PARQUET_DECOMPRESSORS,
+            parsers: PARSERS,
+          });
+        } catch (err) {
+          if (err instanceof NotUtf8) throw notUtf8(path, what);
+          throw err;
+        }
+      });
+      if (rows.length !== rowEnd - rowStart) {
+        throw damaged(path, `${what} decodes to ${rows.length} rows, not ${rowEnd - rowStart}`, size);
+      }
       const records: SourcedRecord[] = [];
       for (const [i, row] of rows.entries()) {
         const value = row[column];
         const line = rowStart + i + 1;
+        if (value === undefined)
+          throw damaged(path, `row ${line} of column "${column}" cannot be decoded`, size);
         if (typeof value !== "string") {
           throw invalid(
             `${path}:${line} column "${column}"`,
             "value is not a string",
             value === null ? "null" : typeof value,
             "Store the text column as a UTF-8 string column without nulls",
+          );
+        }
+        const fault = textFault(value, options.allowControlChars);
+        if (fault) {
+          throw textFaultError(
+            `${path}:${line} column "${column}"`,
+            fault,
+            `at character ${columnOf(value, fault.index)} of the value`,
           );
         }
         records.push({ index, line, record: { text: value } });
@@ -72,53 +128,43 @@ export async function* readParquet(
   }
 }
 
-async function checkedBuffer(handle: FileHandle, path: string, size: number): Promise<AsyncBuffer> {
-  const notParquet = () =>
-    invalid(
-      path,
-      "file is not a Parquet file (no PAR1 magic at its start and end)",
-      `${size} bytes`,
-      "Convert the data to Parquet, or pass the format that matches its content",
-    );
-  if (size < 12) throw notParquet();
-  const head = new Uint8Array(4);
-  const tail = new Uint8Array(4);
-  await handle.read(head, 0, 4, 0);
-  await handle.read(tail, 0, 4, size - 4);
-  const le = (b: Uint8Array) => new DataView(b.buffer).getUint32(0, true);
-  if (le(head) !== MAGIC || le(tail) !== MAGIC) throw notParquet();
-  return {
-    byteLength: size,
-    async slice(start: number, end?: number): Promise<ArrayBuffer> {
-      const stop = end ?? size;
-      const out = new Uint8Array(stop - start);
-      const { bytesRead } = await handle.read(out, 0, out.length, start);
-      if (bytesRead < out.length) throw changed(path);
-      return out.buffer;
-    },
-  };
+/** The row groups must add up to the file's row count, each of them a count. */
+function checkRowCounts(path: string, size: number, metadata: FileMetaData): void {
+  const count = (n: unknown) => (typeof n === "bigint" || typeof n === "number" ? BigInt(n) : -1n);
+  if (!Array.isArray(metadata.row_groups)) throw damaged(path, "its metadata lists no row groups", size);
+  let sum = 0n;
+  for (const group of metadata.row_groups) {
+    const rows = count(group?.num_rows);
+    if (rows < 0n) throw damaged(path, "a row group has no valid row count", size);
+    sum += rows;
+  }
+  if (sum !== count(metadata.num_rows)) {
+    throw damaged(path, `its row groups hold ${sum} rows but its metadata says ${metadata.num_rows}`, size);
+  }
 }
 
-function changed(path: string): CrucibleError {
-  return invalid(
-    path,
-    "file was truncated or changed while it was being read",
-    path,
-    "Do not modify the file during intake; copy it complete and read it again",
-  );
-}
+const CODECS = new Set(["UNCOMPRESSED", "SNAPPY", ...Object.keys(PARQUET_DECOMPRESSORS)]);
 
-async function guard<T>(path: string, read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (err) {
-    if (err instanceof CrucibleError) throw err;
-    const reason = err instanceof Error ? err.message : String(err);
+/** A codec intake cannot decompress is named as such, not reported as damage. */
+function checkCodec(path: string, size: number, group: RowGroup, column: string, what: string): void {
+  const chunk = group.columns?.find((c) => c?.meta_data?.path_in_schema?.[0] === column);
+  const codec: unknown = chunk?.meta_data?.codec;
+  if (typeof codec !== "string") throw damaged(path, `${what} has no column chunk metadata`, size);
+  if (!CODECS.has(codec)) {
     throw invalid(
       path,
-      `Parquet file cannot be read (${reason})`,
-      path,
-      "Check that the file is a complete Parquet file; supported codecs are uncompressed, snappy, gzip, brotli, and zstd on Node 22.15 or later",
+      `${what} is compressed with ${codec}, which intake cannot decompress`,
+      codec,
+      `Re-export with one of ${[...CODECS].join(", ").toLowerCase()} (zstd needs Node 22.15 or later)`,
     );
   }
+}
+
+function notUtf8(path: string, what: string) {
+  return invalid(
+    path,
+    `${what} holds a string that is not valid UTF-8`,
+    "invalid UTF-8",
+    "Write the text column as UTF-8 strings (re-encode the source text before exporting), or convert the data to JSONL",
+  );
 }

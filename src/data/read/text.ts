@@ -8,7 +8,8 @@ import type { ResolvedReadOptions } from "./options.ts";
  * each run of non-blank lines is one document, joined with `\n` and with its first line as
  * `line`; blank lines (empty or whitespace only) separate documents. With `textSplit: "file"`
  * the whole file is one document. Either way a document may not exceed `maxLineBytes`, which
- * keeps memory bounded.
+ * keeps memory bounded. A control character is refused with its line and column unless
+ * `allowControlChars` (see `fileLines`).
  * @example for await (const batch of readText("notes.txt", resolveReadOptions())) for (const r of batch) f(r.record);
  */
 export async function* readText(path: string, options: ResolvedReadOptions): AsyncGenerator<SourcedRecord[]> {
@@ -24,7 +25,8 @@ export async function* readText(path: string, options: ResolvedReadOptions): Asy
     paragraphBytes = 0;
     return record;
   };
-  for await (const batch of fileLines(path, options.chunkBytes, options.maxLineBytes)) {
+  const lines = fileLines(path, { ...options, refuseControls: !options.allowControlChars });
+  for await (const batch of lines) {
     const records: SourcedRecord[] = [];
     for (const { line, text, bytes } of batch) {
       if (options.textSplit === "paragraph" && text.trim().length === 0) {
