@@ -9,13 +9,18 @@ export interface WideEncoding {
 
 /** Bytes looked at to recognise UTF-16 or UTF-32 without a byte-order mark. */
 const SAMPLE = 4096;
+/**
+ * Fewest ASCII-range code units that make the guess: a UTF-8 file with a NUL or two ("\0\n")
+ * is refused for its NULs, not misnamed UTF-16.
+ */
+const MIN_UNITS = 4;
 
 /**
  * Recognises UTF-16 and UTF-32 from a file's first bytes: by byte-order mark, or without one by
  * the zero bytes that ASCII-range characters leave in every other byte (UTF-16) or three bytes
  * of four (UTF-32). Text in UTF-8 never has that pattern (it holds no zero byte unless it holds
- * NUL characters); text in UTF-16 that has no ASCII at all is not recognised here and is
- * refused as invalid UTF-8 or for its NULs instead.
+ * NUL characters); UTF-16 text with fewer than four ASCII characters in its first 4 KiB is not
+ * recognised here, and is refused as invalid UTF-8 or for its NULs instead.
  * @example wideEncoding(Buffer.from("hi\n", "utf16le")) // { name: "UTF-16LE", bom: false }
  */
 export function wideEncoding(head: Uint8Array): WideEncoding | undefined {
@@ -32,8 +37,8 @@ export function wideEncoding(head: Uint8Array): WideEncoding | undefined {
     else if (a === 0 && b === 0 && c === 0 && d !== 0) be32 += 1;
   }
   const quads = n >>> 2;
-  if (quads > 0 && le32 >= quads * 0.4 && be32 === 0) return { name: "UTF-32LE", bom: false };
-  if (quads > 0 && be32 >= quads * 0.4 && le32 === 0) return { name: "UTF-32BE", bom: false };
+  if (le32 >= MIN_UNITS && le32 >= quads * 0.4 && be32 === 0) return { name: "UTF-32LE", bom: false };
+  if (be32 >= MIN_UNITS && be32 >= quads * 0.4 && le32 === 0) return { name: "UTF-32BE", bom: false };
   let le = 0;
   let be = 0;
   for (let i = 0; i + 1 < n; i += 2) {
@@ -41,8 +46,8 @@ export function wideEncoding(head: Uint8Array): WideEncoding | undefined {
     else if (head[i] === 0 && head[i + 1] !== 0) be += 1;
   }
   const pairs = n >>> 1;
-  if (pairs > 0 && le >= pairs * 0.4 && be * 10 <= le) return { name: "UTF-16LE", bom: false };
-  if (pairs > 0 && be >= pairs * 0.4 && le * 10 <= be) return { name: "UTF-16BE", bom: false };
+  if (le >= MIN_UNITS && le >= pairs * 0.4 && be * 10 <= le) return { name: "UTF-16LE", bom: false };
+  if (be >= MIN_UNITS && be >= pairs * 0.4 && le * 10 <= be) return { name: "UTF-16BE", bom: false };
   return undefined;
 }
 

@@ -68,7 +68,10 @@ export async function openParquet(handle: FileHandle, path: string, size: number
   let failure: CrucibleError | undefined;
   const read = async (start: number, stop: number): Promise<ArrayBuffer> => {
     if (!(start >= 0 && stop >= start && stop <= size)) {
-      throw damaged(path, `it points at bytes ${start}–${stop}, outside the file`, size);
+      const range = Number.isFinite(start + stop)
+        ? `bytes ${start}–${stop}`
+        : "a byte range that is not a number";
+      throw damaged(path, `its metadata points at ${range}, outside the file`, size);
     }
     const out = new Uint8Array(stop - start);
     const { bytesRead } = await handle.read(out, 0, out.length, start);

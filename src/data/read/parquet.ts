@@ -1,5 +1,6 @@
 import { open } from "node:fs/promises";
 import {
+  type ColumnMetaData,
   type FileMetaData,
   parquetMetadataAsync,
   parquetReadObjects,
@@ -12,6 +13,7 @@ import { fileSize } from "./chunks.ts";
 import type { ResolvedReadOptions } from "./options.ts";
 import { PARQUET_DECOMPRESSORS } from "./parquet-codecs.ts";
 import { changed, damaged, openParquet } from "./parquet-file.ts";
+import { pageProblem } from "./parquet-pages.ts";
 import { columnOf, textFault, textFaultError } from "./text-validity.ts";
 
 /** Raised by the string parser below, so the reader can say which rows held the bad bytes. */
@@ -74,7 +76,13 @@ async function* readRowGroups(path: string, options: ResolvedReadOptions): Async
     for (const [g, group] of metadata.row_groups.entries()) {
       const rowEnd = rowStart + Number(group.num_rows);
       const what = `row group ${g + 1} (rows ${rowStart + 1}–${rowEnd}) of column "${column}"`;
-      checkCodec(path, size, group, column, what);
+      const chunk = textChunk(path, size, group, column, what);
+      const pages = await step(`${what} cannot be read`, async () => {
+        const start = asNumber(chunk.dictionary_page_offset) || asNumber(chunk.data_page_offset);
+        return new Uint8Array(await file.slice(start, start + asNumber(chunk.total_compressed_size)));
+      });
+      const problem = pageProblem(pages, asNumber(chunk.num_values));
+      if (problem) throw damaged(path, `${what}: ${problem}`, size);
       const rows = await step(`${what} cannot be decoded`, async () => {
         try {
           return await parquetReadObjects({
@@ -145,11 +153,20 @@ function checkRowCounts(path: string, size: number, metadata: FileMetaData): voi
 
 const CODECS = new Set(["UNCOMPRESSED", "SNAPPY", ...Object.keys(PARQUET_DECOMPRESSORS)]);
 
-/** A codec intake cannot decompress is named as such, not reported as damage. */
-function checkCodec(path: string, size: number, group: RowGroup, column: string, what: string): void {
-  const chunk = group.columns?.find((c) => c?.meta_data?.path_in_schema?.[0] === column);
-  const codec: unknown = chunk?.meta_data?.codec;
-  if (typeof codec !== "string") throw damaged(path, `${what} has no column chunk metadata`, size);
+/**
+ * The metadata of the text column's chunk in a row group. A codec intake cannot decompress is
+ * named as such, not reported as damage.
+ */
+function textChunk(
+  path: string,
+  size: number,
+  group: RowGroup,
+  column: string,
+  what: string,
+): ColumnMetaData {
+  const meta = group.columns?.find((c) => c?.meta_data?.path_in_schema?.[0] === column)?.meta_data;
+  const codec: unknown = meta?.codec;
+  if (!meta || typeof codec !== "string") throw damaged(path, `${what} has no column chunk metadata`, size);
   if (!CODECS.has(codec)) {
     throw invalid(
       path,
@@ -158,6 +175,12 @@ function checkCodec(path: string, size: number, group: RowGroup, column: string,
       `Re-export with one of ${[...CODECS].join(", ").toLowerCase()} (zstd needs Node 22.15 or later)`,
     );
   }
+  return meta;
+}
+
+/** A metadata number (bigint or number), or NaN when damage made it something else. */
+function asNumber(value: unknown): number {
+  return typeof value === "bigint" || typeof value === "number" ? Number(value) : Number.NaN;
 }
 
 function notUtf8(path: string, what: string) {
