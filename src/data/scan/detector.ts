@@ -84,12 +84,12 @@ export interface DetectorSpec<Id extends string = string, Kind extends DetectorK
   /** A preview that never contains the raw value (`4111 **** **** 1111`). */
   mask(raw: string): string;
   /**
-   * Whether a value that is complete before a line break goes on after it (`tail`: the part
-   * after the break; `after`: the character after that). Default yes: a broken value is redacted
-   * whole. E-mails say no to a bare word (`jane@acme.io` / `Thanks`), generic secrets to an
-   * unquoted next line (a `.env` line ends its value).
+   * Whether a value found whole on one side of a line break stays apart from `piece`, what a
+   * reading across the break would add from the other side. Default no: a broken value is
+   * redacted whole. E-mails keep apart from a capitalised word (`Jane Doe` / `jane@acme.io`,
+   * `jane@acme.io` / `Thanks`).
    */
-  continuesAcrossBreak?(tail: string, after: string): boolean;
+  keepsApart?(piece: string): boolean;
 }
 
 /**

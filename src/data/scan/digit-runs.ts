@@ -1,3 +1,4 @@
+import { lookBehind } from "./chars.ts";
 import type { DigitRun } from "./checks/numbers.ts";
 import type { DetectorSpec, DigitsFinder } from "./detector.ts";
 
@@ -166,5 +167,5 @@ const IDENTIFIER_BEFORE =
  * @example labelledIdentifier("SKU 4006381333931", 4) // true
  */
 export function labelledIdentifier(text: string, start: number): boolean {
-  return IDENTIFIER_BEFORE.test(text.slice(Math.max(0, start - 28), start));
+  return IDENTIFIER_BEFORE.test(lookBehind(text, start, 28));
 }

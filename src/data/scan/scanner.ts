@@ -1,4 +1,5 @@
 import { type DataRecord, recordFields } from "../records.ts";
+import { bridgeableBreaks, type LineBreak } from "./breaks.ts";
 import type { DetectorSpec, Span } from "./detector.ts";
 import { type DetectorId, maskValue } from "./detectors.ts";
 import { classifyNumber, labelledIdentifier } from "./digit-runs.ts";
@@ -6,6 +7,7 @@ import type { Finding, Hit } from "./findings.ts";
 import { credentialAfter } from "./key-value.ts";
 import { resolveOverlaps } from "./overlaps.ts";
 import { branchOf, buildCandidatePattern, type CandidatePattern, nextCandidate, PLAN } from "./pattern.ts";
+import { normalisedView, originalSpan, type View } from "./view.ts";
 
 export interface ScannerOptions {
   /** The workspace's planted canary strings, matched literally. */
@@ -13,10 +15,14 @@ export interface ScannerOptions {
 }
 
 /**
- * A PII and secret scanner. Each string gets native substring searches for the detectors' literal anchors and the canaries, and one pass
+ * A PII and secret scanner. Each string is matched in its normalised view (`view.ts`: format
+ * characters removed, NFKC; plain ASCII is its own view at the cost of one test). The view gets
+ * native substring searches for the detectors' literal anchors and the canaries, and one pass
  * of a combined, character-gated candidate pattern (see `pattern.ts`); each candidate is
  * confirmed by its detector (checksums, issuer and country tables, structural checks, entropy,
- * the label word before a number); overlapping detections keep the most specific one.
+ * the label word before a number); overlapping detections keep the most specific one. A value
+ * cut by a line break is read again with the break bridged (`breaks.ts`). Spans are reported in
+ * the original string (UTF-16 code units), covering every removed or bridged character inside.
  * @example
  * const scanner = new Scanner({ canaries: ["zebra-canary-17"] });
  * scanner.scanRecord({ text: "mail jane@acme.io" }, 0) // [{ detector: "email", field: "text", span: [5, 17], ... }]
@@ -39,7 +45,7 @@ export class Scanner {
           span: [hit.start, hit.end],
           detector: hit.detector,
           confidence: hit.confidence,
-          preview: maskValue(hit.detector, value.slice(hit.start, hit.end)),
+          preview: maskValue(hit.detector, compactValue(value.slice(hit.start, hit.end))),
         });
       }
     }
@@ -49,7 +55,11 @@ export class Scanner {
   /** Detections in one string, sorted by start, without overlaps, in the string's own offsets. */
   scanText(text: string): Hit[] {
     if (text.length < 6) return [];
-    return this.detect(text);
+    const view = normalisedView(text);
+    let hits = this.detect(view.text);
+    const breaks = bridgeableBreaks(view.text);
+    if (breaks.length > 0) hits = this.bridge(view.text, hits, breaks);
+    return view.from ? hits.map((h) => toOriginal(view, h)) : hits;
   }
 
   /** Detections in a string as it is. */
@@ -58,6 +68,46 @@ export class Scanner {
     this.literalAnchors(text, hits);
     this.patternPass(text, hits);
     return hits.length > 1 ? resolveOverlaps(hits) : hits;
+  }
+
+  /**
+   * Adds the values that run across a line break. Each break is bridged in a window around it
+   * and read again; when something runs through the joint, the whole string is read again with
+   * that break bridged (so far look-arounds such as a PEM key's END line are seen), at most
+   * WHOLE_READS times per string, after which the window's reading stands. A detection through
+   * the joint joins the others (the longer wins an overlap) unless `crossesBreak` says no.
+   */
+  private bridge(text: string, hits: Hit[], breaks: readonly LineBreak[]): Hit[] {
+    const added: Hit[] = [];
+    let wholeReads = WHOLE_READS;
+    for (const brk of breaks) {
+      let found = this.acrossBreak(text, brk, widened(brk.window, hits));
+      if (found.length > 0 && wholeReads > 0) {
+        wholeReads -= 1;
+        found = this.acrossBreak(text, brk, [0, text.length]);
+      }
+      for (const { hit, clipped } of found)
+        if (!clipped && crossesBreak(text, hits, brk, hit)) added.push(hit);
+    }
+    return added.length > 0 ? resolveOverlaps([...hits, ...added]) : hits;
+  }
+
+  /** Detections through the bridged break in `[from, to)`; `clipped` when one touches a cut edge. */
+  private acrossBreak(
+    text: string,
+    brk: LineBreak,
+    [from, to]: readonly [number, number],
+  ): Array<{ hit: Hit; clipped: boolean }> {
+    const left = text.slice(from, brk.start);
+    const joint = left.length + brk.joiner.length;
+    const joined = left + brk.joiner + text.slice(brk.end, to);
+    const found: Array<{ hit: Hit; clipped: boolean }> = [];
+    for (const h of this.detect(joined)) {
+      if (h.start >= left.length || h.end <= joint) continue;
+      const clipped = (h.start === 0 && from > 0) || (h.end === joined.length && to < text.length);
+      found.push({ hit: { ...h, start: from + h.start, end: brk.end + (h.end - joint) }, clipped });
+    }
+    return found;
   }
 
   /** Canaries, then each anchor literal by indexOf, expanded by its detectors. */
@@ -130,4 +180,68 @@ function stamp(detector: DetectorSpec, span: Span): Hit {
     end: span.end,
     confidence: span.confidence ?? detector.confidence,
   };
+}
+
+/**
+ * The window, widened to take in whole any detection it cuts: a value found up to a break (a
+ * PEM block whose END line is broken) is read again from its start.
+ */
+function widened([from, to]: readonly [number, number], hits: readonly Hit[]): [number, number] {
+  const cut = (at: number) => hits[firstEndingAfter(hits, at)];
+  const left = cut(from);
+  const right = cut(to);
+  return [
+    left && left.start < from ? left.start : from,
+    right && right.start < to ? Math.max(to, right.end) : to,
+  ];
+}
+
+/** Index of the first hit ending after `at` (hits are sorted and do not overlap, so ends rise too). */
+function firstEndingAfter(hits: readonly Hit[], at: number): number {
+  let lo = 0;
+  let hi = hits.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (hits[mid]!.end <= at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Whole-string re-reads for bridged breaks per string: bounded work on hostile input. */
+const WHOLE_READS = 8;
+
+/** A line that starts with a key (`PORT=3000`, `Phone: …`; not IPv6 groups such as `ab:cd`). */
+const NEXT_LINE_KEY = /^[A-Za-z_][\w.-]*\s*(?:=|:(?![:0-9A-Fa-f]))/;
+
+/**
+ * Whether a detection through a bridged break counts: not when the part after the break is the
+ * next line's key (`PORT=`, `Phone:`), nor when a detection of the same detector already ends
+ * or starts at the break and the detector keeps it apart from what the bridge would add.
+ */
+function crossesBreak(text: string, hits: readonly Hit[], brk: LineBreak, hit: Hit): boolean {
+  if (NEXT_LINE_KEY.test(text.slice(brk.end, brk.end + 80))) return false;
+  const keepsApart = PLAN.byId.get(hit.detector)?.keepsApart;
+  if (!keepsApart) return true;
+  // Hits are sorted and do not overlap: the ones touching the break are found by search.
+  const i = firstEndingAfter(hits, brk.start - 1);
+  const touching = [hits[i], hits[i + 1]].filter(
+    (h): h is Hit => h !== undefined && h.detector === hit.detector,
+  );
+  const before = touching.some((h) => h.end === brk.start && h.start >= hit.start);
+  const after = touching.some((h) => h.start === brk.end && h.end <= hit.end);
+  return !(
+    (before && keepsApart(text.slice(brk.end, hit.end))) ||
+    (after && keepsApart(text.slice(hit.start, brk.start)))
+  );
+}
+
+function toOriginal(view: View, hit: Hit): Hit {
+  const [start, end] = originalSpan(view, hit.start, hit.end);
+  return { ...hit, start, end };
+}
+
+/** A value as a preview shows it: format characters and line breaks dropped, NFKC applied. */
+function compactValue(raw: string): string {
+  return normalisedView(raw).text.replace(/[ \t]*[\r\n\u2028\u2029][ \t]*/g, "");
 }

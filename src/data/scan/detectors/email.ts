@@ -40,7 +40,7 @@ export const email = defineDetector({
     const domain = raw.slice(raw.lastIndexOf("@") + 1);
     return `${raw[0]}***@${domain[0]}***${domain.slice(domain.lastIndexOf("."))}`;
   },
-  // `jane@acme.io` at a line's end, `Thanks` on the next: a bare word does not extend the
-  // address; more labels (`acme.co` / `.uk`) do.
-  continuesAcrossBreak: (tail) => !/^[A-Za-z]+$/.test(tail),
+  // A name on the line above (`Jane Doe`) or a word below (`Thanks`) is not part of the address;
+  // a broken local part or domain (`ja` / `ne@acme.io`, `acme.co` / `m`) is lower case.
+  keepsApart: (piece) => /^[A-Z][a-z]+$/.test(piece),
 });

@@ -33,6 +33,4 @@ export const genericSecret = defineDetector({
     },
   },
   mask: secretMask,
-  // In a `.env` or YAML file a line ends its value; only a closing quote says it goes on.
-  continuesAcrossBreak: (_tail, after) => after === '"' || after === "'" || after === "`",
 });
