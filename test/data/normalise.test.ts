@@ -86,6 +86,13 @@ describe("line breaks that end a value (look-alikes)", () => {
     ]);
   });
 
+  it("does not join two values found on adjacent lines", () => {
+    expect(found("list:\njane@acme.io\nbob@x-corp.com\n")).toEqual([
+      ["email", "jane@acme.io"],
+      ["email", "bob@x-corp.com"],
+    ]);
+  });
+
   it("keeps a complete e-mail address apart from a capitalised word on the line above or below", () => {
     expect(found("Jane Doe\njane@acme.io\nThanks")).toEqual([["email", "jane@acme.io"]]);
     expect(found("mail jane@acme.co\nm today")).toEqual([["email", "jane@acme.co\nm"]]);

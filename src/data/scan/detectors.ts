@@ -66,12 +66,18 @@ export const ALL_DETECTORS: readonly DetectorId[] = [...PII_DETECTORS, ...SECRET
 
 const BY_ID = new Map<string, Registered>(DETECTORS.map((d) => [d.id, d]));
 
+function specOf(id: Exclude<DetectorId, "canary">): Registered {
+  const spec = BY_ID.get(id);
+  if (!spec) throw new Error(`detector ${id} is not in the registry (src/data/scan/detectors.ts)`);
+  return spec;
+}
+
 /**
  * Whether a detector finds personal data, a credential or a canary.
  * @example detectorKind("jwt") // "secret"
  */
 export function detectorKind(id: DetectorId): DetectorKind {
-  return id === "canary" ? "canary" : (BY_ID.get(id)?.kind ?? "secret");
+  return id === "canary" ? "canary" : specOf(id).kind;
 }
 
 /**
@@ -80,7 +86,7 @@ export function detectorKind(id: DetectorId): DetectorKind {
  * @example placeholder("aws_access_key_id") // "[SECRET:aws_access_key_id]"
  */
 export function placeholder(id: DetectorId): string {
-  return id === "canary" ? "[CANARY]" : (BY_ID.get(id)?.placeholder ?? `[SECRET:${id}]`);
+  return id === "canary" ? "[CANARY]" : specOf(id).placeholder;
 }
 
 /**
@@ -91,8 +97,5 @@ export function placeholder(id: DetectorId): string {
  * @example maskValue("aws_access_key_id", "AKIAIOSFODNN7EXAMPLE") // "AKIA************MPLE"
  */
 export function maskValue(id: DetectorId, raw: string): string {
-  if (id === "canary") return `${raw.slice(0, 3)}*** [${raw.length} chars]`;
-  const spec = BY_ID.get(id);
-  if (!spec) throw new Error(`maskValue: unknown detector ${id}`);
-  return spec.mask(raw);
+  return id === "canary" ? `${raw.slice(0, 3)}*** [${raw.length} chars]` : specOf(id).mask(raw);
 }

@@ -216,11 +216,16 @@ const NEXT_LINE_KEY = /^[A-Za-z_][\w.-]*\s*(?:=|:(?![:0-9A-Fa-f]))/;
 
 /**
  * Whether a detection through a bridged break counts: not when the part after the break is the
- * next line's key (`PORT=`, `Phone:`), nor when a detection of the same detector already ends
+ * next line's key (`PORT=`, `Phone:`), nor when it cuts into a detection of either side, nor when a detection of the same detector already ends
  * or starts at the break and the detector keeps it apart from what the bridge would add.
  */
 function crossesBreak(text: string, hits: readonly Hit[], brk: LineBreak, hit: Hit): boolean {
   if (NEXT_LINE_KEY.test(text.slice(brk.end, brk.end + 80))) return false;
+  // A value found on one side that the reading would cut into (`jane@acme.io` / `bob@x.com`)
+  // is another value: the reading joins two, it does not mend one.
+  for (let i = firstEndingAfter(hits, hit.start); i < hits.length && hits[i]!.start < hit.end; i += 1) {
+    if (hits[i]!.start < hit.start || hits[i]!.end > hit.end) return false;
+  }
   const keepsApart = PLAN.byId.get(hit.detector)?.keepsApart;
   if (!keepsApart) return true;
   // Hits are sorted and do not overlap: the ones touching the break are found by search.
