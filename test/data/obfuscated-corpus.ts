@@ -58,7 +58,7 @@ function mod97(numeric: string): number {
 }
 
 function iban(g: Xorshift, cc: string, bban: string): string {
-  const numeric = (bban + cc + "00").replace(/[A-Z]/g, (c) => String(c.charCodeAt(0) - 55));
+  const numeric = `${bban}${cc}00`.replace(/[A-Z]/g, (c) => String(c.charCodeAt(0) - 55));
   return `${cc}${String(98 - mod97(numeric)).padStart(2, "0")}${bban}`.replace(
     /(.{4})(?=.)/g,
     g.u() < 0.5 ? "$1 " : "$1",
@@ -142,7 +142,7 @@ function obfuscate(g: Xorshift, value: string, ob: Obfuscation): string {
     case "nbsp":
       return value.includes(" ")
         ? value.replaceAll(" ", "\u00a0")
-        : value.slice(0, at) + "\u200b" + value.slice(at);
+        : `${value.slice(0, at)}\u200b${value.slice(at)}`;
   }
 }
 

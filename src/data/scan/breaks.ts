@@ -1,11 +1,12 @@
 /**
  * Line breaks a value may run across: a wrapped card number (`4111 1111 1111 11` / `11`), a
  * token cut by a pasted line break. A break is a candidate for bridging when it is a single
- * line break (with any spacing around it) between two non-space characters, and either digits
+ * line break (with any spacing around it) between two characters that values are made of (not
+ * `;`, `,`, quotes or brackets: code and prose lines mostly end in those), and either digits
  * (or a number's separators) meet at it, unless the lines on both sides each hold only a number
- * (a column of numbers is not one number), or the non-space run through it looks like a value (a digit, `@`, `_`, `=`, `:`, `+`, `/`, or two capitals).
- * Whether a bridged reading counts is then up to the validators and the detector
- * (`continuesAcrossBreak`).
+ * (a column of numbers is not one number), or the non-space run through it looks like a value
+ * (a digit, `@`, `_`, `=`, `:`, `+`, `/`, or two capitals in a row). Whether a bridged reading
+ * counts is then up to the validators and `crossesBreak` in scanner.ts.
  */
 
 export interface LineBreak {
@@ -18,9 +19,12 @@ export interface LineBreak {
   window: [number, number];
 }
 
-const BREAK = /[ \t]*(?:\r\n|[\r\n\u2028\u2029])[ \t]*/g;
+/** A lower-case word of three or more letters, then a space or a clause's punctuation. */
+const NEXT_WORD = /^[a-z]{3,}(?:[\s,;!?'")\]]|$)/;
 const SPACE = /\s/;
-const VALUE_LIKE = /[\d@_=:+/]|[A-Z][^A-Z]*[A-Z]/;
+/** Characters any detector's value may hold: letters, digits and the punctuation of e-mails, keys, numbers and secrets. */
+const VALUE_CHAR = /[A-Za-z0-9+/=_@.:()\\%~!#$^&*-]/;
+const VALUE_LIKE = /[\d@_=:+/]|[A-Z]{2}/;
 const NUMBER_LINE = /^[\s\d().+-]*$/;
 const DIGITISH = /[\d().+-]/;
 const DIGIT = /\d/;
@@ -33,28 +37,45 @@ const AFTER = 96;
 
 /**
  * The breaks of `text` worth bridging, in order. Text without a line break costs one search.
- * @example bridgeableBreaks("card 4111 1111\n1111 1111") // [{ start: 14, end: 15, joiner: "" }]
+ * @example bridgeableBreaks("card 4111 1111\n1111 1111")[0] // { start: 14, end: 15, joiner: "", window: [0, 24] }
  */
 export function bridgeableBreaks(text: string): LineBreak[] {
-  if (text.indexOf("\n") === -1 && text.indexOf("\r") === -1 && text.indexOf("\u2028") === -1) return [];
+  let nl = text.indexOf("\n");
+  let cr = text.indexOf("\r");
+  if (nl === -1 && cr === -1) return [];
   const breaks: LineBreak[] = [];
-  for (const m of text.matchAll(BREAK)) {
-    const start = m.index;
-    const end = start + m[0].length;
-    const before = text[start - 1];
-    const after = text[end];
-    if (before === undefined || after === undefined || SPACE.test(before) || SPACE.test(after)) continue;
-    const digits = DIGITISH.test(before) && DIGITISH.test(after) && (DIGIT.test(before) || DIGIT.test(after));
-    const [a, b] = runAround(text, start, end);
-    if (digits ? numberColumn(text, start, end) : !valueLike(text.slice(a, start) + text.slice(end, b)))
-      continue;
-    const window: [number, number] = [
-      Math.max(0, a - BEFORE),
-      Math.min(text.length, Math.max(b, end + AFTER)),
-    ];
-    breaks.push({ start, end, joiner: m[0].length > 1 && m[0] !== "\r\n" ? " " : "", window });
+  while (nl !== -1 || cr !== -1) {
+    const at = nl === -1 ? cr : cr === -1 ? nl : Math.min(nl, cr);
+    let end = text[at] === "\r" && text[at + 1] === "\n" ? at + 2 : at + 1;
+    if (nl !== -1 && nl < end) nl = text.indexOf("\n", end);
+    if (cr !== -1 && cr < end) cr = text.indexOf("\r", end);
+    let start = at;
+    while (start > 0 && (text[start - 1] === " " || text[start - 1] === "\t")) start -= 1;
+    while (end < text.length && (text[end] === " " || text[end] === "\t")) end += 1;
+    const brk = bridgeable(
+      text,
+      start,
+      end,
+      end - start > at - start + (text[at] === "\r" && text[at + 1] === "\n" ? 2 : 1),
+    );
+    if (brk) breaks.push(brk);
   }
   return breaks;
+}
+
+function bridgeable(text: string, start: number, end: number, spaced: boolean): LineBreak | undefined {
+  const before = text[start - 1];
+  const after = text[end];
+  if (before === undefined || after === undefined || !VALUE_CHAR.test(before) || !VALUE_CHAR.test(after))
+    return undefined;
+  // A lower-case word on the next line (`…ORD-2025-118734` / `and we`) is never part of a value.
+  if (NEXT_WORD.test(text.slice(end, end + 32))) return undefined;
+  const digits = DIGITISH.test(before) && DIGITISH.test(after) && (DIGIT.test(before) || DIGIT.test(after));
+  const [a, b] = runAround(text, start, end);
+  if (digits ? numberColumn(text, start, end) : !VALUE_LIKE.test(text.slice(a, start) + text.slice(end, b)))
+    return undefined;
+  const window: [number, number] = [Math.max(0, a - BEFORE), Math.min(text.length, Math.max(b, end + AFTER))];
+  return { start, end, joiner: spaced ? " " : "", window };
 }
 
 /** Where the non-space runs touching the break on both sides start and end (at most RUN each way). */
@@ -64,10 +85,6 @@ function runAround(text: string, start: number, end: number): [number, number] {
   let b = end;
   while (b < text.length && b - end < RUN && !SPACE.test(text[b]!)) b += 1;
   return [a, b];
-}
-
-function valueLike(run: string): boolean {
-  return VALUE_LIKE.test(run);
 }
 
 /** Whether the lines on both sides of the break each hold nothing but a number. */

@@ -17,17 +17,21 @@ export function isWordChar(c: string | undefined, extra = ""): boolean {
 export const isUpper = (c: number) => c >= 65 && c <= 90;
 export const isDigit = (c: number) => c >= 48 && c <= 57;
 
-const BROKEN_WORD = /(\S)(?:\r\n|[\r\n])(?=\S)/g;
 const LINE_BREAK = /[ \t]*(?:\r\n|[\r\n])[ \t]*/g;
+const BREAK_IN_WORD = /(\S)(?:\r\n|[\r\n])(?=\S)/g;
 
 /**
- * The `length` characters before `start`, as a label check reads them: a line break between two
- * non-space characters is dropped (`versio` / `n 1.2.3.4`, `No` / `. 415…`), any other break
- * reads as one space.
- * @example lookBehind("Or\nder No. 415", 11, 28) // "Order No. "
+ * Whether `label` matches the `length` characters before `start`, read as they are, with line
+ * breaks as spaces, or with a break between two non-space characters dropped (a label word
+ * broken by a break: `versio` / `n 1.2.3.4`, `No` / `. 415…`).
+ * @example labelBefore(/order no\. $/i, "Or\nder No. 415", 11, 28) // true
  */
-export function lookBehind(text: string, start: number, length: number): string {
+export function labelBefore(label: RegExp, text: string, start: number, length: number): boolean {
   const before = text.slice(Math.max(0, start - length), start);
-  if (before.indexOf("\n") === -1 && before.indexOf("\r") === -1) return before;
-  return before.replace(BROKEN_WORD, "$1").replace(LINE_BREAK, " ");
+  if (label.test(before)) return true;
+  if (before.indexOf("\n") === -1 && before.indexOf("\r") === -1) return false;
+  return (
+    label.test(before.replace(LINE_BREAK, " ")) ||
+    label.test(before.replace(BREAK_IN_WORD, "$1").replace(LINE_BREAK, " "))
+  );
 }

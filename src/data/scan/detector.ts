@@ -1,4 +1,5 @@
 import type { DigitRun } from "./checks/numbers.ts";
+import type { GateSpec } from "./gate.ts";
 
 /**
  * What one detector module declares (see `detectors/`, listed in `detectors.ts`). Adding a
@@ -17,12 +18,13 @@ export interface Span {
 
 /**
  * A branch of the scanner's one combined, sticky regex (`pattern.ts`). `source` must start with
- * one of the characters in `starts` (ASCII); `mayStart`, when given, is a cheap necessary
- * condition read around that character, checked before the regex is entered (most positions
- * fail it in a table lookup). `find` validates the match at `at` and says where the walk goes on.
+ * one of the characters in `starts` (ASCII); `before`, `notBefore` and `next` are necessary
+ * conditions around that character, read off the regex (`gate.ts`), checked in table lookups
+ * before the regex is entered, so most positions never reach it. `find` validates the match at
+ * `at` and says where the walk goes on.
  */
 export interface BranchFinder {
-  branch: { source: string; starts: string; mayStart?: (text: string, at: number) => boolean };
+  branch: GateSpec & { source: string };
   find(text: string, at: number, match: string): BranchResult;
 }
 
@@ -31,6 +33,9 @@ export interface BranchResult {
   hit?: Span | undefined;
   resumeAt?: number;
 }
+
+/** What `find` returns for nothing found: one shared object, so misses allocate nothing. */
+export const MISS: BranchResult = Object.freeze({});
 
 /** A literal found with native `indexOf` (`@`, `-----BEGIN`); `find` expands it around `at`. */
 export interface AnchorFinder {
@@ -85,11 +90,11 @@ export interface DetectorSpec<Id extends string = string, Kind extends DetectorK
   mask(raw: string): string;
   /**
    * Whether a value found whole on one side of a line break stays apart from `piece`, what a
-   * reading across the break would add from the other side. Default no: a broken value is
-   * redacted whole. E-mails keep apart from a capitalised word (`Jane Doe` / `jane@acme.io`,
-   * `jane@acme.io` / `Thanks`).
+   * reading across the break would add from the other side (`tail`: after the break; `head`:
+   * before it). Default no: a broken value is redacted whole. E-mails keep apart from a
+   * capitalised word (`Jane Doe` / `jane@acme.io`, `jane@acme.io` / `Thanks`).
    */
-  keepsApart?(piece: string): boolean;
+  keepsApart?(piece: string, side: "head" | "tail"): boolean;
 }
 
 /**

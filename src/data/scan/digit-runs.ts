@@ -1,4 +1,4 @@
-import { lookBehind } from "./chars.ts";
+import { labelBefore } from "./chars.ts";
 import type { DigitRun } from "./checks/numbers.ts";
 import type { DetectorSpec, DigitsFinder } from "./detector.ts";
 
@@ -8,23 +8,10 @@ import type { DetectorSpec, DigitsFinder } from "./detector.ts";
  * date: shorter runs (years, prices, ticket numbers) are never PII, so they never reach code.
  * The digit detectors (`DigitsFinder`) judge the runs it finds.
  */
-const NOT_BEFORE_NUMBER = (() => {
-  const table = new Uint8Array(128);
-  for (const c of "._+$-") table[c.charCodeAt(0)] = 1;
-  for (let c = 48; c <= 57; c += 1) table[c] = 1;
-  for (let c = 65; c <= 90; c += 1) table[c] = 1;
-  for (let c = 97; c <= 122; c += 1) table[c] = 1;
-  return table;
-})();
-
 export const NUMBER_BRANCH = {
   source: String.raw`(?<![\w.+$-])(?=[+(]{0,2}\d(?:[ ().+-]{0,2}\d){6}|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d)(?!\d{4}-\d\d-\d\d(?!\d))(?:\+|\(\+?)?\d{1,19}(?:(?:\) ?|[ .-]\(?|\()\d{1,19}){0,9}`,
-  starts: "0123456789+(",
-  // The lookbehind's `[\w.+$-]`, as a table lookup.
-  mayStart: (text: string, at: number) => {
-    const before = text.charCodeAt(at - 1);
-    return !(before < 128 && NOT_BEFORE_NUMBER[before] === 1);
-  },
+  starts: "0-9+(",
+  notBefore: "A-Za-z0-9_.+$-",
 };
 
 export type DigitsDetector = DetectorSpec & { finder: DigitsFinder };
@@ -167,5 +154,5 @@ const IDENTIFIER_BEFORE =
  * @example labelledIdentifier("SKU 4006381333931", 4) // true
  */
 export function labelledIdentifier(text: string, start: number): boolean {
-  return IDENTIFIER_BEFORE.test(lookBehind(text, start, 28));
+  return labelBefore(IDENTIFIER_BEFORE, text, start, 28);
 }

@@ -4,7 +4,8 @@
  * literal-only canary pattern, all built from the detector registry (`detectors.ts`). Every
  * regex branch starts with a narrow set of characters — a fixed prefix (`AKIA`, `ghp_`, `sk-`…),
  * a rare separator (`:`, `=`) whose context is checked by a lookbehind placed after it, a digit
- * or an upper-case letter pair — which each branch declares (`starts`, `mayStart`).
+ * or an upper-case letter pair — which each branch declares with the conditions around it
+ * (`gate.ts`).
  * `nextCandidate` walks the string's character codes and enters the (sticky) regex only where
  * such a start is possible, so prose passes at the cost of a table lookup per character.
  * Word-boundary checks, the expansion of anchors into e-mails, IPv6 addresses and `key = value`
@@ -22,7 +23,9 @@ import {
 } from "./detector.ts";
 import { DETECTORS } from "./detectors.ts";
 import { type DigitsDetector, NUMBER_BRANCH } from "./digit-runs.ts";
+import { charSet, compileGate, type GateSpec } from "./gate.ts";
 import { KEY_VALUE_BRANCH, type KeyValueDetector } from "./key-value.ts";
+import { viewChanges } from "./view.ts";
 
 export type BranchDetector = DetectorSpec & { finder: BranchFinder };
 export type AnchorDetector = DetectorSpec & { finder: AnchorFinder };
@@ -33,15 +36,15 @@ export type Branch =
   | { kind: "number" }
   | { kind: "keyValue" };
 
-interface BranchSource {
-  source: string;
-  starts: string;
-  mayStart?: ((text: string, at: number) => boolean) | undefined;
-}
+type BranchSource = GateSpec & { source: string };
 
 /** What the registry asks of the scanner, grouped by how candidates are found. */
 export interface ScanPlan {
-  /** In alternation order: `key = value` first, the detectors' own in registry order, numbers last. */
+  /**
+   * In alternation order: numbers first (the commonest candidates; nothing else starts with a
+   * digit, `+` or `(`), then `key = value` (before the other branches starting at `:` or `=`),
+   * then the detectors' own in registry order.
+   */
   branches: ReadonlyArray<Branch & BranchSource>;
   /** Each literal once, with the detectors that expand it, in registry order. */
   anchors: ReadonlyArray<{ literal: string; detectors: readonly AnchorDetector[] }>;
@@ -59,9 +62,9 @@ function planOf(detectors: readonly DetectorSpec[]): ScanPlan {
   }
   return {
     branches: [
+      { kind: "number", ...NUMBER_BRANCH },
       { kind: "keyValue", ...KEY_VALUE_BRANCH },
       ...own.map((detector) => ({ kind: "detector" as const, detector, ...detector.finder.branch })),
-      { kind: "number", ...NUMBER_BRANCH },
     ],
     anchors: [...anchors].map(([literal, ds]) => ({ literal, detectors: ds })),
     digits: detectors.filter((d): d is DigitsDetector => isDigits(d.finder)),
@@ -73,21 +76,78 @@ function planOf(detectors: readonly DetectorSpec[]): ScanPlan {
 /** The registry's plan, built once. */
 export const PLAN: ScanPlan = planOf(DETECTORS);
 
-export interface CandidatePattern {
-  /** The combined pattern, sticky: `nextCandidate` runs it only where a branch can start. */
+// The branches' start conditions as module constants: the walk reads them on every character
+// that can start a branch, and constant typed arrays are the cheapest thing for it to read.
+const {
+  start: START,
+  before: BEFORE,
+  beforeAny: BEFORE_ANY,
+  next: NEXT,
+  nextFrom: NEXT_FROM,
+} = compileGate(PLAN.branches);
+const [NEXT1, NEXT2, NEXT3] = NEXT as [Uint32Array, Uint32Array, Uint32Array];
+const [FROM1, FROM2, FROM3] = [NEXT_FROM[0]!, NEXT_FROM[1]!, NEXT_FROM[2]!];
+
+/**
+ * Whether a branch starting with the character at `at` (the branches in `mask`) can match
+ * there: the character before, then up to three after, each narrowing `mask`; a branch with no
+ * condition left passes at once.
+ */
+/**
+ * A character code's table index: codes past ASCII share the last slot; NaN (outside the
+ * string) becomes 0, NUL, which no condition names. Written out here so it inlines.
+ */
+const ix = (code: number) => Math.min(code | 0, 128);
+
+function gatePasses(text: string, at: number, mask: number): boolean {
+  let m = mask;
+  if ((m & BEFORE_ANY) !== 0) {
+    m &= BEFORE[ix(text.charCodeAt(at - 1))]!;
+    if (m === 0) return false;
+  }
+  if ((m & ~FROM1) !== 0) return true;
+  m &= NEXT1[ix(text.charCodeAt(at + 1))]!;
+  if (m === 0) return false;
+  if ((m & ~FROM2) !== 0) return true;
+  m &= NEXT2[ix(text.charCodeAt(at + 2))]!;
+  if (m === 0) return false;
+  if ((m & ~FROM3) !== 0) return true;
+  return (m & NEXT3[ix(text.charCodeAt(at + 3))]!) !== 0;
+}
+
+/** The branches that can start at one character, in alternation order, as one sticky regex. */
+interface StartRegex {
   regex: RegExp;
-  /** The branches, by capture group number minus one. */
+  /** By capture group number minus one. */
   branches: ScanPlan["branches"];
-  /** Per ASCII code: 0 when no branch starts there, else 1 + index into `gates`. */
-  gateOf: Uint8Array;
-  /** Per start character: whether some branch can match here (its `mayStart`, or always). */
-  gates: ReadonlyArray<(text: string, at: number) => boolean>;
+}
+
+export interface CandidatePattern {
+  /**
+   * The combined pattern (every branch, behind a lookahead for their start characters): what
+   * the walk finds is exactly what this finds run globally. The walk itself runs, at each
+   * position, the sticky regex of the branches that can start with that character, in the same
+   * order: only those can match there, so the match is the same, without trying the others.
+   */
+  regex: RegExp;
+  /** The branches, by capture group number of `regex` minus one. */
+  branches: ScanPlan["branches"];
+  /** Per ASCII code that starts a branch: its index into `starting`. */
+  startingAt: Uint8Array;
+  starting: readonly StartRegex[];
+  /** The branches of the match `nextCandidate` returned last (the regex it came from). */
+  lastBranches: ScanPlan["branches"];
   /**
    * All canaries as one alternation of literals, longest first (undefined without canaries):
    * one pass whatever their number, where an indexOf per canary would grow with it (measured:
    * 15 ms for 3 or 50 canaries over 20 MB, against 38 and 320 ms).
    */
   canaries: RegExp | undefined;
+  /**
+   * Set by `nextCandidate` when it passes a character the normalised view changes (a format
+   * character, a full-width digit…): the scanner then reads the string again in its view.
+   */
+  sawChange: boolean;
 }
 
 const escapeChar = (c: string) => (/[\\\]^-]/.test(c) ? `\\${c}` : c);
@@ -96,32 +156,33 @@ const escapeChar = (c: string) => (/[\\\]^-]/.test(c) ? `\\${c}` : c);
  * Builds the combined pattern, its start-character gates and the canary pattern.
  * @example buildCandidatePattern(["zebra-canary-17"]).canaries?.test("a zebra-canary-17") // true
  */
-export function buildCandidatePattern(canaries: readonly string[], plan: ScanPlan = PLAN): CandidatePattern {
-  const startChars = new Set(plan.branches.flatMap((b) => [...b.starts]));
-  const gate = `(?=[${[...startChars].map(escapeChar).join("")}])`;
-  const gateOf = new Uint8Array(128);
-  const gates: Array<(text: string, at: number) => boolean> = [];
+export function buildCandidatePattern(canaries: readonly string[]): CandidatePattern {
+  const plan = PLAN;
+  const startChars = new Set(plan.branches.flatMap((b) => [...charSet(b.starts)]));
+  const alternation = (branches: ScanPlan["branches"]) => branches.map((b) => `(${b.source})`).join("|");
+  const startingAt = new Uint8Array(128);
+  const starting: StartRegex[] = [];
+  const byKey = new Map<string, number>();
   for (const c of startChars) {
-    const code = c.charCodeAt(0);
-    if (code >= 128)
-      throw new Error(`detector branch start ${JSON.stringify(c)} is not ASCII; start on ASCII`);
-    const conditions = plan.branches.filter((b) => b.starts.includes(c)).map((b) => b.mayStart);
-    const checks = conditions.filter((f): f is (text: string, at: number) => boolean => f !== undefined);
-    gates.push(
-      checks.length < conditions.length
-        ? () => true
-        : checks.length === 1
-          ? checks[0]!
-          : (text, at) => checks.some((f) => f(text, at)),
-    );
-    gateOf[code] = gates.length;
+    const branches = plan.branches.filter((b) => charSet(b.starts).includes(c));
+    const key = branches.map((b) => plan.branches.indexOf(b)).join();
+    if (!byKey.has(key)) {
+      starting.push({ regex: new RegExp(alternation(branches), "y"), branches });
+      byKey.set(key, starting.length - 1);
+    }
+    startingAt[c.charCodeAt(0)] = byKey.get(key)!;
   }
   return {
-    regex: new RegExp(`${gate}(?:${plan.branches.map((b) => `(${b.source})`).join("|")})`, "y"),
+    regex: new RegExp(
+      `(?=[${[...startChars].map(escapeChar).join("")}])(?:${alternation(plan.branches)})`,
+      "y",
+    ),
     branches: plan.branches,
-    gateOf,
-    gates,
+    startingAt,
+    starting,
+    lastBranches: plan.branches,
     canaries: canaryPattern(canaries),
+    sawChange: false,
   };
 }
 
@@ -139,30 +200,37 @@ export function forEachIndex(text: string, needle: string, visit: (at: number) =
   for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) visit(at);
 }
 
-/** Which branch a match of the combined pattern came from. */
+/** Which branch the match `nextCandidate` returned last came from. */
 export function branchOf(m: RegExpExecArray, pattern: CandidatePattern): ScanPlan["branches"][number] {
-  for (let g = 1; g < m.length; g += 1) if (m[g] !== undefined) return pattern.branches[g - 1]!;
-  throw new Error("combined pattern matched no branch");
+  for (let g = 1; g < m.length; g += 1) if (m[g] !== undefined) return pattern.lastBranches[g - 1]!;
+  throw new Error("candidate pattern matched no branch");
 }
 
 /**
  * The next candidate of the combined pattern at or after `from`, as `RegExp.exec` on the
  * global pattern would find it: the same match at the same position, because every position
- * skipped here fails a condition that each branch needs (`mayStart`), and the sticky pattern
+ * skipped here fails a condition that each branch needs (its gate), and the sticky pattern
  * decides the rest. A plain loop over character codes passes prose far faster than the regex
  * engine's own scan, which tries the gate and the branches at every position.
  * @example nextCandidate("call +1 415 555 2671", 0, buildCandidatePattern([]))?.index // 5
  */
 export function nextCandidate(text: string, from: number, pattern: CandidatePattern): RegExpExecArray | null {
-  const { regex, gateOf, gates } = pattern;
+  const { startingAt, starting } = pattern;
   for (let at = from; at < text.length; at += 1) {
     const code = text.charCodeAt(at);
-    if (code >= 128) continue;
-    const gate = gateOf[code]!;
-    if (gate === 0 || !gates[gate - 1]!(text, at)) continue;
+    if (code >= 128) {
+      if (!pattern.sawChange) pattern.sawChange = viewChanges(text, at);
+      continue;
+    }
+    const mask = START[code]!;
+    if (mask === 0 || !gatePasses(text, at, mask)) continue;
+    const { regex, branches } = starting[startingAt[code]!]!;
     regex.lastIndex = at;
     const m = regex.exec(text);
-    if (m !== null) return m;
+    if (m !== null) {
+      pattern.lastBranches = branches;
+      return m;
+    }
   }
   return null;
 }
@@ -172,7 +240,8 @@ export function nextCandidate(text: string, from: number, pattern: CandidatePatt
  * it as the ceiling that the full scan is compared with.
  * @example countCandidates("mail a@b.io, call +1 415 555 2671", buildCandidatePattern([])) // 2
  */
-export function countCandidates(text: string, pattern: CandidatePattern, plan: ScanPlan = PLAN): number {
+export function countCandidates(text: string, pattern: CandidatePattern): number {
+  const plan = PLAN;
   let count = 0;
   for (
     let m = nextCandidate(text, 0, pattern);

@@ -15,9 +15,9 @@ export interface ScannerOptions {
 }
 
 /**
- * A PII and secret scanner. Each string is matched in its normalised view (`view.ts`: format
- * characters removed, NFKC; plain ASCII is its own view at the cost of one test). The view gets
- * native substring searches for the detectors' literal anchors and the canaries, and one pass
+ * A PII and secret scanner. Each string is matched as it is and, when the character walk passes
+ * a character its normalised view changes (`view.ts`: format characters removed, NFKC), again
+ * in that view. A string gets native substring searches for the detectors' literal anchors and the canaries, and one pass
  * of a combined, character-gated candidate pattern (see `pattern.ts`); each candidate is
  * confirmed by its detector (checksums, issuer and country tables, structural checks, entropy,
  * the label word before a number); overlapping detections keep the most specific one. A value
@@ -55,11 +55,18 @@ export class Scanner {
   /** Detections in one string, sorted by start, without overlaps, in the string's own offsets. */
   scanText(text: string): Hit[] {
     if (text.length < 6) return [];
+    this.pattern.sawChange = false;
+    const hits = this.detect(text);
+    // The character walk passes every non-ASCII code unit: it says whether the view differs.
+    if (!this.pattern.sawChange) return this.withBridges(text, hits);
     const view = normalisedView(text);
-    let hits = this.detect(view.text);
-    const breaks = bridgeableBreaks(view.text);
-    if (breaks.length > 0) hits = this.bridge(view.text, hits, breaks);
-    return view.from ? hits.map((h) => toOriginal(view, h)) : hits;
+    const viewHits = this.withBridges(view.text, this.detect(view.text));
+    return view.from ? viewHits.map((h) => toOriginal(view, h)) : viewHits;
+  }
+
+  private withBridges(text: string, hits: Hit[]): Hit[] {
+    const breaks = bridgeableBreaks(text);
+    return breaks.length > 0 ? this.bridge(text, hits, breaks) : hits;
   }
 
   /** Detections in a string as it is. */
@@ -72,8 +79,8 @@ export class Scanner {
 
   /**
    * Adds the values that run across a line break. Each break is bridged in a window around it
-   * and read again; when something runs through the joint, the whole string is read again with
-   * that break bridged (so far look-arounds such as a PEM key's END line are seen), at most
+   * and read again; when something that would count runs through the joint, or is cut by the
+   * window's edge, the whole string is read again with that break bridged (so far look-arounds such as a PEM key's END line are seen), at most
    * WHOLE_READS times per string, after which the window's reading stands. A detection through
    * the joint joins the others (the longer wins an overlap) unless `crossesBreak` says no.
    */
@@ -81,13 +88,17 @@ export class Scanner {
     const added: Hit[] = [];
     let wholeReads = WHOLE_READS;
     for (const brk of breaks) {
+      // A value already found across the break (a PEM body's lines) needs no mending.
+      const around = hits[firstEndingAfter(hits, brk.end)];
+      if (around && around.start < brk.start) continue;
+      const counts = (f: { hit: Hit; clipped: boolean }) =>
+        !f.clipped && crossesBreak(text, hits, brk, f.hit);
       let found = this.acrossBreak(text, brk, widened(brk.window, hits));
-      if (found.length > 0 && wholeReads > 0) {
+      if (found.some((f) => f.clipped || counts(f)) && wholeReads > 0) {
         wholeReads -= 1;
         found = this.acrossBreak(text, brk, [0, text.length]);
       }
-      for (const { hit, clipped } of found)
-        if (!clipped && crossesBreak(text, hits, brk, hit)) added.push(hit);
+      for (const f of found) if (counts(f)) added.push(f.hit);
     }
     return added.length > 0 ? resolveOverlaps([...hits, ...added]) : hits;
   }
@@ -100,7 +111,9 @@ export class Scanner {
   ): Array<{ hit: Hit; clipped: boolean }> {
     const left = text.slice(from, brk.start);
     const joint = left.length + brk.joiner.length;
-    const joined = left + brk.joiner + text.slice(brk.end, to);
+    // join() builds a flat string: a concatenation (a rope) or a slice would give the character
+    // walk more string shapes to handle and slow it down everywhere.
+    const joined = [left, brk.joiner, text.slice(brk.end, to)].join("");
     const found: Array<{ hit: Hit; clipped: boolean }> = [];
     for (const h of this.detect(joined)) {
       if (h.start >= left.length || h.end <= joint) continue;
@@ -167,8 +180,10 @@ export class Scanner {
     for (const h of classifyNumber(run, text[at + run.length] ?? "", PLAN.digits)) {
       const start = at + h.start;
       const end = at + h.end;
-      const inContext = h.detector.finder.inContext ?? ((t, s) => !labelledIdentifier(t, s));
-      if (inContext(text, start, end)) hits.push(stamp(h.detector, { start, end, confidence: h.confidence }));
+      const { inContext } = h.detector.finder;
+      if (inContext ? inContext(text, start, end) : !labelledIdentifier(text, start)) {
+        hits.push(stamp(h.detector, { start, end, confidence: h.confidence }));
+      }
     }
   }
 }
@@ -208,16 +223,23 @@ function firstEndingAfter(hits: readonly Hit[], at: number): number {
   return lo;
 }
 
+const LOWER_WORD = /^[a-z]{3,}$/;
+
 /** Whole-string re-reads for bridged breaks per string: bounded work on hostile input. */
 const WHOLE_READS = 8;
 
-/** A line that starts with a key (`PORT=3000`, `Phone: …`; not IPv6 groups such as `ab:cd`). */
-const NEXT_LINE_KEY = /^[A-Za-z_][\w.-]*\s*(?:=|:(?![:0-9A-Fa-f]))/;
+/**
+ * A line that starts with a key (`PORT=3000`, `Phone: …`); not IPv6 groups (`ab:cd`) nor the
+ * end of a base64 value (`…Rw==;`, `…Rw=`).
+ */
+const NEXT_LINE_KEY = /^[A-Za-z_][\w.-]*\s*(?:=(?=[^=;,"'\r\n])|:(?![:0-9A-Fa-f]))/;
 
 /**
  * Whether a detection through a bridged break counts: not when the part after the break is the
- * next line's key (`PORT=`, `Phone:`), nor when it cuts into a detection of either side, nor when a detection of the same detector already ends
- * or starts at the break and the detector keeps it apart from what the bridge would add.
+ * next line's key (`PORT=`, `Phone:`), nor when it cuts into a detection of either side, nor
+ * when what it adds after the break is a lower-case word (`eyJ…` / `end of dump`,
+ * `token: <uuid>` / `why`), nor when a detection of the same detector already ends or starts at
+ * the break and the detector keeps it apart from what the bridge would add (`keepsApart`).
  */
 function crossesBreak(text: string, hits: readonly Hit[], brk: LineBreak, hit: Hit): boolean {
   if (NEXT_LINE_KEY.test(text.slice(brk.end, brk.end + 80))) return false;
@@ -226,6 +248,9 @@ function crossesBreak(text: string, hits: readonly Hit[], brk: LineBreak, hit: H
   for (let i = firstEndingAfter(hits, hit.start); i < hits.length && hits[i]!.start < hit.end; i += 1) {
     if (hits[i]!.start < hit.start || hits[i]!.end > hit.end) return false;
   }
+  // A value at a line's end followed by a word is far more common than a value broken right
+  // before letters that happen to spell one.
+  if (LOWER_WORD.test(text.slice(brk.end, hit.end))) return false;
   const keepsApart = PLAN.byId.get(hit.detector)?.keepsApart;
   if (!keepsApart) return true;
   // Hits are sorted and do not overlap: the ones touching the break are found by search.
@@ -236,8 +261,8 @@ function crossesBreak(text: string, hits: readonly Hit[], brk: LineBreak, hit: H
   const before = touching.some((h) => h.end === brk.start && h.start >= hit.start);
   const after = touching.some((h) => h.start === brk.end && h.end <= hit.end);
   return !(
-    (before && keepsApart(text.slice(brk.end, hit.end))) ||
-    (after && keepsApart(text.slice(hit.start, brk.start)))
+    (before && keepsApart(text.slice(brk.end, hit.end), "tail")) ||
+    (after && keepsApart(text.slice(hit.start, brk.start), "head"))
   );
 }
 

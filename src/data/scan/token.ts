@@ -1,5 +1,5 @@
 import { isWordChar } from "./chars.ts";
-import type { BranchResult } from "./detector.ts";
+import { type BranchResult, MISS } from "./detector.ts";
 
 /**
  * The `find` of a prefixed-token branch. Lower-case prefixes are anchored on their `_` or `-`
@@ -15,9 +15,9 @@ export function tokenFinder(
   return (text, at, match) => {
     const start = startOf(text, at);
     const end = at + match.length;
-    if (isWordChar(text[start - 1], "-") || isWordChar(text[end], "-")) return {};
+    if (isWordChar(text[start - 1], "-") || isWordChar(text[end], "-")) return MISS;
     const verdict = validate(text.slice(start, end));
-    if (verdict === false) return {};
+    if (verdict === false) return MISS;
     return { hit: verdict === true ? { start, end } : { start, end, confidence: verdict } };
   };
 }

@@ -14,7 +14,7 @@ export interface View {
   to: Int32Array | undefined;
 }
 
-const NON_ASCII = /[\u0080-\uffff]/;
+const NEXT_NON_ASCII = /[\u0080-\uffff]/g;
 const FORMAT = /^\p{Cf}$/u;
 
 /** Per BMP code unit: 1 when NFKC changes it or it is a format character (built on first need). */
@@ -48,9 +48,24 @@ function suspectAt(text: string, i: number, table: Uint8Array): number {
   return table[c] === 1 ? 1 : 0;
 }
 
-/** Index of the first code unit the view changes, or -1. Plain ASCII costs one regex test. */
-function firstSuspect(text: string, table: Uint8Array): number {
-  for (let i = 0; i < text.length; i += 1) if (suspectAt(text, i, table) > 0) return i;
+/**
+ * Whether the view changes the code unit at `i` (a non-ASCII one): the scanner's character walk
+ * asks this of every non-ASCII code unit it passes, so text the view leaves alone is scanned once.
+ * @example viewChanges("a\u200bb", 1) // true
+ */
+export function viewChanges(text: string, i: number): boolean {
+  return suspectAt(text, i, suspectTable()) > 0;
+}
+
+/**
+ * Index of the first code unit the view changes, or -1. Plain ASCII costs one regex search;
+ * other text one regex step per non-ASCII code unit, and a table lookup.
+ */
+function firstSuspect(text: string): number {
+  NEXT_NON_ASCII.lastIndex = 0;
+  for (let m = NEXT_NON_ASCII.exec(text); m !== null; m = NEXT_NON_ASCII.exec(text)) {
+    if (suspectAt(text, m.index, suspectTable()) > 0) return m.index;
+  }
   return -1;
 }
 
@@ -59,10 +74,9 @@ function firstSuspect(text: string, table: Uint8Array): number {
  * @example normalisedView("4111\u200B1111").text // "41111111"
  */
 export function normalisedView(text: string): View {
-  if (!NON_ASCII.test(text)) return { text, from: undefined, to: undefined };
-  const table = suspectTable();
-  let i = firstSuspect(text, table);
+  let i = firstSuspect(text);
   if (i === -1) return { text, from: undefined, to: undefined };
+  const table = suspectTable();
   const from: number[] = [];
   const to: number[] = [];
   let out = "";

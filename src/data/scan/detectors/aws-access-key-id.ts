@@ -13,7 +13,7 @@ export const awsAccessKeyId = defineDetector({
     branch: {
       source: "A(?:KIA|SIA|BIA|CCA)[A-Z2-7]{16}",
       starts: "A",
-      mayStart: (text, at) => "KSBC".includes(text[at + 1] ?? "."),
+      next: ["KSBC"],
     },
     // Placeholders such as AKIAXXXXXXXXXXXXXXXX have almost no entropy; real ids are random base32.
     find: tokenFinder(

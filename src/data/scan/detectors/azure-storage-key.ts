@@ -1,5 +1,5 @@
 import { isAzureStorageKey } from "../checks/tokens.ts";
-import { defineDetector } from "../detector.ts";
+import { defineDetector, MISS } from "../detector.ts";
 import { secretMask } from "../mask.ts";
 
 const KEY = /[A-Za-z0-9+/]{86}==/y;
@@ -15,7 +15,7 @@ export const azureStorageKey = defineDetector({
     find(text: string, at: number) {
       KEY.lastIndex = at + 1;
       const key = KEY.exec(text)?.[0];
-      return key && isAzureStorageKey(key) ? { hit: { start: at + 1, end: at + 1 + key.length } } : {};
+      return key && isAzureStorageKey(key) ? { hit: { start: at + 1, end: at + 1 + key.length } } : MISS;
     },
   },
   mask: secretMask,

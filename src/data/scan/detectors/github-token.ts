@@ -13,7 +13,7 @@ export const githubToken = defineDetector({
     branch: {
       source: "_(?:(?<=gh[pousr]_)[A-Za-z0-9]{36,251}|(?<=github_)pat_[A-Za-z0-9_]{60,240})",
       starts: "_",
-      mayStart: (text, at) => "pousrb".includes(text[at - 1] ?? "."),
+      before: "pousrb",
     },
     find: tokenFinder(
       (text, at) => (text.startsWith("github", at - 6) && text.startsWith("_pat_", at) ? at - 6 : at - 3),

@@ -1,4 +1,4 @@
-import { lookBehind } from "../chars.ts";
+import { labelBefore } from "../chars.ts";
 import { isIpv4 } from "../checks/numbers.ts";
 import { defineDetector } from "../detector.ts";
 
@@ -16,7 +16,7 @@ export const ipv4 = defineDetector({
     // A version (`version 1.2.3.4`, `11.3.244.8-node.9`), a section number (`section 24.5.1.1`)
     // or the start of a host name (`10.10.10.10.example.com`) is no address.
     inContext: (text, start, end) =>
-      !VERSION_BEFORE.test(lookBehind(text, start, 28)) &&
+      !labelBefore(VERSION_BEFORE, text, start, 28) &&
       !/^(?:\.[A-Za-z0-9]|-[A-Za-z])/.test(text.slice(end, end + 2)),
   },
   mask: (raw) => `${raw.split(".")[0]}.*.*.*`,

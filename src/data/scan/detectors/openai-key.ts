@@ -15,7 +15,7 @@ export const openaiKey = defineDetector({
     branch: {
       source: "-(?<=sk-)[A-Za-z0-9_-]{32,260}",
       starts: "-",
-      mayStart: (text, at) => text[at - 1] === "k",
+      before: "k",
     },
     find: tokenFinder(
       (_, at) => at - 2,

@@ -12,7 +12,7 @@ export const slackToken = defineDetector({
     branch: {
       source: "-(?<=xox[abpr]-)[A-Za-z0-9-]{20,250}",
       starts: "-",
-      mayStart: (text, at) => "abpr".includes(text[at - 1] ?? "."),
+      before: "abpr",
     },
     find: tokenFinder(
       (_, at) => at - 4,

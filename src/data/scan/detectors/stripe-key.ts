@@ -13,7 +13,7 @@ export const stripeKey = defineDetector({
     branch: {
       source: "_(?<=[sr]k_)live_[A-Za-z0-9]{24,247}",
       starts: "_",
-      mayStart: (text, at) => text[at - 1] === "k",
+      before: "k",
     },
     find: tokenFinder(
       (_, at) => at - 2,
