@@ -38,6 +38,8 @@ describe("values across format characters, compatibility forms and line breaks",
       ["ssn 536-2\u200b2-8512 ok", "us_ssn", "536-2\u200b2-8512"],
       ["key AKIAIOSF\u2060ODNN7EXA3PLE ok", "aws_access_key_id", "AKIAIOSF\u2060ODNN7EXA3PLE"],
       ["pay 4111 1111 11\n11 1111 ok", "payment_card", "4111 1111 11\n11 1111"],
+      ["pay 4111 \n1111 1111 1111 ok", "payment_card", "4111 \n1111 1111 1111"],
+      ["mail chen93@uni.\nedu ok", "email", "chen93@uni.\nedu"],
       [
         "key sk_live_4eC39HqLyjWD\r\narjtT1zdp7dc. thanks",
         "stripe_key",

@@ -56,11 +56,12 @@ const foundPlain = (p: { prefix: string; value: string; suffix: string; detector
 
 /**
  * A value broken right before a lower-case word of three or more letters (`…rXz` / `abc end.`)
- * ends at the break: that reads exactly like a value at a line's end followed by prose
+ * ends at the break (unless the line ends with `.`, `@` or `:`, where no value ends): that reads exactly like a value at a line's end followed by prose
  * (`eyJ…` / `end of dump`), which is far more common, so the scanner stops there
  * (`crossesBreak` in scanner.ts). The finding then covers the value up to the break.
  */
-const endsAtBreak = (p: { value: string; at: number }) => /^[a-z]{3,}$/.test(p.value.slice(p.at));
+const endsAtBreak = (p: { value: string; at: number }) =>
+  !/[.@:]$/.test(p.value.slice(0, p.at)) && /^[a-z]{3,}$/.test(p.value.slice(p.at));
 
 describe("scanning obfuscated values", () => {
   it(`uses the real Cf set (${FORMAT_CHARS.length} characters, soft hyphen and U+200B..U+200D, U+2060 among them)`, () => {

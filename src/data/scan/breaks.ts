@@ -19,6 +19,8 @@ export interface LineBreak {
   window: [number, number];
 }
 
+/** Characters no value ends with: the break after one is inside a value. */
+export const OPEN_END = /[.@:]/;
 /** A lower-case word of three or more letters, then a space or a clause's punctuation. */
 const NEXT_WORD = /^[a-z]{3,}(?:[\s,;!?'")\]]|$)/;
 const SPACE = /\s/;
@@ -46,18 +48,14 @@ export function bridgeableBreaks(text: string): LineBreak[] {
   const breaks: LineBreak[] = [];
   while (nl !== -1 || cr !== -1) {
     const at = nl === -1 ? cr : cr === -1 ? nl : Math.min(nl, cr);
-    let end = text[at] === "\r" && text[at + 1] === "\n" ? at + 2 : at + 1;
-    if (nl !== -1 && nl < end) nl = text.indexOf("\n", end);
-    if (cr !== -1 && cr < end) cr = text.indexOf("\r", end);
+    const breakEnd = text[at] === "\r" && text[at + 1] === "\n" ? at + 2 : at + 1;
+    if (nl !== -1 && nl < breakEnd) nl = text.indexOf("\n", breakEnd);
+    if (cr !== -1 && cr < breakEnd) cr = text.indexOf("\r", breakEnd);
     let start = at;
     while (start > 0 && (text[start - 1] === " " || text[start - 1] === "\t")) start -= 1;
+    let end = breakEnd;
     while (end < text.length && (text[end] === " " || text[end] === "\t")) end += 1;
-    const brk = bridgeable(
-      text,
-      start,
-      end,
-      end - start > at - start + (text[at] === "\r" && text[at + 1] === "\n" ? 2 : 1),
-    );
+    const brk = bridgeable(text, start, end, start < at || end > breakEnd);
     if (brk) breaks.push(brk);
   }
   return breaks;
@@ -68,8 +66,9 @@ function bridgeable(text: string, start: number, end: number, spaced: boolean): 
   const after = text[end];
   if (before === undefined || after === undefined || !VALUE_CHAR.test(before) || !VALUE_CHAR.test(after))
     return undefined;
-  // A lower-case word on the next line (`…ORD-2025-118734` / `and we`) is never part of a value.
-  if (NEXT_WORD.test(text.slice(end, end + 32))) return undefined;
+  // A lower-case word on the next line (`…ORD-2025-118734` / `and we`) is not read into a value,
+  // unless the line ends where no value can (`jane@uni.` / `edu`).
+  if (!OPEN_END.test(before) && NEXT_WORD.test(text.slice(end, end + 32))) return undefined;
   const digits = DIGITISH.test(before) && DIGITISH.test(after) && (DIGIT.test(before) || DIGIT.test(after));
   const [a, b] = runAround(text, start, end);
   if (digits ? numberColumn(text, start, end) : !VALUE_LIKE.test(text.slice(a, start) + text.slice(end, b)))

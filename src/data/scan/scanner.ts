@@ -1,5 +1,5 @@
 import { type DataRecord, recordFields } from "../records.ts";
-import { bridgeableBreaks, type LineBreak } from "./breaks.ts";
+import { bridgeableBreaks, type LineBreak, OPEN_END } from "./breaks.ts";
 import type { DetectorSpec, Span } from "./detector.ts";
 import { type DetectorId, maskValue } from "./detectors.ts";
 import { classifyNumber, labelledIdentifier } from "./digit-runs.ts";
@@ -249,8 +249,9 @@ function crossesBreak(text: string, hits: readonly Hit[], brk: LineBreak, hit: H
     if (hits[i]!.start < hit.start || hits[i]!.end > hit.end) return false;
   }
   // A value at a line's end followed by a word is far more common than a value broken right
-  // before letters that happen to spell one.
-  if (LOWER_WORD.test(text.slice(brk.end, hit.end))) return false;
+  // before letters that happen to spell one (unless no value ends there: `jane@uni.` / `edu`).
+  if (!OPEN_END.test(text[brk.start - 1] ?? "") && LOWER_WORD.test(text.slice(brk.end, hit.end)))
+    return false;
   const keepsApart = PLAN.byId.get(hit.detector)?.keepsApart;
   if (!keepsApart) return true;
   // Hits are sorted and do not overlap: the ones touching the break are found by search.
