@@ -74,8 +74,11 @@ describe("lifecycle and workspace exports through the CLI", () => {
       "auditor",
     );
     expect(removed.code, removed.stderr).toBe(0);
-    expect((await as("audra", "audit", "verify", "--workspace", "acme")).code).toBe(3);
-    // audra belongs nowhere now: she comes back only by accepting an invitation herself
+    // audra belongs nowhere now: acme answers her as a workspace that does not exist
+    const unseen = await as("audra", "audit", "verify", "--workspace", "acme", "--json");
+    expect(unseen.code).toBe(2);
+    expect(unseen.json()).toMatchObject({ error: { code: "not_found", field: "workspace" } });
+    // she comes back only by accepting an invitation herself
     const grant = await as("root", "principal", "grant", "audra", "--workspace", "acme", "--role", "auditor");
     expect(grant.code).toBe(2);
     const invited = await as(

@@ -1,5 +1,11 @@
-import { expect, it } from "vitest";
-import { describeEachStore } from "../support/stores.ts";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import { describe, expect, inject, it } from "vitest";
+import { newId } from "../../src/core/ids.ts";
+import { openStore, type StoreConfig } from "../../src/store/open.ts";
+import { runCli, tempHome } from "../support/cli.ts";
+import { describeEachStore, type StoreKind } from "../support/stores.ts";
 import { auditOf, httpCaller, twoTenants } from "./tenants.ts";
 
 /** The rule a cross-tenant "not found" is audited under (spelled out: the test predates it). */
@@ -267,3 +273,123 @@ describeEachStore("security: a rogue workspace admin and other tenants", (open) 
     }
   });
 });
+
+/**
+ * Every CLI command family that takes `--workspace NAME`, with the references acme really has.
+ * `{ws}` is the workspace asked for; `{dir}` a scratch directory.
+ */
+const CLI_PROBES: string[][] = [
+  ["audit", "verify", "--workspace", "{ws}"],
+  ["audit", "export", "--workspace", "{ws}", "--out", "{dir}/acme.jsonl"],
+  ["policy", "show", "--workspace", "{ws}"],
+  ["policy", "propose", "{dir}/policy.cedar", "--workspace", "{ws}"],
+  ["policy", "approve", "1", "--workspace", "{ws}"],
+  ["dataset", "list", "--workspace", "{ws}"],
+  ["dataset", "versions", "notes", "--workspace", "{ws}"],
+  ["dataset", "show", "notes@v1", "--workspace", "{ws}"],
+  ["dataset", "report", "notes@v1", "--workspace", "{ws}"],
+  ["dataset", "approve", "notes@v1", "--purpose", "cpt", "--workspace", "{ws}"],
+  ["dataset", "revoke", "notes@v1", "--reason", "consent withdrawn", "--workspace", "{ws}"],
+  ["canary", "list", "--workspace", "{ws}"],
+  ["canary", "add", "crucible-canary-0123456789ab", "--workspace", "{ws}"],
+  ["checkpoint", "list", "--workspace", "{ws}"],
+  ["checkpoint", "show", "{checkpoint}", "--workspace", "{ws}"],
+  ["checkpoint", "approve", "{checkpoint}", "--workspace", "{ws}"],
+  ["run", "list", "--workspace", "{ws}"],
+  ["run", "show", "{run}", "--workspace", "{ws}"],
+  ["run", "cancel", "{run}", "--workspace", "{ws}"],
+  ["base", "list", "--workspace", "{ws}"],
+  ["lineage", "impact", "dataset:notes@v1", "--workspace", "{ws}"],
+  ["lineage", "show", "{checkpoint}", "--workspace", "{ws}"],
+  [
+    "principal",
+    "bind-oidc",
+    "eli",
+    "--workspace",
+    "{ws}",
+    "--issuer",
+    "https://issuer.example",
+    "--subject",
+    "repo:acme/app:ref:refs/heads/main",
+  ],
+];
+
+const serverUrl = inject("postgresUrl");
+
+/**
+ * The CLI acting on the store directly (`--as` on the embedded store, a bearer token on a server):
+ * beta's admin names acme in every command family, and is answered as for a workspace that does
+ * not exist.
+ */
+function cliProbes(kind: StoreKind): void {
+  it("answers every command for another tenant's workspace exactly as for a nonexistent one, audited in the caller's workspace", async () => {
+    const home = tempHome();
+    const schema = newId("t").toLowerCase();
+    const config: StoreConfig =
+      kind === "pglite" ? { kind: "pglite", home } : { kind: "postgres", url: serverUrl ?? "", schema };
+    const env = {
+      CRUCIBLE_HOME: home,
+      ...(kind === "postgres" ? { DATABASE_URL: serverUrl ?? "", CRUCIBLE_PG_SCHEMA: schema } : {}),
+    };
+    try {
+      let db = await openStore(config);
+      const t = await twoTenants(db);
+      await db.close();
+      writeFileSync(join(home, "policy.cedar"), "// nothing allowed\n");
+      const bart = (argv: string[]) =>
+        kind === "pglite"
+          ? runCli([...argv, "--as", "bart", "--json"], env)
+          : runCli([...argv, "--json"], { ...env, CRUCIBLE_TOKEN: t.tokens.bart.secret });
+      const fill = (argv: string[], ws: string) =>
+        argv.map((a) =>
+          a
+            .replace("{ws}", ws)
+            .replace("{dir}", home)
+            .replace("{checkpoint}", t.checkpoint)
+            .replace("{run}", t.run),
+        );
+      const outputs: string[] = [];
+      for (const probe of CLI_PROBES) {
+        const real = await bart(fill(probe, "acme"));
+        const none = await bart(fill(probe, "nowhere"));
+        const what = probe.slice(0, 2).join(" ");
+        outputs.push(real.stdout, real.stderr);
+        expect([what, real.code, real.json()]).toMatchObject([
+          what,
+          2,
+          { error: { code: "not_found", field: "workspace", value: "acme" } },
+        ]);
+        expect([what, real.code, real.stdout.replaceAll("acme", "<asked>")]).toEqual([
+          what,
+          none.code,
+          none.stdout.replaceAll("nowhere", "<asked>"),
+        ]);
+      }
+      expect(noneOf(outputs, t.ids)).toEqual([]);
+
+      db = await openStore(config);
+      try {
+        const refused = (await auditOf(db, t.beta)).filter((e) => e.rules.includes(NOT_VISIBLE_RULE));
+        expect(refused.length).toBe(CLI_PROBES.length * 2);
+        expect(refused.every((e) => e.actor === t.bart && e.decision === "deny")).toBe(true);
+        expect((await auditOf(db, t.acme)).some((e) => e.actor === t.bart)).toBe(false);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      if (kind === "postgres") await dropSchema(schema);
+    }
+  }, 180_000);
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl ?? "" });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.end();
+}
+
+describe("security: another tenant's workspace through the CLI [pglite]", () => cliProbes("pglite"));
+describe.skipIf(serverUrl === null)("security: another tenant's workspace through the CLI [postgres]", () =>
+  cliProbes("postgres"),
+);

@@ -5,7 +5,7 @@ import { assertExtendsLastHead, requireKey, signHeadNow } from "../../audit/head
 import { appendHeadFile } from "../../audit/signed-head.ts";
 import type { ChainVerdict } from "../../audit/verify.ts";
 import { CrucibleError } from "../../core/errors.ts";
-import { workspaceByName } from "../../identity/names.ts";
+import { visibleWorkspace } from "../../identity/tenancy.ts";
 import { requireAuditRead, requireInstallationAudit } from "../../policy/audit-access.ts";
 import { rotateProvenanceKey } from "../../policy/key-rotation.ts";
 import { crucibleHome, storeConfigFromEnv } from "../../store/open.ts";
@@ -40,7 +40,7 @@ export function registerAudit(program: Command, run: RunAction): void {
               await requireAuditRead(
                 db,
                 caller,
-                await workspaceByName(db, requireWorkspace(options.workspace)),
+                await visibleWorkspace(db, caller, requireWorkspace(options.workspace)),
                 "audit chain",
               );
               return verifyAuditLog(db, { signedHeads });
@@ -94,7 +94,7 @@ export function registerAudit(program: Command, run: RunAction): void {
           let workspace: string | undefined;
           if (options.all) await requireInstallationAudit(db, caller);
           else {
-            workspace = await workspaceByName(db, options.workspace!);
+            workspace = await visibleWorkspace(db, caller, options.workspace!);
             await requireAuditRead(db, caller, workspace, "audit export");
           }
           // the export signs its head: never over a chain cut or rewritten since the last one

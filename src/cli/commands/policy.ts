@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { invalid } from "../../core/errors.ts";
-import { workspaceByName } from "../../identity/names.ts";
+import { visibleWorkspace } from "../../identity/tenancy.ts";
 import { requireAuditRead } from "../../policy/audit-access.ts";
 import { approvePolicy, type PolicyVersion, proposePolicy } from "../../policy/changes.ts";
 import { activePolicySet } from "../../policy/versions.ts";
@@ -21,7 +21,7 @@ export function registerPolicy(program: Command, run: RunAction): void {
     .action(
       run(async (ctx, options: { workspace: string }) => {
         const set = await withCaller(ctx, async (db, caller) => {
-          const workspace = await workspaceByName(db, options.workspace);
+          const workspace = await visibleWorkspace(db, caller, options.workspace);
           await requireAuditRead(db, caller, workspace, "policy set");
           return activePolicySet(db, workspace);
         });
@@ -42,7 +42,7 @@ export function registerPolicy(program: Command, run: RunAction): void {
         const version = await withCaller(ctx, async (db, caller) =>
           proposePolicy(db, {
             principal: caller,
-            workspace: await workspaceByName(db, options.workspace),
+            workspace: await visibleWorkspace(db, caller, options.workspace),
             text,
           }),
         );
@@ -72,7 +72,7 @@ export function registerPolicy(program: Command, run: RunAction): void {
         const approved: PolicyVersion = await withCaller(ctx, async (db, caller) =>
           approvePolicy(db, {
             principal: caller,
-            workspace: await workspaceByName(db, options.workspace),
+            workspace: await visibleWorkspace(db, caller, options.workspace),
             version,
           }),
         );

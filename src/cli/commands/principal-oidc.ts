@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { invalid } from "../../core/errors.ts";
-import { principalByName, workspaceByName } from "../../identity/names.ts";
 import { bindOidcSubject } from "../../identity/oidc-bindings.ts";
+import { visibleMember, visibleWorkspace } from "../../identity/tenancy.ts";
 import type { RunAction } from "../main.ts";
 import { withCaller } from "../session.ts";
 
@@ -38,8 +38,8 @@ export function registerBindOidc(principal: Command, run: RunAction): void {
       run(async (ctx, name: string, options: BindOptions) => {
         const conditions = parseClaims(options.claim);
         const target = await withCaller(ctx, async (db, caller) => {
-          const workspace = await workspaceByName(db, options.workspace);
-          const id = await principalByName(db, name);
+          const workspace = await visibleWorkspace(db, caller, options.workspace);
+          const id = await visibleMember(db, caller, workspace, name);
           await bindOidcSubject(db, {
             principal: caller,
             workspace,
