@@ -11,7 +11,7 @@ import { loadVerificationKeys } from "../audit/key-rotation.ts";
 import { readHeadFile, type SignedHead } from "../audit/signed-head.ts";
 import { loadOrCreateSigningKey, PRIVATE_KEY_FILE } from "../audit/signing-key.ts";
 import { invalid } from "../core/errors.ts";
-import type { Queryable } from "../store/db.ts";
+import type { Db, Queryable } from "../store/db.ts";
 import { crucibleHome } from "../store/open.ts";
 
 /**
@@ -20,6 +20,15 @@ import { crucibleHome } from "../store/open.ts";
  */
 export function headsFileOf(env: NodeJS.ProcessEnv): string {
   return join(crucibleHome(env), "audit", "heads.jsonl");
+}
+
+/**
+ * Whether this host holds the installation's private key (`$CRUCIBLE_HOME/keys`): where it does
+ * not (a worker on another machine), audit heads are signed elsewhere.
+ * @example if (!hasInstallationKey(ctx.env)) ctx.out.info("heads are signed elsewhere");
+ */
+export function hasInstallationKey(env: NodeJS.ProcessEnv): boolean {
+  return existsSync(join(crucibleHome(env), "keys", PRIVATE_KEY_FILE));
 }
 
 /**
@@ -98,4 +107,29 @@ export async function signDueHead(
   } catch (err) {
     warn(`warning: the audit head was not signed: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+/**
+ * Signs the audit head on its cadence while a long-lived process (serve, a worker) runs: checked
+ * every few seconds, so `CRUCIBLE_AUDIT_HEAD_EVERY` appends are honoured between the timed
+ * signatures. The returned stop() ends the timer and, with `final`, signs whatever the head
+ * moved since the last signed head (a worker's shutdown leaves no unsigned tail behind it).
+ * @example const stop = signHeadsOnCadence(db, ctx.env, warn, signing); ...; await stop({ final: true });
+ */
+export function signHeadsOnCadence(
+  db: Db,
+  env: NodeJS.ProcessEnv,
+  warn: (line: string) => void,
+  signing: HeadSigning,
+): (options?: { final: boolean }) => Promise<void> {
+  let running = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() => signDueHead(db, env, warn, signing));
+  }, Math.min(signing.everySeconds, 5) * 1000);
+  timer.unref();
+  return async (options) => {
+    clearInterval(timer);
+    await running;
+    if (options?.final) await signDueHead(db, env, warn, { ...signing, everyAppends: 1 });
+  };
 }

@@ -10,10 +10,14 @@ import { jobHandlers } from "../../jobs/handlers.ts";
 import { trainerPython } from "../../jobs/trainer-python.ts";
 import { isolationLine } from "../../jobs/trainer-user.ts";
 import { runWorker } from "../../jobs/worker.ts";
-import type { Db } from "../../store/db.ts";
 import { crucibleHome, openStore, storeConfigFromEnv } from "../../store/open.ts";
-import { headSigningFromEnv, installationKeys, knownSignedHeads, signDueHead } from "../audit-heads.ts";
-import type { CommandContext, RunAction } from "../main.ts";
+import {
+  headSigningFromEnv,
+  installationKeys,
+  knownSignedHeads,
+  signHeadsOnCadence,
+} from "../audit-heads.ts";
+import type { RunAction } from "../main.ts";
 import { OIDC_ENV, type OidcFlags, oidcIssuerFromFlags } from "../oidc-config.ts";
 import { trainerIsolationOf, trainerUserOf } from "../trainer-isolation.ts";
 
@@ -66,7 +70,12 @@ export function registerServe(program: Command, run: RunAction): void {
               `crucible serve: accepting JWTs from ${issuer.issuer} for audience ${issuer.audience}`,
             );
         });
-        const heads = signHeadsOnCadence(db, ctx);
+        const stopHeads = signHeadsOnCadence(
+          db,
+          ctx.env,
+          (line) => ctx.out.info(line),
+          headSigningFromEnv(ctx.env, { create: true }),
+        );
         // embedded, no other process can open the store: runs started over HTTP are worked here
         const stopWorker = new AbortController();
         const isolation = trainerIsolationOf(ctx.env);
@@ -91,24 +100,10 @@ export function registerServe(program: Command, run: RunAction): void {
           process.once("SIGTERM", stop);
         });
         stopWorker.abort();
-        clearInterval(heads);
         await working;
+        await stopHeads({ final: true });
         await db.close();
         ctx.out.result({ stopped: true }, () => "crucible serve: stopped");
       }),
     );
-}
-
-/**
- * Signs the audit head on its cadence while serving (see headSigningFromEnv): checked every few
- * seconds, so `CRUCIBLE_AUDIT_HEAD_EVERY` appends are honoured between the timed signatures.
- */
-function signHeadsOnCadence(db: Db, ctx: CommandContext): NodeJS.Timeout {
-  const signing = headSigningFromEnv(ctx.env, { create: true });
-  const timer = setInterval(
-    () => void signDueHead(db, ctx.env, (line) => ctx.out.info(line), signing),
-    Math.min(signing.everySeconds, 5) * 1000,
-  );
-  timer.unref();
-  return timer;
 }

@@ -8,8 +8,9 @@ import { isolationLine } from "../../jobs/trainer-user.ts";
 import { type JobEnd, type JobHandler, runWorker, type WorkerEvent } from "../../jobs/worker.ts";
 import type { Db } from "../../store/db.ts";
 import { crucibleHome } from "../../store/open.ts";
+import { hasInstallationKey, headSigningFromEnv, headsFileOf, signHeadsOnCadence } from "../audit-heads.ts";
 import type { Output } from "../io.ts";
-import type { RunAction } from "../main.ts";
+import type { CommandContext, RunAction } from "../main.ts";
 import { withDb } from "../session.ts";
 import { trainerIsolationOf, trainerUserOf } from "../trainer-isolation.ts";
 
@@ -80,6 +81,8 @@ export function registerWorker(program: Command, run: RunAction): void {
             ? JSON.stringify({ event: "trainer_isolation", ...isolation, line: isolationLine(isolation) })
             : `crucible worker: ${isolationLine(isolation)}`,
         );
+        const signsHeads = hasInstallationKey(ctx.env);
+        ctx.out.info(headsStartLine(ctx, signsHeads));
         const handlers = jobHandlers({
           python: trainerPython(ctx.env),
           home: crucibleHome(ctx.env),
@@ -91,7 +94,22 @@ export function registerWorker(program: Command, run: RunAction): void {
           ctx.out.info(`crucible worker: ${signal}, finishing the job at hand`),
         );
         try {
-          const summary = await withDb(ctx, (db) => work(db, ctx.out, flags, handlers, stop.signal));
+          const summary = await withDb(ctx, async (db) => {
+            // where the installation key is here, the worker anchors the audit entries its runs append
+            const stopHeads = signsHeads
+              ? signHeadsOnCadence(
+                  db,
+                  ctx.env,
+                  (line) => ctx.out.info(line),
+                  headSigningFromEnv(ctx.env, { create: false }),
+                )
+              : undefined;
+            try {
+              return await work(db, ctx.out, flags, handlers, stop.signal);
+            } finally {
+              await stopHeads?.({ final: true });
+            }
+          });
           ctx.out.result(
             summary,
             () => `crucible worker: ${summary.jobs} job(s), stopped (${summary.stopped_by})`,
@@ -101,6 +119,17 @@ export function registerWorker(program: Command, run: RunAction): void {
         }
       }),
     );
+}
+
+/** The worker's start-up line about audit heads: signed here on the cadence, or elsewhere. */
+function headsStartLine(ctx: CommandContext, signsHeads: boolean): string {
+  const signing = headSigningFromEnv(ctx.env, { create: false });
+  const line = signsHeads
+    ? `audit heads signed here every ${signing.everyAppends} entries or ${signing.everySeconds} s, and at shutdown (${headsFileOf(ctx.env)})`
+    : "no installation key in $CRUCIBLE_HOME/keys: audit heads are signed elsewhere (`crucible serve`, `crucible audit head` on the control plane's host)";
+  return ctx.out.json
+    ? JSON.stringify({ event: "audit_heads", signed_here: signsHeads, line })
+    : `crucible worker: ${line}`;
 }
 
 /**
