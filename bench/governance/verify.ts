@@ -14,9 +14,9 @@ import {
   scopeOf,
 } from "../../src/audit/entry.ts";
 import { exportAuditJsonl, verifyAuditFile, verifyAuditLog } from "../../src/audit/export.ts";
-import { generateSigningKey } from "../../src/audit/key-rotation.ts";
 import { readAuditPages } from "../../src/audit/store.ts";
 import { verifyChain } from "../../src/audit/verify.ts";
+import { generateSigningKey } from "../../src/provenance/keyring.ts";
 import type { Db } from "../../src/store/db.ts";
 import { emit } from "./emit.ts";
 

@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from "node:fs";
-import { generateLabelledSet } from "../../src/data/scan/labelled.ts";
-import { SeededRandom } from "../../src/data/scan/random.ts";
+import { generateLabelledSet } from "../../test/support/scan/labelled.ts";
+import { SeededRandom } from "../../test/support/scan/random.ts";
 
 const SUBJECTS = [
   "The customer",

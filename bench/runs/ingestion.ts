@@ -3,9 +3,10 @@
  * (appendRunEvents in a fenced transaction, a batch at a time). Baseline: one INSERT per event,
  * each its own statement, into the same table for the same run.
  */
-import { appendRunEvents } from "../../src/jobs/events.ts";
-import { fenced, type Lease } from "../../src/jobs/queue.ts";
+
 import type { TrainerEvent } from "../../src/protocol/types/events.gen.ts";
+import { fenced, type Lease } from "../../src/queue/queue.ts";
+import { appendRunEvents } from "../../src/runs/events.ts";
 import type { Db } from "../../src/store/db.ts";
 
 function progress(runId: string, step: number): TrainerEvent {

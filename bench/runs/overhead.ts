@@ -3,17 +3,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { ArtifactStore } from "../../src/data/service/artifacts.ts";
-import { jobHandlers } from "../../src/jobs/handlers.ts";
-import { runLocal } from "../../src/jobs/local-runner.ts";
-import { parseRecipe } from "../../src/jobs/recipe.ts";
-import { startRun } from "../../src/jobs/runs.ts";
-import { stageOutputDir } from "../../src/jobs/stage-spec.ts";
-import { trainerPython } from "../../src/jobs/trainer-python.ts";
-import { runWorker } from "../../src/jobs/worker.ts";
 import { PROTOCOL_DIR } from "../../src/protocol/schemas.ts";
 import type { JobSpec } from "../../src/protocol/types/job-spec.gen.ts";
+import { runWorker } from "../../src/queue/worker.ts";
+import { runLocal } from "../../src/runners/local-runner.ts";
+import { trainerPython } from "../../src/runners/trainer-python.ts";
+import { jobHandlers } from "../../src/runs/handlers.ts";
+import { parseRecipe } from "../../src/runs/recipe.ts";
+import { startRun } from "../../src/runs/runs.ts";
+import { stageOutputDir } from "../../src/runs/stage-spec.ts";
 import type { Db } from "../../src/store/db.ts";
-import { nanoTinyHome, seedAcmeWorkspace } from "../../test/jobs/support/nano.ts";
+import { nanoTinyHome, seedAcmeWorkspace } from "../../test/support/nano.ts";
 
 export interface Overhead {
   /** `startRun` to the run's end, through the queue, a worker and the train_stage handler. */

@@ -5,8 +5,8 @@
  * interval (listen: false). Jobs come one at a time, each after a random pause up to the poll
  * interval, so they land at random points of the worker's poll cycle.
  */
-import { enqueue } from "../../src/jobs/queue.ts";
-import { runWorker } from "../../src/jobs/worker.ts";
+import { enqueue } from "../../src/queue/queue.ts";
+import { runWorker } from "../../src/queue/worker.ts";
 import type { Db } from "../../src/store/db.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -3,7 +3,7 @@
 // measured in this same run. Needs a PostgreSQL server: DATABASE_URL, else 127.0.0.1:5432/test.
 // See README.md for what each figure measures.
 import { newId } from "../../src/core/ids.ts";
-import { enqueue, leaseNext } from "../../src/jobs/queue.ts";
+import { enqueue, leaseNext } from "../../src/queue/queue.ts";
 import type { Db } from "../../src/store/db.ts";
 import { migrate } from "../../src/store/migrate.ts";
 import { openPostgres } from "../../src/store/postgres.ts";

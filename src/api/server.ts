@@ -1,8 +1,8 @@
 import type { Hono } from "hono";
-import type { SigningKey } from "../audit/signing-key.ts";
 import type { SignedClaim } from "../audit/verify.ts";
 import { authenticate } from "../identity/authenticate.ts";
 import type { OidcVerifier } from "../identity/oidc.ts";
+import type { SigningKey } from "../provenance/signing-key.ts";
 import type { Db } from "../store/db.ts";
 import { createApp } from "./app.ts";
 import { checkpointRoutes } from "./routes/checkpoints.ts";

@@ -1,9 +1,9 @@
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { canonicalJson } from "../core/digest.ts";
+import type { SigningKey } from "../provenance/signing-key.ts";
 import type { Queryable } from "../store/db.ts";
 import { type SignedHead, signHead } from "./signed-head.ts";
-import type { SigningKey } from "./signing-key.ts";
 import { auditHead, readAuditPages } from "./store.ts";
 import { stubOf } from "./stub.ts";
 import { type ChainVerdict, ChainVerifier, type SignedClaim } from "./verify.ts";

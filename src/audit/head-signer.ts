@@ -1,7 +1,7 @@
 import { CrucibleError } from "../core/errors.ts";
+import type { SigningKey } from "../provenance/signing-key.ts";
 import type { Queryable } from "../store/db.ts";
 import { appendHeadFile, lastHeadInFile, type SignedHead, signHead } from "./signed-head.ts";
-import type { SigningKey } from "./signing-key.ts";
 import { auditHead } from "./store.ts";
 import type { ChainHead } from "./verify.ts";
 

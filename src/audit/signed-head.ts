@@ -12,8 +12,8 @@ import {
 import { dirname } from "node:path";
 import { canonicalJson } from "../core/digest.ts";
 import { invalid } from "../core/errors.ts";
-import { type DsseEnvelope, signEnvelope, verifyEnvelope } from "./dsse.ts";
-import type { SigningKey } from "./signing-key.ts";
+import { type DsseEnvelope, signEnvelope, verifyEnvelope } from "../provenance/dsse.ts";
+import type { SigningKey } from "../provenance/signing-key.ts";
 import type { ChainHead } from "./verify.ts";
 
 /** The DSSE payload type of a signed audit head: no other signed document can pass for one. */

@@ -1,7 +1,7 @@
-import type { SigningKey } from "../audit/signing-key.ts";
 import { CrucibleError } from "../core/errors.ts";
-import { governed } from "../policy/audited.ts";
+import { governed } from "../governed/funnel.ts";
 import { actorId, type Principal } from "../policy/entities.ts";
+import type { SigningKey } from "../provenance/signing-key.ts";
 import type { Db, Queryable } from "../store/db.ts";
 import { provenanceInputs, writeProvenance } from "./provenance.ts";
 import { type CheckpointView, checkpointResource, withStarters } from "./read.ts";

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from "node:path";
-import { authorizeAndAudit, deniedError, governed } from "../policy/audited.ts";
+import { authorizeAndAudit, deniedError, governed } from "../governed/funnel.ts";
 import { actorId, type Principal } from "../policy/entities.ts";
 import type { Db, Queryable } from "../store/db.ts";
 import { type BaseName, baseNameText } from "./names.ts";

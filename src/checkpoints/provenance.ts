@@ -1,9 +1,9 @@
 import { rename, writeFile } from "node:fs/promises";
 import type { AuditEntry } from "../audit/entry.ts";
-import type { Material, ProvenanceInputs } from "../audit/provenance.ts";
-import { signCheckpoint } from "../audit/provenance.ts";
-import type { SigningKey } from "../audit/signing-key.ts";
 import { CrucibleError } from "../core/errors.ts";
+import type { SigningKey } from "../provenance/signing-key.ts";
+import type { Material, ProvenanceInputs } from "../provenance/statement.ts";
+import { signCheckpoint } from "../provenance/statement.ts";
 import type { Queryable } from "../store/db.ts";
 import type { CheckpointRow } from "./rows.ts";
 

@@ -1,4 +1,4 @@
-import { authorizeAndAudit, deniedError } from "../policy/audited.ts";
+import { authorizeAndAudit, deniedError } from "../governed/funnel.ts";
 import type { Principal, ResourceFor } from "../policy/entities.ts";
 import type { Db, Queryable } from "../store/db.ts";
 import { resolveCheckpoint } from "./resolve.ts";

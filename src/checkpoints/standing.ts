@@ -1,6 +1,6 @@
-import type { InTotoStatement } from "../audit/provenance.ts";
-import type { PolicyProblem } from "../audit/provenance-policy.ts";
 import { CrucibleError } from "../core/errors.ts";
+import type { PolicyProblem } from "../provenance/policy.ts";
+import type { InTotoStatement } from "../provenance/statement.ts";
 import type { Queryable } from "../store/db.ts";
 import { CHECKPOINT_SELECT, type CheckpointRow, checkpointRow } from "./rows.ts";
 

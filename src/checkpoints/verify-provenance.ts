@@ -1,7 +1,7 @@
 import type { KeyObject } from "node:crypto";
-import type { DsseEnvelope } from "../audit/dsse.ts";
-import type { InTotoStatement } from "../audit/provenance.ts";
-import { type CheckpointProblem, verifyCheckpoint } from "../audit/provenance-verify.ts";
+import type { DsseEnvelope } from "../provenance/dsse.ts";
+import type { InTotoStatement } from "../provenance/statement.ts";
+import { type CheckpointProblem, verifyCheckpoint } from "../provenance/verify.ts";
 import type { Queryable } from "../store/db.ts";
 import { checkpointStanding } from "./standing.ts";
 

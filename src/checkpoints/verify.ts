@@ -1,10 +1,10 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { hashDirectory } from "../audit/checkpoint-files.ts";
 import { sha256Hex } from "../core/digest.ts";
 import { CrucibleError, invalid } from "../core/errors.ts";
 import type { CheckpointManifest } from "../protocol/types/checkpoint-manifest.gen.ts";
 import { checkDocument } from "../protocol/validate.ts";
+import { hashDirectory } from "../provenance/checkpoint-files.ts";
 
 /** The file inside a checkpoint directory that lists every other file with its SHA-256. */
 export const MANIFEST_FILE = "manifest.json";

@@ -7,10 +7,10 @@ import {
   type HeadSigning,
   signHeadIfDue,
 } from "../audit/head-signer.ts";
-import { loadVerificationKeys } from "../audit/key-rotation.ts";
 import { readHeadFile, type SignedHead } from "../audit/signed-head.ts";
-import { loadOrCreateSigningKey, PRIVATE_KEY_FILE } from "../audit/signing-key.ts";
 import { invalid } from "../core/errors.ts";
+import { loadVerificationKeys } from "../provenance/keyring.ts";
+import { loadOrCreateSigningKey, PRIVATE_KEY_FILE } from "../provenance/signing-key.ts";
 import type { Db, Queryable } from "../store/db.ts";
 import { crucibleHome } from "../store/open.ts";
 

@@ -5,7 +5,7 @@ import { visibleWorkspace } from "../identity/tenancy.ts";
 import type { Principal } from "../policy/entities.ts";
 import type { Db } from "../store/db.ts";
 import { crucibleHome } from "../store/open.ts";
-import type { CommandContext } from "./main.ts";
+import type { CommandContext } from "./command.ts";
 
 /** The artifact store under `<CRUCIBLE_HOME>/artifacts` (the only place its root is read). */
 export function artifactsFor(ctx: CommandContext): ArtifactStore {

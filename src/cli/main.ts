@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { asCrucibleError, type CrucibleError, exitCode } from "../core/errors.ts";
+import type { Registrar, RunAction } from "./command.ts";
 import { registerAudit } from "./commands/audit.ts";
 import { registerBase } from "./commands/base.ts";
 import { registerCanary } from "./commands/canary.ts";
@@ -20,20 +21,6 @@ import { registerVerify } from "./commands/verify.ts";
 import { registerWorker } from "./commands/worker.ts";
 import { registerWorkspace } from "./commands/workspace.ts";
 import { type CliIo, Output, processIo } from "./io.ts";
-
-/** What every command handler receives: its output channel and the process environment. */
-export interface CommandContext {
-  out: Output;
-  env: NodeJS.ProcessEnv;
-  /** `--as NAME`: who acts, in embedded mode (see caller.ts). */
-  as: string | undefined;
-}
-
-export type Registrar = (program: Command, run: RunAction) => void;
-/** Wraps a command handler so errors become exit codes and --json is honoured. */
-export type RunAction = <A extends unknown[]>(
-  handler: (ctx: CommandContext, ...args: A) => Promise<void>,
-) => (...args: A) => Promise<void>;
 
 const REGISTRARS: Registrar[] = [
   registerInit,

@@ -1,9 +1,9 @@
 import { invalid } from "../core/errors.ts";
-import type { RecipePlan } from "../jobs/recipe.ts";
-import { planKubernetesRun } from "../jobs/run-dry-run.ts";
+import type { RecipePlan } from "../runs/recipe.ts";
+import { planKubernetesRun } from "../runs/run-dry-run.ts";
 import { crucibleHome } from "../store/open.ts";
+import type { CommandContext } from "./command.ts";
 import { commandWorkspace } from "./dataset-context.ts";
-import type { CommandContext } from "./main.ts";
 import { withCaller } from "./session.ts";
 
 /** The flags of `run start` a Kubernetes dry run reads. */

@@ -1,6 +1,6 @@
-import type { RunDetails } from "../jobs/run-read.ts";
-import type { RunRow, StageRow } from "../jobs/run-rows.ts";
 import type { TrainerEvent } from "../protocol/types/events.gen.ts";
+import type { RunDetails } from "../runs/run-read.ts";
+import type { RunRow, StageRow } from "../runs/run-rows.ts";
 import { table } from "./io.ts";
 
 const stagesText = (stages: StageRow[]) => stages.map((s) => `${s.stage}:${s.status}`).join(" -> ");

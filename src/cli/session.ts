@@ -3,7 +3,7 @@ import type { Db } from "../store/db.ts";
 import { openStore, storeConfigFromEnv } from "../store/open.ts";
 import { signDueHead } from "./audit-heads.ts";
 import { resolveCaller } from "./caller.ts";
-import type { CommandContext } from "./main.ts";
+import type { CommandContext } from "./command.ts";
 
 /**
  * Opens the store named by the environment, runs `fn`, signs the audit head if one is due (see

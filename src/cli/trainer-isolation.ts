@@ -4,7 +4,7 @@ import {
   type TrainerIsolation,
   type TrainerUser,
   trainerIsolation,
-} from "../jobs/trainer-user.ts";
+} from "../runners/trainer-user.ts";
 
 /**
  * How this process's workers isolate the trainer: the user named by `--trainer-user` (the

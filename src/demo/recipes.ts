@@ -1,4 +1,4 @@
-import type { NanoPreset } from "../jobs/nano-bases.ts";
+import type { NanoPreset } from "../nano/nano-bases.ts";
 import type { Hyperparameters, Pipeline } from "../protocol/types/recipe.gen.ts";
 
 /** The demo's training sizes: tiny ones check that every step runs (CI), full ones learn. */

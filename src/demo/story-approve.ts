@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
-import type { DsseEnvelope } from "../audit/dsse.ts";
-import { loadVerificationKeys } from "../audit/key-rotation.ts";
-import { verifyCheckpoint } from "../audit/provenance-verify.ts";
-import { loadOrCreateSigningKey } from "../audit/signing-key.ts";
 import { approveCheckpoint } from "../checkpoints/index.ts";
 import { installationBuilderId } from "../checkpoints/provenance.ts";
 import type { Principal } from "../policy/entities.ts";
+import type { DsseEnvelope } from "../provenance/dsse.ts";
+import { loadVerificationKeys } from "../provenance/keyring.ts";
+import { loadOrCreateSigningKey } from "../provenance/signing-key.ts";
+import { verifyCheckpoint } from "../provenance/verify.ts";
 import type { Db } from "../store/db.ts";
 import { type Denial, expectDenied } from "./denials.ts";
 

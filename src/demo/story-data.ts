@@ -7,8 +7,8 @@ import { approveVersion } from "../data/service/approve.ts";
 import type { ArtifactStore } from "../data/service/artifacts.ts";
 import { addCanary } from "../data/service/canaries.ts";
 import { versionReport } from "../data/service/read.ts";
-import { REPO_ROOT } from "../jobs/trainer-python.ts";
 import type { Principal } from "../policy/entities.ts";
+import { REPO_ROOT } from "../runners/trainer-python.ts";
 import type { Db } from "../store/db.ts";
 import { type Denial, expectDenied } from "./denials.ts";
 

@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { CrucibleError } from "../core/errors.ts";
-import { REPO_ROOT } from "../jobs/trainer-python.ts";
+import { REPO_ROOT } from "../runners/trainer-python.ts";
 
 const run = promisify(execFile);
 

@@ -3,15 +3,15 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { CrucibleError } from "../core/errors.ts";
-import { parseRecipe } from "../jobs/recipe.ts";
-import { followRun } from "../jobs/run-follow.ts";
-import { showRun } from "../jobs/run-read.ts";
-import { startRun } from "../jobs/runs.ts";
-import { workInProcess } from "../jobs/work-in-process.ts";
-import type { WorkerOptions } from "../jobs/worker.ts";
 import type { Principal } from "../policy/entities.ts";
 import type { TrainerEvent } from "../protocol/types/events.gen.ts";
 import type { Recipe } from "../protocol/types/recipe.gen.ts";
+import type { WorkerOptions } from "../queue/worker.ts";
+import { parseRecipe } from "../runs/recipe.ts";
+import { followRun } from "../runs/run-follow.ts";
+import { showRun } from "../runs/run-read.ts";
+import { startRun } from "../runs/runs.ts";
+import { workInProcess } from "../runs/work-in-process.ts";
 import type { Db } from "../store/db.ts";
 
 /** What one demo run did, as the platform recorded it. */

@@ -1,4 +1,4 @@
-import { NANO_REPLAY } from "../jobs/nano-replay.ts";
+import { NANO_REPLAY } from "../nano/nano-replay.ts";
 import type { Denial } from "./denials.ts";
 import type { ApprovalSummary } from "./story-approve.ts";
 import type { StoryData } from "./story-data.ts";

@@ -1,8 +1,8 @@
 import { appendAuditBatch } from "../audit/append.ts";
 import { CrucibleError, invalid } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
+import { governed } from "../governed/funnel.ts";
 import { ROLES, type Role } from "../policy/actions.ts";
-import { governed } from "../policy/audited.ts";
 import { actorId, memberWorkspaces, type Principal } from "../policy/entities.ts";
 import type { Db, Queryable } from "../store/db.ts";
 import { checkName } from "./principals.ts";

@@ -1,6 +1,6 @@
 import { CrucibleError, invalid } from "../core/errors.ts";
+import { governedAll, type Invariant } from "../governed/funnel.ts";
 import { ROLES, type Role } from "../policy/actions.ts";
-import { governedAll, type Invariant } from "../policy/audited.ts";
 import type { Principal } from "../policy/entities.ts";
 import type { Db, Queryable } from "../store/db.ts";
 import { revocationScope } from "./credentials.ts";

@@ -1,5 +1,5 @@
 import { CrucibleError, invalid } from "../core/errors.ts";
-import { governedAll } from "../policy/audited.ts";
+import { governedAll } from "../governed/funnel.ts";
 import { actorId, type Principal } from "../policy/entities.ts";
 import type { Db, Queryable } from "../store/db.ts";
 import { loadPrincipal } from "./principals.ts";

@@ -1,7 +1,7 @@
 import { CrucibleError, invalid } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
+import { governed } from "../governed/funnel.ts";
 import { ROLES, type Role } from "../policy/actions.ts";
-import { governed } from "../policy/audited.ts";
 import { actorId, type Principal, type RoleBinding } from "../policy/entities.ts";
 import type { Db, Queryable } from "../store/db.ts";
 import type { PrincipalId } from "./ids.ts";

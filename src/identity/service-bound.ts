@@ -1,5 +1,5 @@
 import { invalid } from "../core/errors.ts";
-import { governed } from "../policy/audited.ts";
+import { governed } from "../governed/funnel.ts";
 import type { Principal } from "../policy/entities.ts";
 import type { Db } from "../store/db.ts";
 import { credentialFor } from "./credentials.ts";

@@ -1,6 +1,6 @@
 import { CrucibleError, invalid } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
-import { governed, governedAll } from "../policy/audited.ts";
+import { governed, governedAll } from "../governed/funnel.ts";
 import { actorId, type Principal } from "../policy/entities.ts";
 import type { Db, Queryable } from "../store/db.ts";
 import { credentialFor, revocationScope, visibleTokenRow } from "./credentials.ts";

@@ -1,7 +1,7 @@
 import { appendAudit } from "../audit/append.ts";
 import { CrucibleError, invalid } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
-import { HUMAN_ONLY_RULE } from "../policy/audited.ts";
+import { HUMAN_ONLY_RULE } from "../governed/funnel.ts";
 import { DEFAULT_DENY } from "../policy/engine.ts";
 import { actorId, type Principal } from "../policy/entities.ts";
 import type { Db, Queryable } from "../store/db.ts";

@@ -1,3 +1,4 @@
+/** Cedar: the actions, entities, engine and built-in policy set. Pure: it reads no store. */
 export {
   ACTION_NAMES,
   ACTIONS,
@@ -9,16 +10,6 @@ export {
   ROLES,
   type Role,
 } from "./actions.ts";
-export { readWorkspaceAudit } from "./audit-access.ts";
-export {
-  type AuditedDecision,
-  type AuthorizeOptions,
-  authorizeAndAudit,
-  deniedError,
-  governed,
-  type Invariant,
-} from "./audited.ts";
-export { approvePolicy, type PolicyVersion, proposePolicy } from "./changes.ts";
 export {
   type AuthzRequest,
   authorize,
@@ -30,4 +21,4 @@ export {
   POLICY_SCHEMA,
 } from "./engine.ts";
 export type { Principal, Resource, ResourceFor, RoleBinding, RunFacts } from "./entities.ts";
-export { activePolicySet, defaultPolicySet, policySetFor } from "./versions.ts";
+export { defaultPolicySet, policySetFor } from "./versions.ts";

@@ -6,11 +6,11 @@ import { parseDocument } from "yaml";
 import { buildApi } from "../../src/api/server.ts";
 import { ArtifactStore } from "../../src/data/service/artifacts.ts";
 import { createToken } from "../../src/identity/tokens.ts";
-import { jobHandlers } from "../../src/jobs/handlers.ts";
-import { trainerPython } from "../../src/jobs/trainer-python.ts";
-import { runWorker } from "../../src/jobs/worker.ts";
 import { PROTOCOL_DIR } from "../../src/protocol/schemas.ts";
-import { nanoTinyHome, seedAcmeWorkspace } from "../jobs/support/nano.ts";
+import { runWorker } from "../../src/queue/worker.ts";
+import { trainerPython } from "../../src/runners/trainer-python.ts";
+import { jobHandlers } from "../../src/runs/handlers.ts";
+import { nanoTinyHome, seedAcmeWorkspace } from "../support/nano.ts";
 import { describeEachStore } from "../support/stores.ts";
 import { conforms } from "./conforms.ts";
 

@@ -48,7 +48,18 @@ describe("the dependency rule (STYLE.md §1)", () => {
   });
 
   it("the checkpoint registry imports only the governance rooms, lineage, protocol and the store", () => {
-    const allowed = ["core", "store", "audit", "policy", "lineage", "protocol", "identity", "checkpoints"];
+    const allowed = [
+      "core",
+      "store",
+      "audit",
+      "policy",
+      "governed",
+      "provenance",
+      "lineage",
+      "protocol",
+      "identity",
+      "checkpoints",
+    ];
     const found = files.filter((f) => f.room === "checkpoints");
     expect(found.length).toBeGreaterThan(0);
     for (const { file, imports } of found)

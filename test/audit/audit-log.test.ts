@@ -6,8 +6,8 @@ import { expect, inject, it } from "vitest";
 import { appendAudit, appendAuditBatch } from "../../src/audit/append.ts";
 import type { AuditInput } from "../../src/audit/entry.ts";
 import { exportAuditJsonl, verifyAuditFile, verifyAuditLog } from "../../src/audit/export.ts";
-import { generateSigningKey } from "../../src/audit/key-rotation.ts";
 import { auditHead, readAudit } from "../../src/audit/store.ts";
+import { generateSigningKey } from "../../src/provenance/keyring.ts";
 import { describeEachStore } from "../support/stores.ts";
 
 /** The installation key the exports are signed with. */

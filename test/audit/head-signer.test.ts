@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { expect, it } from "vitest";
 import { verifyAuditLog } from "../../src/audit/export.ts";
 import { type HeadSigning, signHeadIfDue, signHeadNow } from "../../src/audit/head-signer.ts";
-import { generateSigningKey, installSigningKey, loadVerificationKeys } from "../../src/audit/key-rotation.ts";
 import { readHeadFile } from "../../src/audit/signed-head.ts";
 import { auditHead } from "../../src/audit/store.ts";
+import { generateSigningKey, installSigningKey, loadVerificationKeys } from "../../src/provenance/keyring.ts";
 import { appendMany, bypassing, chain } from "../security/support/audit-attacker.ts";
 import { describeEachStore } from "../support/stores.ts";
 

@@ -6,9 +6,9 @@ import { expect, it } from "vitest";
 import { appendAuditBatch } from "../../src/audit/append.ts";
 import type { AuditEntry, AuditInput } from "../../src/audit/entry.ts";
 import { exportAuditJsonl, readAuditJsonl, verifyAuditFile } from "../../src/audit/export.ts";
-import { generateSigningKey } from "../../src/audit/key-rotation.ts";
 import { isStub, stubOf } from "../../src/audit/stub.ts";
 import { canonicalJson } from "../../src/core/digest.ts";
+import { generateSigningKey } from "../../src/provenance/keyring.ts";
 import type { Db } from "../../src/store/db.ts";
 import { describeEachStore } from "../support/stores.ts";
 

@@ -2,9 +2,9 @@ import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runLocal } from "../../src/jobs/local-runner.ts";
-import { trainerPython } from "../../src/jobs/trainer-python.ts";
 import type { JobSpec } from "../../src/protocol/types/job-spec.gen.ts";
+import { runLocal } from "../../src/runners/local-runner.ts";
+import { trainerPython } from "../../src/runners/trainer-python.ts";
 import type { Db } from "../../src/store/db.ts";
 
 /** One checkpoint the real trainer wrote, as its `checkpoint` event named it. */

@@ -2,9 +2,6 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, expect, it } from "vitest";
-import type { DsseEnvelope } from "../../src/audit/dsse.ts";
-import { verifyCheckpoint } from "../../src/audit/provenance-verify.ts";
-import { loadOrCreateSigningKey } from "../../src/audit/signing-key.ts";
 import {
   type AncestryNode,
   approveCheckpoint,
@@ -19,6 +16,9 @@ import { addDataset } from "../../src/data/service/add.ts";
 import { createUser } from "../../src/identity/principals.ts";
 import { bootstrap } from "../../src/identity/workspaces.ts";
 import { recordEdge } from "../../src/lineage/edges.ts";
+import type { DsseEnvelope } from "../../src/provenance/dsse.ts";
+import { loadOrCreateSigningKey } from "../../src/provenance/signing-key.ts";
+import { verifyCheckpoint } from "../../src/provenance/verify.ts";
 import type { Db } from "../../src/store/db.ts";
 import { tempDir, writeFile } from "../data/helpers.ts";
 import { artifactStore, auditOf, idOf } from "../data/service/support.ts";

@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { signCheckpoint } from "../../src/audit/provenance.ts";
-import { loadOrCreateSigningKey } from "../../src/audit/signing-key.ts";
+import { loadOrCreateSigningKey } from "../../src/provenance/signing-key.ts";
+import { signCheckpoint } from "../../src/provenance/statement.ts";
 import { runCli, tempHome } from "../support/cli.ts";
 
 /** A checkpoint signed by hand here is in no store: verify it from its files, naming the builder. */

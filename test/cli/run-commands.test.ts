@@ -5,9 +5,9 @@ import { beforeAll, expect, it } from "vitest";
 import { ArtifactStore } from "../../src/data/service/artifacts.ts";
 import { checkDocument } from "../../src/protocol/validate.ts";
 import { openStore } from "../../src/store/open.ts";
-import { nanoTinyHome, seedAcmeWorkspace } from "../jobs/support/nano.ts";
-import { pipelineRecipe } from "../jobs/support/recipes.ts";
+import { pipelineRecipe } from "../runs/support/recipes.ts";
 import { runCli, tempHome } from "../support/cli.ts";
+import { nanoTinyHome, seedAcmeWorkspace } from "../support/nano.ts";
 
 let home: string;
 beforeAll(async () => {

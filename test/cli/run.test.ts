@@ -17,8 +17,8 @@ import { createToken } from "../../src/identity/tokens.ts";
 import { ancestryOf } from "../../src/lineage/ancestry.ts";
 import type { Db } from "../../src/store/db.ts";
 import { openStore } from "../../src/store/open.ts";
-import { nanoTinyHome, seedAcmeWorkspace } from "../jobs/support/nano.ts";
-import { pipelineRecipe } from "../jobs/support/recipes.ts";
+import { pipelineRecipe } from "../runs/support/recipes.ts";
+import { nanoTinyHome, seedAcmeWorkspace } from "../support/nano.ts";
 import { type CliProcess, crucible, crucibleOk, sleep } from "./support/processes.ts";
 
 /** Where the time goes on a busy machine: one line per phase on stderr. */

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { generateLabelledSet } from "../../src/data/scan/labelled.ts";
 import { buildCandidatePattern, nextCandidate } from "../../src/data/scan/pattern.ts";
+import { generateLabelledSet } from "../support/scan/labelled.ts";
 
 const pattern = buildCandidatePattern([]);
 /** The same combined pattern as a global regex: what the walk must reproduce exactly. */

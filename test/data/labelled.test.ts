@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ALL_DETECTORS } from "../../src/data/scan/detectors.ts";
-import { scoreDetectors } from "../../src/data/scan/evaluate.ts";
-import { defaultCanaries, generateLabelledSet } from "../../src/data/scan/labelled.ts";
 import { Scanner } from "../../src/data/scan/scanner.ts";
+import { scoreDetectors } from "../support/scan/evaluate.ts";
+import { defaultCanaries, generateLabelledSet } from "../support/scan/labelled.ts";
 
 const SEED = 20261126;
 const examples = generateLabelledSet({ seed: SEED, perDetector: 200, negatives: 1500 });

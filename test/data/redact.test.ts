@@ -6,10 +6,10 @@ import { openDataset } from "../../src/data/read/dataset.ts";
 import { redactClean, redactRecord, redactStream, redactText } from "../../src/data/redact.ts";
 import { redactFile } from "../../src/data/redact-file.ts";
 import { ALL_DETECTORS } from "../../src/data/scan/detectors.ts";
-import { LOOKALIKE_MAKERS } from "../../src/data/scan/labelled-lookalikes.ts";
-import { POSITIVE_MAKERS } from "../../src/data/scan/labelled-values.ts";
-import { SeededRandom } from "../../src/data/scan/random.ts";
 import { Scanner } from "../../src/data/scan/scanner.ts";
+import { LOOKALIKE_MAKERS } from "../support/scan/labelled-lookalikes.ts";
+import { POSITIVE_MAKERS } from "../support/scan/labelled-values.ts";
+import { SeededRandom } from "../support/scan/random.ts";
 import { tempDir, writeFile } from "./helpers.ts";
 
 const canaries = ["crucible-canary-7f3a9c21d4e0"];

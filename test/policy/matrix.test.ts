@@ -1,6 +1,7 @@
 import { expect, it } from "vitest";
 import { verifyAuditLog } from "../../src/audit/export.ts";
 import { CrucibleError } from "../../src/core/errors.ts";
+import { authorizeAndAudit } from "../../src/governed/funnel.ts";
 import { authenticate } from "../../src/identity/authenticate.ts";
 import { disablePrincipal } from "../../src/identity/lifecycle.ts";
 import { createServiceIdentity, createUser } from "../../src/identity/principals.ts";
@@ -15,7 +16,6 @@ import {
   ROLES,
   type Role,
 } from "../../src/policy/actions.ts";
-import { authorizeAndAudit } from "../../src/policy/audited.ts";
 import type { AuthzRequest } from "../../src/policy/engine.ts";
 import type { Resource } from "../../src/policy/entities.ts";
 import type { Db } from "../../src/store/db.ts";

@@ -5,14 +5,14 @@
  * directory, never the database's credentials, and run as a non-root user.
  */
 import { describe, expect, it } from "vitest";
-import { PRIVATE_KEY_FILE } from "../../src/audit/signing-key.ts";
+import type { JobSpec } from "../../src/protocol/types/job-spec.gen.ts";
+import { PRIVATE_KEY_FILE } from "../../src/provenance/signing-key.ts";
 import {
   type KubernetesInput,
   type PyTorchJob,
   renderKubernetesManifests,
-} from "../../src/jobs/kubernetes.ts";
-import { TRAINER_ENV_ALLOWLIST } from "../../src/jobs/trainer-env.ts";
-import type { JobSpec } from "../../src/protocol/types/job-spec.gen.ts";
+} from "../../src/runners/kubernetes.ts";
+import { TRAINER_ENV_ALLOWLIST } from "../../src/runners/trainer-env.ts";
 
 const HOME = "/crucible";
 const digest = (c: string) => `sha256:${c.repeat(64)}`;

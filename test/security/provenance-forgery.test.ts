@@ -1,8 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import { type DsseEnvelope, IN_TOTO_PAYLOAD_TYPE, signEnvelope } from "../../src/audit/dsse.ts";
-import { loadOrCreateSigningKey, type SigningKey } from "../../src/audit/signing-key.ts";
 import { approveCheckpoint, registerBases, registerRunCheckpoint } from "../../src/checkpoints/index.ts";
 import { canonicalJson } from "../../src/core/digest.ts";
 import { newId } from "../../src/core/ids.ts";
@@ -11,6 +9,8 @@ import { revokeVersion } from "../../src/data/service/approve.ts";
 import { createUser } from "../../src/identity/principals.ts";
 import { bootstrap } from "../../src/identity/workspaces.ts";
 import { recordEdge } from "../../src/lineage/edges.ts";
+import { type DsseEnvelope, IN_TOTO_PAYLOAD_TYPE, signEnvelope } from "../../src/provenance/dsse.ts";
+import { loadOrCreateSigningKey, type SigningKey } from "../../src/provenance/signing-key.ts";
 import type { Db } from "../../src/store/db.ts";
 import { openStore, type StoreConfig } from "../../src/store/open.ts";
 import { openPostgres } from "../../src/store/postgres.ts";

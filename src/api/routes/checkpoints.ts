@@ -1,4 +1,3 @@
-import type { SigningKey } from "../../audit/signing-key.ts";
 import {
   approveCheckpoint,
   checkpointJson,
@@ -9,6 +8,7 @@ import {
 import { invalid } from "../../core/errors.ts";
 import type { Authenticated } from "../../identity/authenticate.ts";
 import { visibleWorkspace } from "../../identity/tenancy.ts";
+import type { SigningKey } from "../../provenance/signing-key.ts";
 import type { Db } from "../../store/db.ts";
 import type { JsonSchema, Route } from "../route.ts";
 import { arr, bool, int, obj, str } from "../schemas.ts";

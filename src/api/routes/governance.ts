@@ -1,5 +1,6 @@
 import { verifyAuditLog } from "../../audit/export.ts";
 import type { SignedClaim } from "../../audit/verify.ts";
+import { readWorkspaceAudit, requireAuditRead } from "../../governed/audit-access.ts";
 import type { Authenticated } from "../../identity/authenticate.ts";
 import { listPrincipals } from "../../identity/names.ts";
 import { createServiceIdentity, createUser, grantRole } from "../../identity/principals.ts";
@@ -8,7 +9,6 @@ import { visibleMember, visiblePrincipal, visibleWorkspace } from "../../identit
 import { createToken, revokeToken, rotateToken } from "../../identity/tokens.ts";
 import { createWorkspace } from "../../identity/workspaces.ts";
 import type { Role } from "../../policy/actions.ts";
-import { readWorkspaceAudit, requireAuditRead } from "../../policy/audit-access.ts";
 import { actorId } from "../../policy/entities.ts";
 import type { Db } from "../../store/db.ts";
 import type { Route } from "../route.ts";

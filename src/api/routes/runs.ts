@@ -1,11 +1,11 @@
 import { invalid } from "../../core/errors.ts";
 import type { Authenticated } from "../../identity/authenticate.ts";
 import { visibleWorkspace } from "../../identity/tenancy.ts";
-import { checkRecipe, parseRecipe } from "../../jobs/recipe.ts";
-import { followRun } from "../../jobs/run-follow.ts";
-import { runDetailsJson, runJson } from "../../jobs/run-json.ts";
-import { listRuns, showRun } from "../../jobs/run-read.ts";
-import { cancelRun, startRun } from "../../jobs/runs.ts";
+import { checkRecipe, parseRecipe } from "../../runs/recipe.ts";
+import { followRun } from "../../runs/run-follow.ts";
+import { runDetailsJson, runJson } from "../../runs/run-json.ts";
+import { listRuns, showRun } from "../../runs/run-read.ts";
+import { cancelRun, startRun } from "../../runs/runs.ts";
 import type { Db } from "../../store/db.ts";
 import type { Route } from "../route.ts";
 import { arr, int, obj, str } from "../schemas.ts";

@@ -5,12 +5,12 @@ import { assertExtendsLastHead, requireKey, signHeadNow } from "../../audit/head
 import { appendHeadFile } from "../../audit/signed-head.ts";
 import type { ChainVerdict } from "../../audit/verify.ts";
 import { CrucibleError } from "../../core/errors.ts";
+import { requireAuditRead, requireInstallationAudit } from "../../governed/audit-access.ts";
+import { rotateProvenanceKey } from "../../governed/key-rotation.ts";
 import { visibleWorkspace } from "../../identity/tenancy.ts";
-import { requireAuditRead, requireInstallationAudit } from "../../policy/audit-access.ts";
-import { rotateProvenanceKey } from "../../policy/key-rotation.ts";
 import { crucibleHome, storeConfigFromEnv } from "../../store/open.ts";
 import { headSigningFromEnv, headsFileOf, installationKeys, knownSignedHeads } from "../audit-heads.ts";
-import type { RunAction } from "../main.ts";
+import type { RunAction } from "../command.ts";
 import { withCaller, withDb } from "../session.ts";
 import { readPublicKey } from "./verify.ts";
 

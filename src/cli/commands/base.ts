@@ -7,12 +7,12 @@ import {
   withStarters,
 } from "../../checkpoints/index.ts";
 import { invalid } from "../../core/errors.ts";
-import { buildNanoBases, NANO_PRESETS, type NanoPreset } from "../../jobs/nano-bases.ts";
-import { trainerPython } from "../../jobs/trainer-python.ts";
+import { buildNanoBases, NANO_PRESETS, type NanoPreset } from "../../nano/nano-bases.ts";
+import { trainerPython } from "../../runners/trainer-python.ts";
 import { crucibleHome } from "../../store/open.ts";
 import { checkpointsTable } from "../checkpoint-render.ts";
+import type { RunAction } from "../command.ts";
 import { commandWorkspace } from "../dataset-context.ts";
-import type { RunAction } from "../main.ts";
 import { progressPrinter } from "../progress.ts";
 import { withCaller } from "../session.ts";
 

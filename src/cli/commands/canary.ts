@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { addCanary, type CanaryRow, listCanaries } from "../../data/service/index.ts";
+import type { RunAction } from "../command.ts";
 import { commandWorkspace } from "../dataset-context.ts";
 import { table } from "../io.ts";
-import type { RunAction } from "../main.ts";
 import { withCaller } from "../session.ts";
 
 type Ws = { workspace?: string };

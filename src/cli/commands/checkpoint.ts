@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import { loadOrCreateSigningKey } from "../../audit/signing-key.ts";
 import {
   approveCheckpoint,
   checkpointJson,
@@ -8,10 +7,11 @@ import {
   readCheckpoint,
 } from "../../checkpoints/index.ts";
 import { invalid } from "../../core/errors.ts";
+import { loadOrCreateSigningKey } from "../../provenance/signing-key.ts";
 import { crucibleHome } from "../../store/open.ts";
 import { checkpointsTable, checkpointText } from "../checkpoint-render.ts";
+import type { RunAction } from "../command.ts";
 import { commandWorkspace } from "../dataset-context.ts";
-import type { RunAction } from "../main.ts";
 import { withCaller } from "../session.ts";
 
 type Ws = { workspace?: string };

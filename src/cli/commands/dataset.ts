@@ -11,9 +11,9 @@ import {
   showVersion,
   versionReport,
 } from "../../data/service/index.ts";
+import type { RunAction } from "../command.ts";
 import { artifactsFor, commandWorkspace } from "../dataset-context.ts";
 import { detailsText, diffText, versionJson, versionsTable } from "../dataset-render.ts";
-import type { RunAction } from "../main.ts";
 import { withCaller } from "../session.ts";
 import { registerDatasetChanges } from "./dataset-changes.ts";
 

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { runDemo } from "../../demo/run-demo.ts";
-import { trainerPython } from "../../jobs/trainer-python.ts";
+import { trainerPython } from "../../runners/trainer-python.ts";
 import { crucibleHome } from "../../store/open.ts";
-import type { RunAction } from "../main.ts";
+import type { RunAction } from "../command.ts";
 import { progressPrinter } from "../progress.ts";
 
 /** `crucible demo [--fast]`: the main story, offline, with real training and real enforcement. */

@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import { CrucibleError } from "../../core/errors.ts";
-import { probeTrainerPython } from "../../jobs/trainer-python.ts";
-import { isolationLine } from "../../jobs/trainer-user.ts";
+import { probeTrainerPython } from "../../runners/trainer-python.ts";
+import { isolationLine } from "../../runners/trainer-user.ts";
 import { storeConfigFromEnv } from "../../store/open.ts";
 import { auditTamperRights } from "../../store/privileges.ts";
-import type { RunAction } from "../main.ts";
+import type { RunAction } from "../command.ts";
 import { withDb } from "../session.ts";
 import { trainerIsolationOf } from "../trainer-isolation.ts";
 import { describeLocation } from "./store.ts";

@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import { loadOrCreateSigningKey } from "../../audit/signing-key.ts";
 import { installationBuilderId } from "../../checkpoints/provenance.ts";
 import { bootstrap } from "../../identity/workspaces.ts";
+import { loadOrCreateSigningKey } from "../../provenance/signing-key.ts";
 import { crucibleHome } from "../../store/open.ts";
+import type { RunAction } from "../command.ts";
 import { parseDuration } from "../duration.ts";
-import type { RunAction } from "../main.ts";
 import { withDb } from "../session.ts";
 
 /** `crucible init`: the first workspace and its first admin, on an empty installation. */

@@ -3,9 +3,9 @@ import { checkpointLineage } from "../../checkpoints/index.ts";
 import { invalid } from "../../core/errors.ts";
 import { parseVersionRef, versionImpact } from "../../data/service/index.ts";
 import { lineageText } from "../checkpoint-render.ts";
+import type { RunAction } from "../command.ts";
 import { commandWorkspace } from "../dataset-context.ts";
 import { impactText } from "../dataset-render.ts";
-import type { RunAction } from "../main.ts";
 import { withCaller } from "../session.ts";
 
 /**

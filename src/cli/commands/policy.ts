@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { invalid } from "../../core/errors.ts";
+import { activePolicySet } from "../../governed/active-policy.ts";
+import { requireAuditRead } from "../../governed/audit-access.ts";
+import { approvePolicy, type PolicyVersion, proposePolicy } from "../../governed/policy-changes.ts";
 import { visibleWorkspace } from "../../identity/tenancy.ts";
-import { requireAuditRead } from "../../policy/audit-access.ts";
-import { approvePolicy, type PolicyVersion, proposePolicy } from "../../policy/changes.ts";
-import { activePolicySet } from "../../policy/versions.ts";
-import type { RunAction } from "../main.ts";
+import type { RunAction } from "../command.ts";
 import { withCaller } from "../session.ts";
 
 /** `crucible policy show|propose|approve`: the Cedar policy set is data, changed by two admins. */

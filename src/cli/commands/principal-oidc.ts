@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { invalid } from "../../core/errors.ts";
 import { bindOidcSubject } from "../../identity/oidc-bindings.ts";
 import { visibleMember, visibleWorkspace } from "../../identity/tenancy.ts";
-import type { RunAction } from "../main.ts";
+import type { RunAction } from "../command.ts";
 import { withCaller } from "../session.ts";
 
 interface BindOptions {

@@ -1,14 +1,14 @@
 import type { Command } from "commander";
 import { CrucibleError } from "../../core/errors.ts";
+import { requireAuditRead } from "../../governed/audit-access.ts";
 import { disablePrincipal, enablePrincipal, revokeRole } from "../../identity/lifecycle.ts";
 import { listPrincipals } from "../../identity/names.ts";
 import { createServiceIdentity, createUser, grantRole } from "../../identity/principals.ts";
 import { listStale } from "../../identity/stale.ts";
 import { visibleMember, visibleWorkspace } from "../../identity/tenancy.ts";
-import { requireAuditRead } from "../../policy/audit-access.ts";
+import type { RunAction } from "../command.ts";
 import { parseDuration } from "../duration.ts";
 import { table } from "../io.ts";
-import type { RunAction } from "../main.ts";
 import { checkRole, collectList } from "../role-option.ts";
 import { withCaller } from "../session.ts";
 import { registerBindOidc } from "./principal-oidc.ts";

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { CrucibleError, invalid } from "../../core/errors.ts";
 import { checkDocument, protocolNames, validatorFor } from "../../protocol/validate.ts";
-import type { RunAction } from "../main.ts";
+import type { RunAction } from "../command.ts";
 
 /** `crucible protocol list|validate`: the contracts shared with the trainer. */
 export function registerProtocol(program: Command, run: RunAction): void {

@@ -3,13 +3,13 @@ import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import type { Command } from "commander";
 import { buildApi } from "../../api/server.ts";
-import { loadOrCreateSigningKey } from "../../audit/signing-key.ts";
 import { invalid } from "../../core/errors.ts";
 import { createOidcVerifier } from "../../identity/oidc.ts";
-import { jobHandlers } from "../../jobs/handlers.ts";
-import { trainerPython } from "../../jobs/trainer-python.ts";
-import { isolationLine } from "../../jobs/trainer-user.ts";
-import { runWorker } from "../../jobs/worker.ts";
+import { loadOrCreateSigningKey } from "../../provenance/signing-key.ts";
+import { runWorker } from "../../queue/worker.ts";
+import { trainerPython } from "../../runners/trainer-python.ts";
+import { isolationLine } from "../../runners/trainer-user.ts";
+import { jobHandlers } from "../../runs/handlers.ts";
 import { crucibleHome, openStore, storeConfigFromEnv } from "../../store/open.ts";
 import {
   headSigningFromEnv,
@@ -17,7 +17,7 @@ import {
   knownSignedHeads,
   signHeadsOnCadence,
 } from "../audit-heads.ts";
-import type { RunAction } from "../main.ts";
+import type { RunAction } from "../command.ts";
 import { OIDC_ENV, type OidcFlags, oidcIssuerFromFlags } from "../oidc-config.ts";
 import { trainerIsolationOf, trainerUserOf } from "../trainer-isolation.ts";
 

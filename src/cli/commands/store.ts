@@ -5,8 +5,8 @@ import { loadMigrations, migrate } from "../../store/migrate.ts";
 import { openStore, type StoreConfig, storeConfigFromEnv } from "../../store/open.ts";
 import { openPostgres } from "../../store/postgres.ts";
 import { initRoles, rolesSql } from "../../store/roles.ts";
+import type { RunAction } from "../command.ts";
 import { table } from "../io.ts";
-import type { RunAction } from "../main.ts";
 import { withDb } from "../session.ts";
 
 /**

@@ -5,8 +5,8 @@ import { setServiceBound } from "../../identity/service-bound.ts";
 import { visiblePrincipal } from "../../identity/tenancy.ts";
 import { createToken, revokeToken, rotateToken } from "../../identity/tokens.ts";
 import { actorId } from "../../policy/entities.ts";
+import type { RunAction } from "../command.ts";
 import { parseDuration } from "../duration.ts";
-import type { RunAction } from "../main.ts";
 import { withCaller } from "../session.ts";
 
 /** `crucible token create|rotate|revoke|bound`: bearer tokens, shown once and stored hashed. */

@@ -2,15 +2,15 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import type { DsseEnvelope } from "../../audit/dsse.ts";
-import { loadVerificationKeys, PUBLIC_KEYS_DIR } from "../../audit/key-rotation.ts";
-import { PUBLIC_KEY_FILE } from "../../audit/signing-key.ts";
 import { installationBuilderId, provenancePath } from "../../checkpoints/provenance.ts";
 import { checkpointByName } from "../../checkpoints/standing.ts";
 import { type Verification, verifyAgainstStore, verifyOffline } from "../../checkpoints/verify-provenance.ts";
 import { CrucibleError, invalid } from "../../core/errors.ts";
+import type { DsseEnvelope } from "../../provenance/dsse.ts";
+import { loadVerificationKeys, PUBLIC_KEYS_DIR } from "../../provenance/keyring.ts";
+import { PUBLIC_KEY_FILE } from "../../provenance/signing-key.ts";
 import { crucibleHome } from "../../store/open.ts";
-import type { CommandContext, RunAction } from "../main.ts";
+import type { CommandContext, RunAction } from "../command.ts";
 import { withDb } from "../session.ts";
 
 interface VerifyOptions {

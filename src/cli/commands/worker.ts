@@ -1,16 +1,16 @@
 import { hostname } from "node:os";
 import type { Command } from "commander";
 import { invalid } from "../../core/errors.ts";
-import { jobHandlers } from "../../jobs/handlers.ts";
-import type { JobKind } from "../../jobs/queue.ts";
-import { trainerPython } from "../../jobs/trainer-python.ts";
-import { isolationLine } from "../../jobs/trainer-user.ts";
-import { type JobEnd, type JobHandler, runWorker, type WorkerEvent } from "../../jobs/worker.ts";
+import type { JobKind } from "../../queue/queue.ts";
+import { type JobEnd, type JobHandler, runWorker, type WorkerEvent } from "../../queue/worker.ts";
+import { trainerPython } from "../../runners/trainer-python.ts";
+import { isolationLine } from "../../runners/trainer-user.ts";
+import { jobHandlers } from "../../runs/handlers.ts";
 import type { Db } from "../../store/db.ts";
 import { crucibleHome } from "../../store/open.ts";
 import { hasInstallationKey, headSigningFromEnv, headsFileOf, signHeadsOnCadence } from "../audit-heads.ts";
+import type { CommandContext, RunAction } from "../command.ts";
 import type { Output } from "../io.ts";
-import type { CommandContext, RunAction } from "../main.ts";
 import { withDb } from "../session.ts";
 import { trainerIsolationOf, trainerUserOf } from "../trainer-isolation.ts";
 

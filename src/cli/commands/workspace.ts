@@ -2,8 +2,8 @@ import type { Command } from "commander";
 import { acceptInvitation, inviteMember, listInvitations } from "../../identity/invitations.ts";
 import { visibleWorkspace } from "../../identity/tenancy.ts";
 import { createWorkspace } from "../../identity/workspaces.ts";
+import type { RunAction } from "../command.ts";
 import { table } from "../io.ts";
-import type { RunAction } from "../main.ts";
 import { checkRole, collectList } from "../role-option.ts";
 import { withCaller } from "../session.ts";
 

@@ -1,7 +1,7 @@
 import { CrucibleError, invalid } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
+import { governed } from "../../governed/funnel.ts";
 import { taintImpact } from "../../lineage/taint.ts";
-import { governed } from "../../policy/audited.ts";
 import { actorId, type Principal } from "../../policy/entities.ts";
 import type { Db, Queryable } from "../../store/db.ts";
 import {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { sha256Hex } from "../../core/digest.ts";
 import { CrucibleError, invalid } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
-import { governed } from "../../policy/audited.ts";
+import { governed } from "../../governed/funnel.ts";
 import { actorId, type Principal } from "../../policy/entities.ts";
 import type { Db, Queryable } from "../../store/db.ts";
 import { maskValue } from "../scan/mask.ts";

@@ -1,4 +1,4 @@
-import { authorizeAndAudit, deniedError } from "../../policy/audited.ts";
+import { authorizeAndAudit, deniedError } from "../../governed/funnel.ts";
 import type { Principal } from "../../policy/entities.ts";
 import type { Db } from "../../store/db.ts";
 import type { PrescreenReport } from "../report.ts";

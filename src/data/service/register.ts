@@ -1,6 +1,6 @@
 import { CrucibleError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
-import { governed } from "../../policy/audited.ts";
+import { governed } from "../../governed/funnel.ts";
 import { actorId, type Principal } from "../../policy/entities.ts";
 import type { Db, Queryable } from "../../store/db.ts";
 import type { ArtifactStore } from "./artifacts.ts";

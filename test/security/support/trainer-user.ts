@@ -2,9 +2,9 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { assertTrainerCanRead } from "../../../src/jobs/trainer-dirs.ts";
-import { REPO_ROOT, trainerPython } from "../../../src/jobs/trainer-python.ts";
-import type { TrainerUser } from "../../../src/jobs/trainer-user.ts";
+import { assertTrainerCanRead } from "../../../src/runners/trainer-dirs.ts";
+import { REPO_ROOT, trainerPython } from "../../../src/runners/trainer-python.ts";
+import type { TrainerUser } from "../../../src/runners/trainer-user.ts";
 
 /** The user the isolated trainer runs as in these tests: `nobody`, which every Linux has. */
 export const TRAINER: TrainerUser = { uid: 65534, gid: 65534, name: "65534:65534" };

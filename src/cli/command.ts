@@ -1,0 +1,17 @@
+import type { Command } from "commander";
+import type { Output } from "./io.ts";
+
+/** What every command handler receives: its output channel and the process environment. */
+export interface CommandContext {
+  out: Output;
+  env: NodeJS.ProcessEnv;
+  /** `--as NAME`: who acts, in embedded mode (see caller.ts). */
+  as: string | undefined;
+}
+
+/** Adds one command (and its subcommands) to the program; main.ts calls each in turn. */
+export type Registrar = (program: Command, run: RunAction) => void;
+/** Wraps a command handler so errors become exit codes and --json is honoured. */
+export type RunAction = <A extends unknown[]>(
+  handler: (ctx: CommandContext, ...args: A) => Promise<void>,
+) => (...args: A) => Promise<void>;
