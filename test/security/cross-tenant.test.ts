@@ -48,6 +48,14 @@ const PROBES: [method: string, template: string, body?: unknown][] = [
     { max_lifetime_s: 3600, renew_until: "2030-01-01T00:00:00Z" },
   ],
   ["POST", "/v1/workspaces/{ws}/invitations", { name: "eli", roles: ["auditor"] }],
+  ["GET", "/v1/workspaces/{ws}/invitations"],
+  ["DELETE", "/v1/workspaces/{ws}/invitations/{invitation}"],
+  ["GET", "/v1/workspaces/{ws}/principals/{principal}/oidc-bindings"],
+  [
+    "POST",
+    "/v1/workspaces/{ws}/principals/{principal}/oidc-bindings/remove",
+    { issuer: "https://issuer.example", subject: "repo:acme/app:ref:refs/heads/main" },
+  ],
   ["GET", "/v1/workspaces/{ws}/audit"],
   ["GET", "/v1/workspaces/{ws}/audit/verify"],
 ];
@@ -144,6 +152,7 @@ describeEachStore("security: a rogue workspace admin and other tenants", (open) 
         run: t.run,
         principal: "eli",
         service: "ops-bot",
+        invitation: t.invitation,
       };
       const fake = {
         ws: "acme",
@@ -152,6 +161,7 @@ describeEachStore("security: a rogue workspace admin and other tenants", (open) 
         run: "run_nothing",
         principal: "nobody",
         service: "no-bot",
+        invitation: "inv_nothing",
       };
       const nowhere = { ...fake, ws: "nowhere" };
       const answers: Answer[] = [];
@@ -238,6 +248,14 @@ describeEachStore("security: a rogue workspace admin and other tenants", (open) 
         tok,
         "tok_doesnotexist",
       );
+      // acme's invitation, withdrawn through beta's own route
+      await both(
+        "DELETE",
+        (id) => `/v1/workspaces/beta/invitations/${id}`,
+        () => undefined,
+        t.invitation,
+        "inv_doesnotexist",
+      );
       for (const [a, b, real, fake] of pairs) {
         expect(a.status).toBe(404);
         expect(shape(a, [real])).toEqual(shape(b, [fake]));
@@ -263,7 +281,7 @@ describeEachStore("security: a rogue workspace admin and other tenants", (open) 
       expect(seen.length).toBe(refused.length);
       expect(
         noneOf(
-          seen.map((e) => JSON.stringify(e).replaceAll(tok, "<asked>")),
+          seen.map((e) => JSON.stringify(e).replaceAll(tok, "<asked>").replaceAll(t.invitation, "<asked>")),
           t.ids,
         ),
       ).toEqual([]);
@@ -301,9 +319,12 @@ const CLI_PROBES: string[][] = [
   ["base", "list", "--workspace", "{ws}"],
   ["lineage", "impact", "dataset:notes@v1", "--workspace", "{ws}"],
   ["lineage", "show", "{checkpoint}", "--workspace", "{ws}"],
-  [
+  ["workspace", "invitations", "--workspace", "{ws}"],
+  ["workspace", "withdraw", "{invitation}", "--workspace", "{ws}"],
+  ["principal", "oidc-bindings", "eli", "--workspace", "{ws}"],
+  ...["bind-oidc", "unbind-oidc"].map((verb) => [
     "principal",
-    "bind-oidc",
+    verb,
     "eli",
     "--workspace",
     "{ws}",
@@ -311,7 +332,7 @@ const CLI_PROBES: string[][] = [
     "https://issuer.example",
     "--subject",
     "repo:acme/app:ref:refs/heads/main",
-  ],
+  ]),
 ];
 
 const serverUrl = inject("postgresUrl");
@@ -346,7 +367,8 @@ function cliProbes(kind: StoreKind): void {
             .replace("{ws}", ws)
             .replace("{dir}", home)
             .replace("{checkpoint}", t.checkpoint)
-            .replace("{run}", t.run),
+            .replace("{run}", t.run)
+            .replace("{invitation}", t.invitation),
         );
       const outputs: string[] = [];
       for (const probe of CLI_PROBES) {
