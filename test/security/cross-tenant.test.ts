@@ -292,6 +292,40 @@ describeEachStore("security: a rogue workspace admin and other tenants", (open) 
   });
 });
 
+describeEachStore("security: principal names are installation-wide handles", (open) => {
+  it("answers a name taken in another workspace as taken, never where, and records the probe in the prober's workspace", async () => {
+    const db = await open();
+    try {
+      const t = await twoTenants(db);
+      const call = httpCaller(db);
+      const bart = t.tokens.bart.secret;
+      const create = (name: string, kind: "user" | "service") =>
+        call("POST", "/v1/workspaces/beta/principals", bart, {
+          name,
+          kind,
+          ...(kind === "service" ? { owner: "bart" } : {}),
+        });
+      const user = await create("eli", "user");
+      const service = await create("ops-bot", "service");
+      for (const taken of [user, service]) {
+        expect(taken.status).toBe(409);
+        expect(taken.body).toMatchObject({ error: { code: "already_exists", field: "name" } });
+        expect(noneOf([taken], t.ids)).toEqual([]);
+        expect(JSON.stringify(taken.body)).not.toContain("acme");
+      }
+      const probes = (await auditOf(db, t.beta)).filter((e) => e.rules.includes("principal.name-taken"));
+      expect(probes.map((e) => [e.actor, e.action, e.decision, e.resource])).toEqual([
+        [t.bart, "principal.create", "deny", 'PrincipalName::"eli"'],
+        [t.bart, "principal.create", "deny", 'PrincipalName::"ops-bot"'],
+      ]);
+      expect((await auditOf(db, t.acme)).some((e) => e.actor === t.bart)).toBe(false);
+      expect((await create("beta-bot", "service")).status).toBe(201);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
 /**
  * Every CLI command family that takes `--workspace NAME`, with the references acme really has.
  * `{ws}` is the workspace asked for; `{dir}` a scratch directory.
