@@ -8,11 +8,11 @@ import {
   signHeadIfDue,
 } from "../audit/head-signer.ts";
 import { readHeadFile, type SignedHead } from "../audit/signed-head.ts";
-import { invalid } from "../core/errors.ts";
+import { CrucibleError, invalid } from "../core/errors.ts";
 import { loadVerificationKeys } from "../provenance/keyring.ts";
-import { loadOrCreateSigningKey, PRIVATE_KEY_FILE } from "../provenance/signing-key.ts";
+import { loadOrCreateSigningKey, PRIVATE_KEY_FILE, type SigningKey } from "../provenance/signing-key.ts";
 import type { Db, Queryable } from "../store/db.ts";
-import { crucibleHome } from "../store/open.ts";
+import { crucibleHome, storeConfigFromEnv } from "../store/open.ts";
 
 /**
  * Where the installation's signed audit heads are appended: `$CRUCIBLE_HOME/audit/heads.jsonl`.
@@ -29,6 +29,35 @@ export function headsFileOf(env: NodeJS.ProcessEnv): string {
  */
 export function hasInstallationKey(env: NodeJS.ProcessEnv): boolean {
   return existsSync(join(crucibleHome(env), "keys", PRIVATE_KEY_FILE));
+}
+
+/**
+ * Whether the CLI acts on the embedded store, whose home is the installation's: only there may
+ * a command create the installation key. On a server, the key lives on the control plane's host.
+ * @example headSigningFromEnv(ctx.env, { create: isEmbedded(ctx.env) })
+ */
+export function isEmbedded(env: NodeJS.ProcessEnv): boolean {
+  return storeConfigFromEnv(env).kind !== "postgres";
+}
+
+/**
+ * The installation key for signing provenance from the CLI: created on the embedded store if it
+ * is missing; on a server only where it already exists (the control plane's host), never a key
+ * of the laptop's own that no verifier of the installation would know.
+ * @example approveCheckpoint(db, caller, { workspace, ref, key: provenanceKey(ctx.env) })
+ */
+export function provenanceKey(env: NodeJS.ProcessEnv): SigningKey {
+  const keysDir = join(crucibleHome(env), "keys");
+  if (isEmbedded(env) || hasInstallationKey(env)) return loadOrCreateSigningKey(keysDir);
+  throw new CrucibleError(
+    "failed_precondition",
+    "there is no installation signing key here to sign provenance with",
+    {
+      field: "signing key",
+      value: keysDir,
+      fix: "Approve through crucible serve (POST /v1/workspaces/{workspace}/checkpoints/{checkpoint}/approve), or run this on the control plane's host, where $CRUCIBLE_HOME/keys holds the installation key",
+    },
+  );
 }
 
 /**

@@ -8,8 +8,14 @@ import { CrucibleError } from "../../core/errors.ts";
 import { requireAuditRead, requireInstallationAudit } from "../../governed/audit-access.ts";
 import { rotateProvenanceKey } from "../../governed/key-rotation.ts";
 import { visibleWorkspace } from "../../identity/tenancy.ts";
-import { crucibleHome, storeConfigFromEnv } from "../../store/open.ts";
-import { headSigningFromEnv, headsFileOf, installationKeys, knownSignedHeads } from "../audit-heads.ts";
+import { crucibleHome } from "../../store/open.ts";
+import {
+  headSigningFromEnv,
+  headsFileOf,
+  installationKeys,
+  isEmbedded,
+  knownSignedHeads,
+} from "../audit-heads.ts";
 import type { RunAction } from "../command.ts";
 import { withCaller, withDb } from "../session.ts";
 import { readPublicKey } from "./verify.ts";
@@ -141,10 +147,6 @@ function registerKey(audit: Command, run: RunAction): void {
  * An embedded home is the installation, so it may create the installation key on first use; a
  * CLI pointed at a server may run on any machine, and signs only with a key already there.
  */
-function isEmbedded(env: NodeJS.ProcessEnv): boolean {
-  return storeConfigFromEnv(env).kind !== "postgres";
-}
-
 function requireWorkspace(workspace: string | undefined): string {
   if (workspace) return workspace;
   throw new CrucibleError("invalid_argument", "is required to read the audit log from the store", {
