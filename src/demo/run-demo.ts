@@ -41,7 +41,7 @@ export interface DemoOptions {
 
 /**
  * The demo story as far as Crucible builds it today, through the platform as a user drives it
- * (DEMO.md steps 1–4, 6 and 7 without gates, 9 without deployments, 10): principals; the nano
+ * (docs/design/DEMO.md steps 1–4, 6 and 7 without gates, 9 without deployments, 10): principals; the nano
  * family built and registered as bases; the acme handbook pre-screened, denied, redacted and
  * approved; nano's replay corpora approved as datasets; `custom` (cpt 30/70 with replay, then sft)
  * and the ablation `custom_no_mix` run as recipes through startRun and the queue; the base and

@@ -1,7 +1,7 @@
 import { invalid } from "../../core/errors.ts";
 import { approveVersion, parseExpiry, revokeVersion } from "../../data/service/approve.ts";
 import { listDatasets, listVersions, versionReport } from "../../data/service/read.ts";
-import type { Purpose, VersionRef, VersionRow } from "../../data/service/refs.ts";
+import { PURPOSES, type Purpose, type VersionRef, type VersionRow } from "../../data/service/refs.ts";
 import type { Authenticated } from "../../identity/authenticate.ts";
 import { visibleWorkspace } from "../../identity/tenancy.ts";
 import type { Db } from "../../store/db.ts";
@@ -21,7 +21,7 @@ const VERSION_OPTIONAL = { parent_version: { type: ["integer", "null"] }, create
 const VERSION = obj(VERSION_FIELDS, VERSION_OPTIONAL);
 /** A revoked version and the checkpoints its revocation tainted (lineage, any depth). */
 const REVOKED = obj({ ...VERSION_FIELDS, tainted_checkpoints: arr(str()) }, VERSION_OPTIONAL);
-const PURPOSES = arr(str({ enum: ["cpt", "sft", "rft", "eval"] }));
+const PURPOSE_LIST = arr(str({ enum: [...PURPOSES] }));
 
 function render(v: VersionRow) {
   return {
@@ -103,7 +103,7 @@ export function datasetRoutes(db: Db): Route<Authenticated>[] {
       summary: "approve a version for named purposes (a data steward who did not upload it)",
       tag: "datasets",
       auth: "bearer",
-      body: obj({ purposes: PURPOSES }, { expires: str() }),
+      body: obj({ purposes: PURPOSE_LIST }, { expires: str() }),
       response: VERSION,
       handler: async ({ caller, params, body }) => {
         const input = body as { purposes: Purpose[]; expires?: string };

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import {
   approveVersion,
+  PURPOSES,
   parseExpiry,
   parsePurposes,
   parseVersionRef,
@@ -42,7 +43,7 @@ export function registerDatasetChanges(dataset: Command, run: RunAction): void {
     .command("approve")
     .description("approve a version, bound to its digest, for purposes (data stewards; never its uploader)")
     .argument("<ref>", "NAME@vN")
-    .requiredOption("--purpose <list>", "comma-separated: cpt, sft, rft, eval")
+    .requiredOption("--purpose <list>", `comma-separated: ${PURPOSES.join(", ")}`)
     .option("--expires <when>", "ISO date or time, or a lifetime such as 90d or 12h")
     .option("--workspace <name>", "workspace (default: your only one)")
     .action(

@@ -2,6 +2,11 @@
  * hand: change the schema and regenerate; test/protocol checks this file is current. */
 
 /**
+ * A training stage the trainer implements; the one list of them (the other schemas refer to it, the trainer reads it). cpt: continued pre-training, causal-LM loss on every token of packed text or chat; sft: supervised fine-tuning, packed like cpt, loss on the assistant turns of chat; dpo: direct preference optimisation on whole preference pairs against the frozen base. $defs/formats: the record formats each stage trains on.
+ */
+export type Stage = "cpt" | "sft" | "dpo";
+
+/**
  * manifest.json inside a checkpoint directory. The checkpoint is valid only if every listed file exists with the listed size and SHA-256. The checkpoint's digest is the SHA-256 of manifest.json's bytes.
  */
 export interface CheckpointManifest {
@@ -11,7 +16,7 @@ export interface CheckpointManifest {
   /**
    * Training stage that produced the checkpoint (pre/mid/post for base-family builds).
    */
-  stage: "cpt" | "sft" | "dpo" | "rft" | "pre" | "mid" | "post";
+  stage: Stage | ("pre" | "mid" | "post");
   step: number;
   tokens: number;
   /**
