@@ -18,7 +18,7 @@ interface BindOptions {
  * `crucible principal bind-oidc|oidc-bindings|unbind-oidc NAME`: let a pipeline or cluster sign in
  * as NAME with its JWTs, see who may, and stop one.
  */
-export function registerBindOidc(principal: Command, run: RunAction): void {
+export function registerOidcBindings(principal: Command, run: RunAction): void {
   principal
     .command("bind-oidc")
     .description(
@@ -69,6 +69,7 @@ export function registerBindOidc(principal: Command, run: RunAction): void {
         );
       }),
     );
+
   principal
     .command("oidc-bindings")
     .description("the issuers' subjects bound to a principal in your workspace (admins, auditors)")
