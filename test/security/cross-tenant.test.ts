@@ -3,6 +3,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { describe, expect, inject, it } from "vitest";
 import { newId } from "../../src/core/ids.ts";
+import { loadOrCreateSigningKey } from "../../src/provenance/signing-key.ts";
 import { openStore, type StoreConfig } from "../../src/store/open.ts";
 import { runCli, tempHome } from "../support/cli.ts";
 import { describeEachStore, type StoreKind } from "../support/stores.ts";
@@ -391,6 +392,8 @@ function cliProbes(kind: StoreKind): void {
       const t = await twoTenants(db);
       await db.close();
       writeFileSync(join(home, "policy.cedar"), "// nothing allowed\n");
+      // on the control plane's host, where the installation key is (checkpoint approve signs with it)
+      loadOrCreateSigningKey(join(home, "keys"));
       const bart = (argv: string[]) =>
         kind === "pglite"
           ? runCli([...argv, "--as", "bart", "--json"], env)
