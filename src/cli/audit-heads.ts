@@ -1,4 +1,3 @@
-import type { KeyObject } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -7,10 +6,10 @@ import {
   type HeadSigning,
   signHeadIfDue,
 } from "../audit/head-signer.ts";
-import { readHeadFile, type SignedHead } from "../audit/signed-head.ts";
 import { CrucibleError, invalid } from "../core/errors.ts";
-import { loadVerificationKeys } from "../provenance/keyring.ts";
 import { loadOrCreateSigningKey, PRIVATE_KEY_FILE, type SigningKey } from "../provenance/signing-key.ts";
+import { homeLayout } from "../runtime/home.ts";
+import type { Runtime } from "../runtime/runtime.ts";
 import type { Db, Queryable } from "../store/db.ts";
 import { crucibleHome, storeConfigFromEnv } from "../store/open.ts";
 
@@ -19,7 +18,7 @@ import { crucibleHome, storeConfigFromEnv } from "../store/open.ts";
  * @example headsFileOf(process.env) // "/srv/crucible/audit/heads.jsonl"
  */
 export function headsFileOf(env: NodeJS.ProcessEnv): string {
-  return join(crucibleHome(env), "audit", "heads.jsonl");
+  return homeLayout(crucibleHome(env)).headsFile;
 }
 
 /**
@@ -28,12 +27,13 @@ export function headsFileOf(env: NodeJS.ProcessEnv): string {
  * @example if (!hasInstallationKey(ctx.env)) ctx.out.info("heads are signed elsewhere");
  */
 export function hasInstallationKey(env: NodeJS.ProcessEnv): boolean {
-  return existsSync(join(crucibleHome(env), "keys", PRIVATE_KEY_FILE));
+  return existsSync(join(homeLayout(crucibleHome(env)).keysDir, PRIVATE_KEY_FILE));
 }
 
 /**
- * Whether the CLI acts on the embedded store, whose home is the installation's: only there may
- * a command create the installation key. On a server, the key lives on the control plane's host.
+ * Whether the CLI acts on the embedded store. An embedded home is the installation, so it may
+ * create the installation key on first use; a CLI pointed at a server may run on any machine,
+ * and signs only with a key already there (the control plane's host).
  * @example headSigningFromEnv(ctx.env, { create: isEmbedded(ctx.env) })
  */
 export function isEmbedded(env: NodeJS.ProcessEnv): boolean {
@@ -41,20 +41,22 @@ export function isEmbedded(env: NodeJS.ProcessEnv): boolean {
 }
 
 /**
- * The installation key for signing provenance from the CLI: created on the embedded store if it
- * is missing; on a server only where it already exists (the control plane's host), never a key
- * of the laptop's own that no verifier of the installation would know.
- * @example approveCheckpoint(db, caller, { workspace, ref, key: provenanceKey(ctx.env) })
+ * The installation key for signing provenance from the CLI (`runtime.signingKey()`): created on
+ * the embedded store if it is missing; on a server only where it already exists (the control
+ * plane's host), never a key of the laptop's own that no verifier of the installation would know.
+ * @example approveCheckpoint(db, caller, { workspace, ref, key: provenanceKey(ctx.env, runtime) })
  */
-export function provenanceKey(env: NodeJS.ProcessEnv): SigningKey {
-  const keysDir = join(crucibleHome(env), "keys");
-  if (isEmbedded(env) || hasInstallationKey(env)) return loadOrCreateSigningKey(keysDir);
+export function provenanceKey(
+  env: NodeJS.ProcessEnv,
+  runtime: Pick<Runtime, "home" | "signingKey">,
+): SigningKey {
+  if (isEmbedded(env) || hasInstallationKey(env)) return runtime.signingKey();
   throw new CrucibleError(
     "failed_precondition",
     "there is no installation signing key here to sign provenance with",
     {
       field: "signing key",
-      value: keysDir,
+      value: runtime.home.keysDir,
       fix: "Approve through crucible serve (POST /v1/workspaces/{workspace}/checkpoints/{checkpoint}/approve), or run this on the control plane's host, where $CRUCIBLE_HOME/keys holds the installation key",
     },
   );
@@ -67,7 +69,7 @@ export function provenanceKey(env: NodeJS.ProcessEnv): SigningKey {
  * @example const signing = headSigningFromEnv(ctx.env, { create: true });
  */
 export function headSigningFromEnv(env: NodeJS.ProcessEnv, options: { create: boolean }): HeadSigning {
-  const keysDir = join(crucibleHome(env), "keys");
+  const { keysDir } = homeLayout(crucibleHome(env));
   return {
     key: () =>
       options.create || existsSync(join(keysDir, PRIVATE_KEY_FILE)) ? loadOrCreateSigningKey(keysDir) : null,
@@ -89,35 +91,6 @@ function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
       `Unset it for the default (${fallback})`,
     );
   return value;
-}
-
-/**
- * Every public key the installation signed with (current and retired), or the one key a
- * verifier was handed (`--public-key`).
- * @example const keys = installationKeys(ctx.env);
- */
-export function installationKeys(env: NodeJS.ProcessEnv): ReadonlyMap<string, KeyObject> {
-  return loadVerificationKeys(join(crucibleHome(env), "keys"));
-}
-
-/**
- * The signed heads a verification checks against: the installation's heads file, plus a file of
- * heads kept elsewhere (`--head`), every signature verified with `keys`.
- * @example const heads = knownSignedHeads(ctx.env, keys, options.head);
- */
-export function knownSignedHeads(
-  env: NodeJS.ProcessEnv,
-  keys: KeyObject | ReadonlyMap<string, KeyObject>,
-  elsewhere?: string,
-): SignedHead[] {
-  if (elsewhere !== undefined && !existsSync(elsewhere))
-    throw invalid(
-      "--head",
-      "no such file",
-      elsewhere,
-      "Point it at a file of signed heads (`crucible audit head` output)",
-    );
-  return [...readHeadFile(headsFileOf(env), keys), ...(elsewhere ? readHeadFile(elsewhere, keys) : [])];
 }
 
 /**

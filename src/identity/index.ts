@@ -1,4 +1,5 @@
-export { type Authenticated, authenticate } from "./authenticate.ts";
+export { authenticate } from "./authenticate.ts";
+export type { Authenticated } from "./authenticated.ts";
 export { INSTALLATION, type PrincipalId, type TokenId, type WorkspaceId } from "./ids.ts";
 export {
   acceptInvitation,

@@ -1,4 +1,4 @@
-import type { Authenticated } from "../../identity/authenticate.ts";
+import type { Authenticated } from "../../identity/authenticated.ts";
 import { bindOidcSubject, listOidcBindings, removeOidcBinding } from "../../identity/oidc-bindings.ts";
 import { visibleMember, visibleWorkspace } from "../../identity/tenancy.ts";
 import type { Db } from "../../store/db.ts";

@@ -1,6 +1,7 @@
 import { invalid } from "../../core/errors.ts";
-import type { Authenticated } from "../../identity/authenticate.ts";
+import type { Authenticated } from "../../identity/authenticated.ts";
 import { acceptInvitation, inviteMember, listInvitations } from "../../identity/invitations.ts";
+import { acceptedJson, invitationJson, invitedJson } from "../../identity/json.ts";
 import { setServiceBound } from "../../identity/service-bound.ts";
 import { visibleMember, visibleWorkspace } from "../../identity/tenancy.ts";
 import { listSentInvitations, withdrawInvitation } from "../../identity/workspace-invitations.ts";
@@ -53,12 +54,7 @@ export function tenancyRoutes(db: Db): Route<Authenticated>[] {
         });
         return {
           status: 201,
-          body: {
-            invitation_id: done.invitationId,
-            invitee: input.name,
-            roles: input.roles,
-            expires_at: done.expiresAt.toISOString(),
-          },
+          body: invitedJson(done, input.name, input.roles),
         };
       },
     },
@@ -128,15 +124,7 @@ export function tenancyRoutes(db: Db): Route<Authenticated>[] {
       handler: async ({ caller }) => {
         const pending = await listInvitations(db, caller.principal);
         return {
-          body: {
-            invitations: pending.map((i) => ({
-              id: i.id,
-              workspace: i.workspace,
-              roles: i.roles,
-              invited_by: i.invitedBy,
-              expires_at: i.expiresAt,
-            })),
-          },
+          body: { invitations: pending.map(invitationJson) },
         };
       },
     },
@@ -154,7 +142,7 @@ export function tenancyRoutes(db: Db): Route<Authenticated>[] {
           invitationId: params.invitation!,
         });
         return {
-          body: { invitation_id: params.invitation!, workspace: done.workspaceName, roles: done.roles },
+          body: acceptedJson(params.invitation!, done),
         };
       },
     },

@@ -10,6 +10,7 @@ import { provenanceKey } from "../audit-heads.ts";
 import { checkpointsTable, checkpointText } from "../checkpoint-render.ts";
 import type { RunAction } from "../command.ts";
 import { commandWorkspace } from "../dataset-context.ts";
+import { runtimeFromEnv } from "../runtime.ts";
 import { withCaller } from "../session.ts";
 
 type Ws = { workspace?: string };
@@ -64,7 +65,7 @@ export function registerCheckpoint(program: Command, run: RunAction): void {
     .action(
       run(async (ctx, ref: string, options: Ws) => {
         // refused before approving: an approval must come with provenance the installation can verify
-        const key = provenanceKey(ctx.env);
+        const key = provenanceKey(ctx.env, runtimeFromEnv(ctx.env));
         const approval = await withCaller(ctx, async (db, caller) =>
           approveCheckpoint(db, caller, {
             workspace: await commandWorkspace(db, caller, options.workspace),

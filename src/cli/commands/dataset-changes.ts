@@ -8,9 +8,9 @@ import {
   redactVersion,
   revokeVersion,
 } from "../../data/service/index.ts";
+import { versionJson } from "../../data/service/json.ts";
 import type { RunAction } from "../command.ts";
 import { artifactsFor, commandWorkspace } from "../dataset-context.ts";
-import { versionJson } from "../dataset-render.ts";
 import { withCaller } from "../session.ts";
 
 type Ws = { workspace?: string };

@@ -3,16 +3,13 @@ import type { Command } from "commander";
 import { invalid } from "../../core/errors.ts";
 import type { JobKind } from "../../queue/queue.ts";
 import { type JobEnd, type JobHandler, runWorker, type WorkerEvent } from "../../queue/worker.ts";
-import { trainerPython } from "../../runners/trainer-python.ts";
 import { isolationLine } from "../../runners/trainer-user.ts";
-import { jobHandlers } from "../../runs/handlers.ts";
 import type { Db } from "../../store/db.ts";
-import { crucibleHome } from "../../store/open.ts";
 import { hasInstallationKey, headSigningFromEnv, headsFileOf, signHeadsOnCadence } from "../audit-heads.ts";
 import type { CommandContext, RunAction } from "../command.ts";
 import type { Output } from "../io.ts";
+import { runtimeFromEnv } from "../runtime.ts";
 import { withDb } from "../session.ts";
-import { trainerIsolationOf, trainerUserOf } from "../trainer-isolation.ts";
 
 /** The worker's settings, parsed from its flags. */
 export interface WorkerFlags {
@@ -75,7 +72,8 @@ export function registerWorker(program: Command, run: RunAction): void {
         };
         if (flags.owner.trim() === "")
           throw invalid("--owner", "must not be empty", flags.owner, "Leave it out for host:pid");
-        const isolation = trainerIsolationOf(ctx.env, options.trainerUser);
+        const runtime = runtimeFromEnv(ctx.env, { trainerUser: options.trainerUser });
+        const { isolation } = runtime;
         ctx.out.info(
           ctx.out.json
             ? JSON.stringify({ event: "trainer_isolation", ...isolation, line: isolationLine(isolation) })
@@ -83,12 +81,7 @@ export function registerWorker(program: Command, run: RunAction): void {
         );
         const signsHeads = hasInstallationKey(ctx.env);
         ctx.out.info(headsStartLine(ctx, signsHeads));
-        const handlers = jobHandlers({
-          python: trainerPython(ctx.env),
-          home: crucibleHome(ctx.env),
-          env: ctx.env,
-          ...trainerUserOf(isolation),
-        });
+        const { handlers } = runtime.worker;
         const stop = new AbortController();
         const release = stopOnSignals(stop, (signal) =>
           ctx.out.info(`crucible worker: ${signal}, finishing the job at hand`),
@@ -135,7 +128,7 @@ function headsStartLine(ctx: CommandContext, signsHeads: boolean): string {
 /**
  * Runs the worker loop, writing one line per job leased and ended on stderr (a JSON line each
  * with --json, so stdout keeps its one document: the summary).
- * @example const summary = await work(db, out, flags, jobHandlers(deps), stop.signal);
+ * @example const summary = await work(db, out, flags, runtime.worker.handlers, stop.signal);
  */
 export async function work(
   db: Db,

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { acceptInvitation, inviteMember, listInvitations } from "../../identity/invitations.ts";
+import { acceptedJson, invitationJson, invitedJson, workspaceJson } from "../../identity/json.ts";
 import { visibleWorkspace } from "../../identity/tenancy.ts";
 import { listSentInvitations, withdrawInvitation } from "../../identity/workspace-invitations.ts";
 import { createWorkspace } from "../../identity/workspaces.ts";
@@ -18,7 +19,7 @@ export function registerWorkspace(program: Command, run: RunAction): void {
     .action(
       run(async (ctx, name: string) => {
         const id = await withCaller(ctx, (db, caller) => createWorkspace(db, { principal: caller, name }));
-        ctx.out.result({ id, name }, () => `workspace ${name} (${id})`);
+        ctx.out.result(workspaceJson(id, name), () => `workspace ${name} (${id})`);
       }),
     );
 
@@ -40,12 +41,7 @@ export function registerWorkspace(program: Command, run: RunAction): void {
           }),
         );
         ctx.out.result(
-          {
-            invitation_id: done.invitationId,
-            invitee: name,
-            roles,
-            expires_at: done.expiresAt.toISOString(),
-          },
+          invitedJson(done, name, roles),
           () =>
             `invited ${name} to ${options.workspace} as ${roles.join(", ")} (${done.invitationId}); they accept with \`crucible workspace accept ${done.invitationId}\``,
         );
@@ -76,7 +72,7 @@ export function registerWorkspace(program: Command, run: RunAction): void {
           return;
         }
         const pending = await withCaller(ctx, (db, caller) => listInvitations(db, caller));
-        ctx.out.result({ invitations: pending }, () =>
+        ctx.out.result({ invitations: pending.map(invitationJson) }, () =>
           table(
             ["invitation", "workspace", "roles", "invited by", "expires"],
             pending.map((i) => [i.id, i.workspace, i.roles.join(","), i.invitedBy, i.expiresAt]),
@@ -117,7 +113,7 @@ export function registerWorkspace(program: Command, run: RunAction): void {
           acceptInvitation(db, { principal: caller, invitationId }),
         );
         ctx.out.result(
-          { invitation_id: invitationId, workspace: done.workspaceName, roles: done.roles },
+          acceptedJson(invitationId, done),
           () => `joined ${done.workspaceName} as ${done.roles.join(", ")}`,
         );
       }),
