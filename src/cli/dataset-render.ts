@@ -1,25 +1,6 @@
 import type { VersionDetails, VersionDiff, VersionImpact, VersionRow } from "../data/service/index.ts";
+import { versionJson } from "../data/service/json.ts";
 import { table } from "./io.ts";
-
-/**
- * A version as the CLI's --json prints it.
- * @example versionJson(v).ref // "acme-handbook@v2"
- */
-export function versionJson(v: VersionRow) {
-  return {
-    ref: `${v.name}@v${v.version}`,
-    name: v.name,
-    version: v.version,
-    digest: v.digest,
-    format: v.format,
-    records: v.records,
-    bytes: v.bytes,
-    uploader: v.uploaderName,
-    parent: v.parentVersion === null ? null : `${v.name}@v${v.parentVersion}`,
-    status: v.status,
-    created_at: v.createdAt,
-  };
-}
 
 /**
  * Versions as an aligned table.

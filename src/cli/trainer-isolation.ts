@@ -2,7 +2,6 @@ import {
   processPrivileges,
   resolveTrainerUser,
   type TrainerIsolation,
-  type TrainerUser,
   trainerIsolation,
 } from "../runners/trainer-user.ts";
 
@@ -15,12 +14,4 @@ export function trainerIsolationOf(env: NodeJS.ProcessEnv, flag?: string): Train
   const configured = flag ?? env.CRUCIBLE_TRAINER_USER;
   const user = configured ? resolveTrainerUser(configured) : undefined;
   return trainerIsolation(user, processPrivileges());
-}
-
-/**
- * The handler option that runs the trainer as its user, when isolation found one.
- * @example jobHandlers({ python, home, env, ...trainerUserOf(isolation) })
- */
-export function trainerUserOf(isolation: TrainerIsolation): { trainerUser?: TrainerUser } {
-  return isolation.kind === "user" ? { trainerUser: isolation.user } : {};
 }

@@ -5,6 +5,13 @@ export type ChatRole = "system" | "user" | "assistant" | "tool";
 
 export const CHAT_ROLES: readonly ChatRole[] = ["system", "user", "assistant", "tool"];
 
+/**
+ * The formats of the records a dataset holds, named as a JobSpec source's `format`: `{text}` is
+ * text, `{messages}` is chat. Nothing else passes intake (preference pairs, for one, do not).
+ */
+export const RECORD_FORMATS = ["text", "chat"] as const;
+export type RecordFormat = (typeof RECORD_FORMATS)[number];
+
 export interface ChatMessage {
   role: ChatRole;
   content: string;

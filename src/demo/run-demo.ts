@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { verifyAuditLog } from "../audit/export.ts";
@@ -9,9 +10,10 @@ import { bootstrap } from "../identity/workspaces.ts";
 import { buildNanoBases } from "../nano/nano-bases.ts";
 import { addNanoReplay } from "../nano/nano-replay.ts";
 import type { TrainerEvent } from "../protocol/types/events.gen.ts";
-import { jobHandlers } from "../runs/handlers.ts";
 import { parseRecipe } from "../runs/recipe.ts";
 import { startRun } from "../runs/runs.ts";
+import { homeLayout } from "../runtime/home.ts";
+import { createRuntime, type RuntimeOptions } from "../runtime/runtime.ts";
 import { openStore } from "../store/open.ts";
 import type { Denial } from "./denials.ts";
 import { DEMO_SIZES, demoRecipes } from "./recipes.ts";
@@ -25,23 +27,22 @@ import { demoTargets } from "./targets.ts";
 
 export type { DemoSummary } from "./summary.ts";
 
-export interface DemoOptions {
-  /** Crucible home: the nano family is cached under it, its keys sign provenance; each demo run gets its own folder. */
-  home: string;
+/**
+ * The process's runtime options (`home`: the nano family is cached under it, its keys sign
+ * provenance; each demo run gets its own folder, which is its runtime's home) and the story's own.
+ */
+export interface DemoOptions extends Pick<RuntimeOptions, "home" | "python" | "env"> {
   /** Tiny sizes: every step runs, nothing is expected to be learnt (CI). */
   fast: boolean;
-  python: string;
   /** Human-readable progress (stderr). */
   say: (line: string) => void;
   /** Progress events of the training, labelled (`pre`, `custom-1/cpt`, ...). */
   onTrainingEvent?: (label: string, event: TrainerEvent) => void;
-  /** The environment the trainer inherits (the entry point reads it; nothing below does). */
-  env: NodeJS.ProcessEnv;
 }
 
 /**
  * The demo story as far as Crucible builds it today, through the platform as a user drives it
- * (DEMO.md steps 1–4, 6 and 7 without gates, 9 without deployments, 10): principals; the nano
+ * (docs/design/DEMO.md steps 1–4, 6 and 7 without gates, 9 without deployments, 10): principals; the nano
  * family built and registered as bases; the acme handbook pre-screened, denied, redacted and
  * approved; nano's replay corpora approved as datasets; `custom` (cpt 30/70 with replay, then sft)
  * and the ablation `custom_no_mix` run as recipes through startRun and the queue; the base and
@@ -143,7 +144,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const handbook = `${data.handbook.name}@v${data.handbook.version}`;
 
     // the worker's home is the demo's folder: artifacts and run directories live there
-    const handlers = jobHandlers({ python: options.python, home: workdir, env: options.env });
+    const runtime = createRuntime({
+      home: workdir,
+      python: options.python,
+      env: options.env,
+      owner: `${hostname()}:${process.pid}:demo`,
+    });
     const recipes = demoRecipes(size, handbook);
     const runs: Record<string, DemoRun> = {};
     for (const [label, recipe] of Object.entries(recipes)) {
@@ -155,7 +161,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
           workspace,
           recipe,
           dir: join(workdir, "recipes"),
-          handlers,
+          worker: runtime.worker,
           ...(options.onTrainingEvent ? { onEvent: options.onTrainingEvent } : {}),
         });
       });
@@ -182,7 +188,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const provenance = await timed("approve", () =>
       approvalStory(db, cast, {
         checkpoint: custom.checkpoint,
-        keysDir: join(options.home, "keys"),
+        keysDir: homeLayout(options.home).keysDir,
         denials,
         say: options.say,
       }),

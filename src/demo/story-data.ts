@@ -105,7 +105,7 @@ export async function dataStory(
   });
   await approveVersion(db, dana, { workspace, ref: { name: "acme-qa", version: 1 }, purposes: ["sft"] });
   options.say(
-    `data: eli redacted it as acme-handbook@v${v2.version} (rescan: ${rescan.totals.findings} findings); dana approved it for cpt, sft, rft, and acme-qa@v1 for sft`,
+    `data: eli redacted it as acme-handbook@v${v2.version} (rescan: ${rescan.totals.findings} findings); dana approved it for the purposes cpt, sft, rft, and acme-qa@v1 for sft`,
   );
 
   return {

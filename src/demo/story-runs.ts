@@ -1,17 +1,14 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import { hostname } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { CrucibleError } from "../core/errors.ts";
 import type { Principal } from "../policy/entities.ts";
 import type { TrainerEvent } from "../protocol/types/events.gen.ts";
 import type { Recipe } from "../protocol/types/recipe.gen.ts";
-import type { WorkerOptions } from "../queue/worker.ts";
 import { parseRecipe } from "../runs/recipe.ts";
-import { followRun } from "../runs/run-follow.ts";
 import { showRun } from "../runs/run-read.ts";
 import { startRun } from "../runs/runs.ts";
-import { workInProcess } from "../runs/work-in-process.ts";
+import { driveRun, type InProcessWorker } from "../runs/work-in-process.ts";
 import type { Db } from "../store/db.ts";
 
 /** What one demo run did, as the platform recorded it. */
@@ -32,7 +29,7 @@ export interface DemoRun {
  * checked and recorded before anything is queued), and worked by an in-process worker (the
  * embedded store admits one process) while its events are followed from the store. A run that
  * does not succeed ends the demo with its reason.
- * @example const custom = await trainRecipe(db, eli, { workspace, recipe, dir, handlers, onEvent });
+ * @example const custom = await trainRecipe(db, eli, { workspace, recipe, dir, worker: runtime.worker, onEvent });
  */
 export async function trainRecipe(
   db: Db,
@@ -41,7 +38,8 @@ export async function trainRecipe(
     workspace: string;
     recipe: Recipe;
     dir: string;
-    handlers: WorkerOptions["handlers"];
+    /** The in-process worker's lease owner and handlers (the demo's runtime has them). */
+    worker: InProcessWorker;
     /** Each training event, labelled `<run name>/<stage>`. */
     onEvent?: (label: string, event: TrainerEvent) => void;
   },
@@ -51,23 +49,12 @@ export async function trainRecipe(
   const plan = parseRecipe(readFileSync(file, "utf8"), file);
   const started = await startRun(db, caller, { workspace: input.workspace, recipe: plan, target: "local" });
   const finished = new Map<number, Extract<TrainerEvent, { type: "finished" }>>();
-  const stop = new AbortController();
-  const working = workInProcess(db, started.id, {
-    owner: `${hostname()}:${process.pid}:demo`,
-    handlers: input.handlers,
-    signal: stop.signal,
+  await driveRun(db, started.id, input.worker, {
+    onEvent: ({ stageIdx, event }) => {
+      if (event.type === "finished") finished.set(stageIdx, event);
+      input.onEvent?.(`${started.name}/${plan.stages[stageIdx]?.stage ?? stageIdx}`, event);
+    },
   });
-  try {
-    await followRun(db, started.id, {
-      onEvent: ({ stageIdx, event }) => {
-        if (event.type === "finished") finished.set(stageIdx, event);
-        input.onEvent?.(`${started.name}/${plan.stages[stageIdx]?.stage ?? stageIdx}`, event);
-      },
-    });
-  } finally {
-    stop.abort();
-    await working;
-  }
   const details = await showRun(db, caller, input.workspace, started.id);
   if (details.status !== "succeeded")
     throw new CrucibleError(

@@ -26,7 +26,7 @@ export interface DemoFacts {
   data: StoryData["summary"];
   denials: Denial[];
   runs: Record<string, DemoRun>;
-  /** Label (base, custom, custom_no_mix) → metric → value, as DEMO.md's summary shows them. */
+  /** Label (base, custom, custom_no_mix) → metric → value, as docs/design/DEMO.md's summary shows them. */
   metrics: Record<string, Record<string, number>>;
   /** The same with each metric's item count and 95% interval. */
   metric_details: Record<string, Record<string, Measured>>;
@@ -34,7 +34,7 @@ export interface DemoFacts {
   revocation: RevocationSummary;
   audit: { verified: boolean; entries: number };
   timings_s: Record<string, number>;
-  /** DEMO.md's targets judged on this run (the full demo's goal; `--fast` learns too little). */
+  /** docs/design/DEMO.md's targets judged on this run (the full demo's goal; `--fast` learns too little). */
   targets: TargetResult[];
   steps_not_yet_built: string[];
 }
@@ -51,7 +51,7 @@ export interface DemoSummary extends DemoFacts {
  * denial happened with its rule; both runs succeeded through the queue; custom's cpt read the
  * handbook at ~30% (the rest replay) and the ablation's at 100%; the approved checkpoint's
  * provenance verified; the revocation tainted checkpoints, the approved one among them; the
- * audit chain verified; at full size, every DEMO.md target met.
+ * audit chain verified; at full size, every docs/design/DEMO.md target met.
  * @example const checks = demoChecks(facts, "acme-handbook@v2", false); const ok = Object.values(checks).every(Boolean);
  */
 export function demoChecks(facts: DemoFacts, handbook: string, full: boolean): Record<string, boolean> {

@@ -1,6 +1,9 @@
-/** One row of DEMO.md's "what the full demo must show" table, judged against a run's measurements. */
+/**
+ * One row of docs/design/DEMO.md's "what the full demo must show" table, judged against a run's
+ * measurements.
+ */
 export interface TargetResult {
-  /** What is compared, as DEMO.md writes it (`custom domain_accuracy ≥ 0.80`). */
+  /** What is compared, as docs/design/DEMO.md writes it (`custom domain_accuracy ≥ 0.80`). */
   target: string;
   /** The measured value on the left of the comparison. */
   value: number;
@@ -72,7 +75,7 @@ const result = (target: string, value: number, bound: number, met: boolean): Tar
 });
 
 /**
- * DEMO.md's accuracy targets (the full demo's goal; `--fast` is not expected to meet them), each
+ * docs/design/DEMO.md's accuracy targets (the full demo's goal; `--fast` is not expected to meet them), each
  * judged on this run's measurements: relative bounds ("≥ base − 0.05") use this run's base. A
  * row reports the value, the bound and whether it was met, so a shortfall shows by how much.
  * These are the demo's acceptance criteria, not approval gates: nothing here blocks a checkpoint.

@@ -1,5 +1,7 @@
 import type { AuditEntry } from "../audit/entry.ts";
+import { verifyAuditLog } from "../audit/export.ts";
 import { readAudit } from "../audit/store.ts";
+import type { ChainVerdict, SignedClaim } from "../audit/verify.ts";
 import type { Principal } from "../policy/entities.ts";
 import type { Db } from "../store/db.ts";
 import { governed } from "./funnel.ts";
@@ -37,6 +39,23 @@ export async function readWorkspaceAudit(
     },
     { payload: { fromSeq: input.fromSeq ?? 1, limit } },
   );
+}
+
+/**
+ * Recomputes the installation's whole hash chain for someone allowed `audit.read` in `workspace`
+ * (the check is audited) and checks that it extends every signed head in `signedHeads`: a chain
+ * cut or rewritten since a head was signed fails even where its hashes line up again.
+ * `crucible audit verify` and GET /v1/workspaces/{workspace}/audit/verify both answer with it.
+ * @example const verdict = await verifyWorkspaceAudit(db, audra, acme, { signedHeads: runtime.signedHeads(keys) });
+ */
+export async function verifyWorkspaceAudit(
+  db: Db,
+  principal: Principal,
+  workspace: string,
+  options: { signedHeads: readonly SignedClaim[] },
+): Promise<ChainVerdict> {
+  await requireAuditRead(db, principal, workspace, "audit chain");
+  return verifyAuditLog(db, { signedHeads: options.signedHeads });
 }
 
 /**

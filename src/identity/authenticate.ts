@@ -1,20 +1,13 @@
 import { CrucibleError } from "../core/errors.ts";
 import type { Principal } from "../policy/entities.ts";
 import type { Queryable } from "../store/db.ts";
+import type { Authenticated } from "./authenticated.ts";
 import type { TokenId } from "./ids.ts";
 import { type OidcVerifier, verifyOidc } from "./oidc.ts";
 import { loadPrincipal } from "./principals.ts";
 import { hashSecret, looksLikeToken, sameDigest, TOKEN_PREFIX } from "./secrets.ts";
-import { TOKEN_COLUMNS, type TokenRow } from "./tokens.ts";
+import { TOKEN_COLUMNS, type TokenRow } from "./token-row.ts";
 import type { WorkloadScope } from "./workload.ts";
-
-/** Who a request comes from, ready for `authorize`. */
-export interface Authenticated {
-  principal: Principal;
-  /** The token used, or null for an OIDC-federated request. */
-  tokenId: TokenId | null;
-  expiresAt: Date;
-}
 
 /** last_used_at is written at most this often per token, so reads do not turn into writes. */
 const LAST_USED_RESOLUTION_MS = 60_000;

@@ -9,7 +9,7 @@ import {
 import type { Db, Queryable } from "../store/db.ts";
 import { loadPrincipal } from "./principals.ts";
 import { auditNotVisible, sharesTenancy } from "./tenancy.ts";
-import { TOKEN_COLUMNS, type TokenRow } from "./tokens.ts";
+import { TOKEN_COLUMNS, type TokenRow } from "./token-row.ts";
 
 type Credential = Extract<Resource, { type: "Credential" }>;
 type Subject = Extract<Principal, { kind: "user" | "service" }> & { disabled: boolean };

@@ -1,4 +1,5 @@
-export { type Authenticated, authenticate } from "./authenticate.ts";
+export { authenticate } from "./authenticate.ts";
+export type { Authenticated } from "./authenticated.ts";
 export { INSTALLATION, type PrincipalId, type TokenId, type WorkspaceId } from "./ids.ts";
 export {
   acceptInvitation,
@@ -44,4 +45,5 @@ export {
   WORKLOAD_MAX_LIFETIME_S,
   type WorkloadScope,
 } from "./workload.ts";
+export { listSentInvitations, type SentInvitation, withdrawInvitation } from "./workspace-invitations.ts";
 export { bootstrap, createWorkspace } from "./workspaces.ts";

@@ -12,7 +12,7 @@ import {
 import { CrucibleError, invalid } from "../core/errors.ts";
 import type { Principal } from "../policy/entities.ts";
 import type { Queryable } from "../store/db.ts";
-import type { Authenticated } from "./authenticate.ts";
+import type { Authenticated } from "./authenticated.ts";
 import { findOidcBinding } from "./oidc-bindings.ts";
 import { loadPrincipal } from "./principals.ts";
 

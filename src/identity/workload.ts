@@ -20,11 +20,11 @@ export interface WorkloadScope {
 /**
  * Mints the token a run's trainer uses: scoped to that run (its approved dataset versions, its
  * events, its reward functions) and living no longer than the run may (`maxDurationS`, itself
- * capped at WORKLOAD_MAX_LIFETIME_S). Call it inside the transaction that starts the run, after
- * `run.start` was allowed; the mint is audited there under rule `workload.mint`.
+ * capped at WORKLOAD_MAX_LIFETIME_S). A stage mints one as it begins, in its lease's fenced
+ * transaction (`src/runs/train-stage.ts`); the decision behind it is the run's `run.start`,
+ * audited by the funnel, and the mint itself is audited here under rule `workload.mint`.
  * @example
- * await governed(db, { principal: eli, action: "run.start", resource: run, context }, (tx) =>
- *   mintWorkloadToken(tx, { run, maxDurationS: 4 * 3600, createdBy: eli.id }));
+ * await ctx.fenced((tx) => mintWorkloadToken(tx, { run: facts, maxDurationS: 4 * 3600, createdBy: run.startedBy }));
  */
 export async function mintWorkloadToken(
   tx: Queryable,

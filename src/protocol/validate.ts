@@ -15,7 +15,10 @@ let ajv: Ajv2020 | undefined;
 function compiled(): Map<string, ValidateFunction> {
   if (!validators) {
     const instance = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
-    validators = new Map(loadSchemaFiles().map((file) => [file.name, instance.compile(file.schema)]));
+    const files = loadSchemaFiles();
+    // all first: a schema refers to another by its $id (`crucible:protocol/stage`)
+    for (const file of files) instance.addSchema(file.schema);
+    validators = new Map(files.map((file) => [file.name, instance.getSchema(file.schema.$id)!]));
     ajv = instance;
   }
   return validators;

@@ -1,6 +1,6 @@
 /**
  * How long a failed job waits before its next attempt: exponential in the attempts made, capped.
- * Pure, so the schedule is property-tested (test/jobs/backoff.test.ts).
+ * Pure, so the schedule is property-tested (test/queue/fencing.property.test.ts).
  */
 export interface BackoffPolicy {
   /** Delay after the first failed attempt, in seconds. */

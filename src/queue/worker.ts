@@ -1,6 +1,6 @@
 /**
  * The loop behind `crucible worker`: lease a job of a kind it has a handler for, run it (see
- * run-job.ts), repeat. Idle, it waits for a NOTIFY from `enqueue` (so a waiting worker wakes at
+ * leased-job.ts), repeat. Idle, it waits for a NOTIFY from `enqueue` (so a waiting worker wakes at
  * once) or for the poll interval, whichever comes first: polling also catches retries whose
  * backoff ended and leases that expired, which no NOTIFY announces.
  */
@@ -58,7 +58,7 @@ export async function runWorker(db: Db, options: WorkerOptions): Promise<{ jobs:
     throw new CrucibleError("failed_precondition", "the worker has no job handlers", {
       field: "handlers",
       value: [],
-      fix: "register a handler per job kind in src/jobs/handlers.ts",
+      fix: "register a handler per job kind in src/runs/handlers.ts",
     });
   }
   const leaseSeconds = options.leaseSeconds ?? 30;

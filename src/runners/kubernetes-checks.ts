@@ -1,6 +1,6 @@
 import { invalid } from "../core/errors.ts";
 import type { JobSpec } from "../protocol/types/job-spec.gen.ts";
-import type { KubernetesInput } from "./kubernetes.ts";
+import type { KubernetesInput } from "./kubernetes-input.ts";
 import { HOME_SECRETS } from "./trainer-dirs.ts";
 
 const QUANTITY = /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$/;

@@ -2,40 +2,13 @@ import { createHash } from "node:crypto";
 import type { IJob } from "kubernetes-models/batch/v1";
 import type { IConfigMap, IPodTemplateSpec } from "kubernetes-models/v1";
 import { stringify } from "yaml";
-import type { JobSpec } from "../protocol/types/job-spec.gen.ts";
 import { checkKubernetesInput } from "./kubernetes-checks.ts";
-import { SPEC_FILE, trainerPod, type WorkloadTokenSource } from "./kubernetes-pod.ts";
+import type { KubernetesInput } from "./kubernetes-input.ts";
+import { SPEC_FILE, trainerPod } from "./kubernetes-pod.ts";
 import { torchrunLauncher } from "./torchrun-runner.ts";
 
+export type { KubernetesInput } from "./kubernetes-input.ts";
 export type { WorkloadTokenSource } from "./kubernetes-pod.ts";
-
-export interface KubernetesInput {
-  spec: JobSpec;
-  runId: string;
-  workspace: string;
-  /** The trainer image: crucible_trainer installed, `python` on PATH, a non-root user. */
-  image: string;
-  namespace?: string;
-  /** Trainer processes per pod; default: one per GPU, or 1. */
-  nprocPerNode?: number;
-  /** Pods; 1 renders a batch/v1 Job, more a Kubeflow PyTorchJob (kubeflow.org/v1). */
-  nodes?: number;
-  /** Per pod, Kubernetes quantities; requests equal limits (Guaranteed QoS). */
-  cpu?: string;
-  memory?: string;
-  /** nvidia.com/gpu per pod. */
-  gpu?: number;
-  serviceAccount?: string;
-  /** The shared volume holding base checkpoints, data and run outputs. */
-  pvcName?: string;
-  /** Where that volume is mounted; every path in the spec must lie under it. */
-  mountPath?: string;
-  workloadToken?: WorkloadTokenSource;
-  /** Pod retries; each retry resumes from the last checkpoint on the shared volume. */
-  backoffLimit?: number;
-  /** Wall-clock limit of the whole run in seconds (match the workload token's lifetime). */
-  activeDeadlineSeconds?: number;
-}
 
 /** A PyTorchJob as the Kubeflow training operator v1 reads it (no official TS model exists). */
 export interface PyTorchJob {

@@ -1,5 +1,7 @@
-import type { Purpose } from "../data/service/refs.ts";
-import type { Recipe, Stage } from "../protocol/types/recipe.gen.ts";
+import { RECORD_FORMATS } from "../data/records.ts";
+import { PURPOSES, type Purpose } from "../data/service/refs.ts";
+import { stages as allStages, type Stage, stageFormats } from "../protocol/stages.ts";
+import type { PipelineStage, Recipe } from "../protocol/types/recipe.gen.ts";
 
 /** The longest a run may take: its workload token cannot outlive this (identity/workload.ts). */
 export const MAX_RUN_DURATION_S = 3 * 86400;
@@ -18,10 +20,10 @@ export interface RuleIssue {
  * The stages of a recipe with the path each sits at, whether it is one stage or a pipeline.
  * @example stagesOf(pipeline).map((s) => s.at) // [["stages", 0], ["stages", 1]]
  */
-export function stagesOf(recipe: Recipe): { stage: Stage; at: (string | number)[] }[] {
+export function stagesOf(recipe: Recipe): { stage: PipelineStage; at: (string | number)[] }[] {
   if ("stages" in recipe && Array.isArray(recipe.stages))
     return recipe.stages.map((stage, i) => ({ stage, at: ["stages", i] }));
-  return [{ stage: recipe as Stage, at: [] }];
+  return [{ stage: recipe as PipelineStage, at: [] }];
 }
 
 /**
@@ -34,17 +36,41 @@ export function durationSeconds(text: string | undefined): number {
 }
 
 /**
- * The dataset purpose a stage reads its data for: cpt→cpt, sft→sft, rft→rft.
+ * The dataset purpose a stage reads its data for: the purpose of the stage's name, if datasets
+ * can be approved for it (src/data/service/refs.ts PURPOSES).
  * @example purposeOf("sft") // "sft"
  */
-export function purposeOf(stage: Stage["stage"]): Purpose {
-  return stage;
+export function purposeOf(stage: Stage): Purpose | undefined {
+  return (PURPOSES as readonly string[]).includes(stage) ? (stage as Purpose) : undefined;
+}
+
+/**
+ * Why a recipe cannot run a stage, or undefined when it can: datasets must hold records in a
+ * format the stage trains on, and be approvable for it.
+ * @example unrunnable("dpo") // "stage dpo trains on preference records; datasets hold text or chat records"
+ */
+export function unrunnable(stage: Stage): string | undefined {
+  const formats = stageFormats(stage);
+  if (!formats.some((f) => (RECORD_FORMATS as readonly string[]).includes(f)))
+    return `stage ${stage} trains on ${formats.join(" or ")} records; datasets hold ${RECORD_FORMATS.join(" or ")} records`;
+  if (purposeOf(stage) === undefined)
+    return `no dataset version can be approved for stage ${stage} (purposes: ${PURPOSES.join(", ")})`;
+  return undefined;
+}
+
+/**
+ * The stages a recipe can run.
+ * @example recipeStages().includes("sft") // true
+ */
+export function recipeStages(): Stage[] {
+  return allStages().filter((s) => unrunnable(s) === undefined);
 }
 
 /**
  * The rules a schema cannot say: shares sum to 1, each dataset once per stage, the first stage
- * names a base, a stage kind once per pipeline, a duration within the cap, no rft yet. Runs on
- * whatever parts of the document are well-formed, so every problem is reported at once.
+ * names a base, a stage kind once per pipeline, a duration within the cap, only stages whose data
+ * datasets can hold. Runs on whatever parts of the document are well-formed, so every problem is
+ * reported at once.
  * @example semanticIssues(recipe) // [] for every file in recipes/
  */
 export function semanticIssues(recipe: Recipe): RuleIssue[] {
@@ -76,11 +102,12 @@ export function semanticIssues(recipe: Recipe): RuleIssue[] {
           fix: "Merge the two stages into one, or run the second one as its own recipe",
         });
       else seen.set(stage.stage, i);
-      if (stage.stage === "rft")
+      const why = allStages().includes(stage.stage) ? unrunnable(stage.stage) : undefined;
+      if (why)
         issues.push({
           at: [...at, "stage"],
-          message: "rft stages need reward functions, which this version of recipes cannot name yet",
-          fix: "Use cpt or sft stages",
+          message: `a recipe cannot run stage ${stage.stage}: ${why}`,
+          fix: `Use one of ${recipeStages().join(", ")}; train ${stage.stage} by giving the trainer a JobSpec (python -m crucible_trainer run --spec)`,
         });
     }
     issues.push(...dataIssues(stage, at));
@@ -88,7 +115,7 @@ export function semanticIssues(recipe: Recipe): RuleIssue[] {
   return issues;
 }
 
-function dataIssues(stage: Stage, at: (string | number)[]): RuleIssue[] {
+function dataIssues(stage: PipelineStage, at: (string | number)[]): RuleIssue[] {
   if (!Array.isArray(stage.data)) return [];
   const issues: RuleIssue[] = [];
   const names = new Map<string, number>();

@@ -1,6 +1,6 @@
 import type { ErrorObject } from "ajv/dist/2020.js";
 import { schemaErrors } from "../protocol/validate.ts";
-import type { RuleIssue } from "./recipe-rules.ts";
+import { type RuleIssue, recipeStages } from "./recipe-rules.ts";
 
 /**
  * Every schema problem of a recipe, each with its path segments and a fix. The recipe is checked
@@ -79,8 +79,8 @@ function toIssue(e: ErrorObject): RuleIssue {
     case "enum":
       return {
         at,
-        message: `must be one of ${(p.allowedValues as unknown[]).join(", ")}`,
-        fix: `Use one of ${(p.allowedValues as unknown[]).join(", ")}`,
+        message: `is ${JSON.stringify(e.data)}, not one of ${(p.allowedValues as unknown[]).join(", ")}`,
+        fix: hintFor(at) ?? `Use one of ${(p.allowedValues as unknown[]).join(", ")}`,
       };
     case "const":
       return { at, message: `must be ${JSON.stringify(p.allowedValue)}`, fix: `Set it to ${p.allowedValue}` };
@@ -118,5 +118,6 @@ function hintFor(at: (string | number)[]): string | undefined {
   if (last === "name") return "Use lower-case letters, digits and '-', starting with a letter";
   if (last === "max_duration") return "Write a whole number and a unit s, m, h or d, e.g. 6h";
   if (last === "base") return "Name a registered checkpoint, e.g. nano@mid";
+  if (last === "stage") return `Use a stage a recipe can run: ${recipeStages().join(", ")}`;
   return undefined;
 }

@@ -2,6 +2,7 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "y
 import { digestOf } from "../core/digest.ts";
 import { CrucibleError } from "../core/errors.ts";
 import type { Purpose } from "../data/service/refs.ts";
+import type { Stage } from "../protocol/stages.ts";
 import type { Checkpoint, Hyperparameters, Recipe, Runtime } from "../protocol/types/recipe.gen.ts";
 import { durationSeconds, purposeOf, type RuleIssue, semanticIssues, stagesOf } from "./recipe-rules.ts";
 import { schemaIssues } from "./recipe-schema.ts";
@@ -20,7 +21,7 @@ export interface RecipeIssue {
 /** One stage, resolved from the recipe: what a run_stages row and its job are built from. */
 export interface StagePlan {
   idx: number;
-  stage: "cpt" | "sft" | "rft";
+  stage: Stage;
   /** The purpose each dataset version must be approved for. */
   purpose: Purpose;
   /** The checkpoint the recipe names; absent: the previous stage's final checkpoint. */
@@ -107,7 +108,7 @@ export function checkRecipe(
     stages: stagesOf(recipe).map(({ stage }, idx) => ({
       idx,
       stage: stage.stage,
-      purpose: purposeOf(stage.stage),
+      purpose: purposeOf(stage.stage)!, // semanticIssues refused a stage no dataset can be approved for
       ...(stage.base !== undefined ? { base: stage.base } : {}),
       sources: stage.data.map((s) => {
         const [name, version] = s.dataset.split("@v");

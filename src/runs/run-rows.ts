@@ -1,5 +1,6 @@
 import { CrucibleError } from "../core/errors.ts";
 import type { RunFacts } from "../policy/entities.ts";
+import type { Stage } from "../protocol/stages.ts";
 import type { Recipe } from "../protocol/types/recipe.gen.ts";
 import type { Queryable } from "../store/db.ts";
 
@@ -32,7 +33,7 @@ export interface RunRow {
 /** One stage of a run as stored. */
 export interface StageRow {
   idx: number;
-  stage: "cpt" | "sft" | "dpo" | "rft";
+  stage: Stage;
   status: StageStatus;
   baseCheckpointId: string | null;
   finalCheckpointId: string | null;

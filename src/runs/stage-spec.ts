@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import type { CheckpointRow } from "../checkpoints/rows.ts";
 import { CrucibleError } from "../core/errors.ts";
+import type { RecordFormat } from "../data/records.ts";
 import type { ArtifactStore } from "../data/service/artifacts.ts";
 import type { VersionRow } from "../data/service/refs.ts";
 import type { JobSpec } from "../protocol/types/job-spec.gen.ts";
@@ -65,7 +66,7 @@ export function stageJobSpec(input: {
  * one canonical record per line, `{"text": ...}` or `{"messages": [...]}`).
  * @example recordFormat(artifacts.path(v.artifactPath)) // "chat"
  */
-export function recordFormat(path: string): "text" | "chat" {
+export function recordFormat(path: string): RecordFormat {
   const fd = openSync(path, "r");
   try {
     const chunks: Buffer[] = [];

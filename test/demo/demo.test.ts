@@ -97,7 +97,7 @@ it("runs `crucible demo --fast` end to end through the real binary, queue, train
       expect(mine.filter((v) => v.hit).length / mine.length).toBeCloseTo(summary.metrics[label][name], 10);
     }
   }
-  // DEMO.md's targets are judged and reported, but only the full demo must meet them
+  // docs/design/DEMO.md's targets are judged and reported, but only the full demo must meet them
   expect(summary.targets).toHaveLength(12);
   expect("targets_met" in summary.checks).toBe(false);
   expect(stderr).toMatch(/target (met {3}|missed) custom domain_accuracy ≥ 0\.80/);

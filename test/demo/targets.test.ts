@@ -30,7 +30,7 @@ const missed = (m: ReturnType<typeof metrics>, denials = 5, t = timings) =>
     .filter((r) => !r.met)
     .map((r) => r.target);
 
-describe("demo targets (DEMO.md's table)", () => {
+describe("demo targets (docs/design/DEMO.md's table)", () => {
   it("a run that meets every row has nothing missed, with one row per target", () => {
     const rows = demoTargets(metrics(), 5, timings);
     expect(rows).toHaveLength(12);

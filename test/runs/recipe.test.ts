@@ -4,7 +4,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CrucibleError } from "../../src/core/errors.ts";
 import { PROTOCOL_DIR } from "../../src/protocol/schemas.ts";
+import { stages } from "../../src/protocol/stages.ts";
 import { checkRecipe, parseRecipe, type RecipeIssue } from "../../src/runs/recipe.ts";
+import { recipeStages } from "../../src/runs/recipe-rules.ts";
 
 const RECIPES = join(PROTOCOL_DIR, "..", "recipes");
 const FIXTURES = join(PROTOCOL_DIR, "fixtures", "recipe");
@@ -114,6 +116,46 @@ checkpoint: { every_steps: 2 }
     expect(issues.map((i) => [i.path, i.message])).toEqual([
       ["$.hyperparameters.adapter.alpha", "the required field alpha is missing"],
     ]);
+  });
+
+  it("refuses a stage the trainer does not implement, naming the field, the value and the stages a recipe can run", () => {
+    const text = `name: reinforce
+stage: rft
+base: nano@post
+data: [{ dataset: acme-qa@v1, share: 1 }]
+${STAGE.replaceAll("    ", "")}
+`;
+    const issues = issuesOf(() => parseRecipe(text));
+    expect(issues.map((i) => [`${i.line}:${i.column} ${i.path}`, i.message, i.fix])).toEqual([
+      [
+        "2:8 $.stage",
+        `is "rft", not one of ${stages().join(", ")}`,
+        `Use a stage a recipe can run: ${recipeStages().join(", ")}`,
+      ],
+    ]);
+  });
+
+  it("refuses dpo: it trains on preference pairs, and datasets hold only text or chat records", () => {
+    const text = `name: prefer
+stages:
+  - stage: sft
+    base: nano@post
+    data: [{ dataset: acme-qa@v1, share: 1 }]
+${STAGE}
+  - stage: dpo
+    data: [{ dataset: acme-qa@v2, share: 1 }]
+${STAGE}
+`;
+    const issues = issuesOf(() => parseRecipe(text));
+    expect(issues.map((i) => [`${i.line}:${i.column} ${i.path}`, i.message])).toEqual([
+      [
+        "8:12 $.stages[1].stage",
+        "a recipe cannot run stage dpo: stage dpo trains on preference records; datasets hold text or chat records",
+      ],
+    ]);
+    expect(issues[0]!.fix).toMatch(/^Use one of [a-z, ]+; train dpo by giving the trainer a JobSpec/);
+    expect(recipeStages()).toEqual(expect.arrayContaining(["cpt", "sft"]));
+    expect(recipeStages()).not.toContain("dpo");
   });
 
   it("names the YAML syntax error's line", () => {

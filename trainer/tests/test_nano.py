@@ -257,8 +257,8 @@ def test_demo_preset_is_the_feasibility_size():
     )
     with torch.device("meta"):
         params = sum(t.numel() for t in LlamaForCausalLM(config).parameters())
-    # DEMO.md's prototype: 3.3M parameters with a ~900-word vocabulary; ours spends 0.5M more on
-    # a 2k BPE vocabulary that keeps the world's names whole
+    # docs/design/DEMO.md's prototype: 3.3M parameters with a ~900-word vocabulary; ours spends
+    # 0.5M more on a 2k BPE vocabulary that keeps the world's names whole
     assert 3.0e6 < params < 3.8e6 and p.hidden_size == 256 and p.layers == 4 and p.seq_len == 128
 
 

@@ -1,6 +1,6 @@
 """Every example in recipes/ is a valid recipe (protocol/recipe.schema.json), read with PyYAML.
 
-The TypeScript side parses the same files with its own YAML reader (test/jobs/recipe.test.ts);
+The TypeScript side parses the same files with its own YAML reader (test/runs/recipe.test.ts);
 both agreeing is what keeps the examples portable: e.g. `lr: 5e-4` is a float to one reader and
 a string to the other, so the examples write `0.0005`.
 """

@@ -6,7 +6,7 @@ import {
   readCheckpoint,
 } from "../../checkpoints/index.ts";
 import { invalid } from "../../core/errors.ts";
-import type { Authenticated } from "../../identity/authenticate.ts";
+import type { Authenticated } from "../../identity/authenticated.ts";
 import { visibleWorkspace } from "../../identity/tenancy.ts";
 import type { SigningKey } from "../../provenance/signing-key.ts";
 import type { Db } from "../../store/db.ts";

@@ -1,8 +1,9 @@
 import { invalid } from "../../core/errors.ts";
 import { approveVersion, parseExpiry, revokeVersion } from "../../data/service/approve.ts";
+import { versionJson } from "../../data/service/json.ts";
 import { listDatasets, listVersions, versionReport } from "../../data/service/read.ts";
-import type { Purpose, VersionRef, VersionRow } from "../../data/service/refs.ts";
-import type { Authenticated } from "../../identity/authenticate.ts";
+import { PURPOSES, type Purpose, type VersionRef } from "../../data/service/refs.ts";
+import type { Authenticated } from "../../identity/authenticated.ts";
 import { visibleWorkspace } from "../../identity/tenancy.ts";
 import type { Db } from "../../store/db.ts";
 import type { Route } from "../route.ts";
@@ -17,25 +18,17 @@ const VERSION_FIELDS = {
   status: str(),
   uploader: str(),
 };
-const VERSION_OPTIONAL = { parent_version: { type: ["integer", "null"] }, created_at: str() };
+const VERSION_OPTIONAL = {
+  ref: str(),
+  bytes: int(),
+  parent: { type: ["string", "null"] },
+  parent_version: { type: ["integer", "null"] },
+  created_at: str(),
+};
 const VERSION = obj(VERSION_FIELDS, VERSION_OPTIONAL);
 /** A revoked version and the checkpoints its revocation tainted (lineage, any depth). */
 const REVOKED = obj({ ...VERSION_FIELDS, tainted_checkpoints: arr(str()) }, VERSION_OPTIONAL);
-const PURPOSES = arr(str({ enum: ["cpt", "sft", "rft", "eval"] }));
-
-function render(v: VersionRow) {
-  return {
-    name: v.name,
-    version: v.version,
-    digest: v.digest,
-    format: v.format,
-    records: v.records,
-    status: v.status,
-    uploader: v.uploaderName,
-    parent_version: v.parentVersion,
-    created_at: v.createdAt,
-  };
-}
+const PURPOSE_LIST = arr(str({ enum: [...PURPOSES] }));
 
 function refOf(params: Record<string, string>): VersionRef {
   const version = Number(params.version);
@@ -63,7 +56,7 @@ export function datasetRoutes(db: Db): Route<Authenticated>[] {
       response: obj({ datasets: arr(VERSION) }),
       handler: async ({ caller, params }) => {
         const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
-        return { body: { datasets: (await listDatasets(db, caller.principal, workspace)).map(render) } };
+        return { body: { datasets: (await listDatasets(db, caller.principal, workspace)).map(versionJson) } };
       },
     },
     {
@@ -78,7 +71,7 @@ export function datasetRoutes(db: Db): Route<Authenticated>[] {
         const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
         return {
           body: {
-            versions: (await listVersions(db, caller.principal, workspace, params.dataset!)).map(render),
+            versions: (await listVersions(db, caller.principal, workspace, params.dataset!)).map(versionJson),
           },
         };
       },
@@ -103,14 +96,14 @@ export function datasetRoutes(db: Db): Route<Authenticated>[] {
       summary: "approve a version for named purposes (a data steward who did not upload it)",
       tag: "datasets",
       auth: "bearer",
-      body: obj({ purposes: PURPOSES }, { expires: str() }),
+      body: obj({ purposes: PURPOSE_LIST }, { expires: str() }),
       response: VERSION,
       handler: async ({ caller, params, body }) => {
         const input = body as { purposes: Purpose[]; expires?: string };
         const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
         const expiry = input.expires ? { expiresAt: parseExpiry(input.expires) } : {};
         return {
-          body: render(
+          body: versionJson(
             await approveVersion(db, caller.principal, {
               workspace,
               ref: refOf(params),
@@ -135,7 +128,7 @@ export function datasetRoutes(db: Db): Route<Authenticated>[] {
         const { reason } = body as { reason: string };
         const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
         const revoked = await revokeVersion(db, caller.principal, { workspace, ref: refOf(params), reason });
-        return { body: { ...render(revoked), tainted_checkpoints: revoked.tainted } };
+        return { body: { ...versionJson(revoked), tainted_checkpoints: revoked.tainted } };
       },
     },
   ];

@@ -1,10 +1,9 @@
-import { verifyAuditLog } from "../../audit/export.ts";
 import type { SignedClaim } from "../../audit/verify.ts";
-import { readWorkspaceAudit, requireAuditRead } from "../../governed/audit-access.ts";
-import type { Authenticated } from "../../identity/authenticate.ts";
-import { listPrincipals } from "../../identity/names.ts";
+import { readWorkspaceAudit, verifyWorkspaceAudit } from "../../governed/audit-access.ts";
+import type { Authenticated } from "../../identity/authenticated.ts";
+import { issuedTokenJson, principalJson, workspaceJson } from "../../identity/json.ts";
+import { listMembers } from "../../identity/members.ts";
 import { createServiceIdentity, createUser, grantRole } from "../../identity/principals.ts";
-import { listStale } from "../../identity/stale.ts";
 import { visibleMember, visiblePrincipal, visibleWorkspace } from "../../identity/tenancy.ts";
 import { createToken, revokeToken, rotateToken } from "../../identity/tokens.ts";
 import { createWorkspace } from "../../identity/workspaces.ts";
@@ -56,7 +55,7 @@ export function governanceRoutes(
         const { name } = body as { name: string };
         return {
           status: 201,
-          body: { id: await createWorkspace(db, { principal: caller.principal, name }), name },
+          body: workspaceJson(await createWorkspace(db, { principal: caller.principal, name }), name),
         };
       },
     },
@@ -69,7 +68,7 @@ export function governanceRoutes(
       auth: "bearer",
       status: 201,
       body: obj({ name: NAME, kind: str({ enum: ["user", "service"] }) }, { roles: arr(ROLE), owner: NAME }),
-      response: obj({ id: str(), name: str(), kind: str() }),
+      response: obj({ id: str(), name: str(), kind: str() }, { roles: arr(str()) }),
       handler: async ({ caller, params, body }) => {
         const input = body as { name: string; kind: "user" | "service"; roles?: Role[]; owner?: string };
         const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
@@ -83,7 +82,7 @@ export function governanceRoutes(
                   ? await visibleMember(db, caller.principal, workspace, input.owner, "owner")
                   : "",
               });
-        return { status: 201, body: { id, name: input.name, kind: input.kind } };
+        return { status: 201, body: principalJson(id, { ...input, roles: common.roles }) };
       },
     },
     {
@@ -97,14 +96,8 @@ export function governanceRoutes(
       response: obj({ principals: arr(PRINCIPAL) }, { stale: arr({ type: "object" }) }),
       handler: async ({ caller, params, query }) => {
         const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
-        await requireAuditRead(db, caller.principal, workspace, "principals");
-        const principals = await listPrincipals(db, workspace);
-        if (query.stale_s === undefined) return { body: { principals } };
-        const members = new Set(principals.map((p) => p.id));
-        const stale = (await listStale(db, { unusedForS: Number(query.stale_s) || 0 })).filter(
-          (t) => t.principalId && members.has(t.principalId),
-        );
-        return { body: { principals, stale } };
+        const unusedForS = query.stale_s === undefined ? {} : { unusedForS: Number(query.stale_s) || 0 };
+        return { body: await listMembers(db, caller.principal, workspace, unusedForS) };
       },
     },
     {
@@ -152,11 +145,7 @@ export function governanceRoutes(
         });
         return {
           status: 201,
-          body: {
-            token_id: issued.tokenId,
-            token: issued.secret,
-            expires_at: issued.expiresAt.toISOString(),
-          },
+          body: issuedTokenJson(issued),
         };
       },
     },
@@ -180,11 +169,7 @@ export function governanceRoutes(
         });
         return {
           status: 201,
-          body: {
-            token_id: issued.tokenId,
-            token: issued.secret,
-            expires_at: issued.expiresAt.toISOString(),
-          },
+          body: issuedTokenJson(issued),
         };
       },
     },
@@ -240,13 +225,9 @@ export function governanceRoutes(
         },
       ),
       handler: async ({ caller, params }) => {
-        await requireAuditRead(
-          db,
-          caller.principal,
-          await visibleWorkspace(db, caller.principal, params.workspace!),
-          "audit chain",
-        );
-        return { body: await verifyAuditLog(db, { signedHeads: options.signedHeads?.() ?? [] }) };
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
+        const signedHeads = options.signedHeads?.() ?? [];
+        return { body: await verifyWorkspaceAudit(db, caller.principal, workspace, { signedHeads }) };
       },
     },
   ];

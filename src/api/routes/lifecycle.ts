@@ -1,4 +1,4 @@
-import type { Authenticated } from "../../identity/authenticate.ts";
+import type { Authenticated } from "../../identity/authenticated.ts";
 import {
   disablePrincipal,
   enablePrincipal,

@@ -1,5 +1,5 @@
 import { invalid } from "../../core/errors.ts";
-import type { Authenticated } from "../../identity/authenticate.ts";
+import type { Authenticated } from "../../identity/authenticated.ts";
 import { visibleWorkspace } from "../../identity/tenancy.ts";
 import { checkRecipe, parseRecipe } from "../../runs/recipe.ts";
 import { followRun } from "../../runs/run-follow.ts";

@@ -1,16 +1,20 @@
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { exportAuditJsonl, verifyAuditFile, verifyAuditLog } from "../../audit/export.ts";
+import { exportAuditJsonl, verifyAuditFile } from "../../audit/export.ts";
 import { assertExtendsLastHead, requireKey, signHeadNow } from "../../audit/head-signer.ts";
 import { appendHeadFile } from "../../audit/signed-head.ts";
 import type { ChainVerdict } from "../../audit/verify.ts";
-import { CrucibleError } from "../../core/errors.ts";
-import { requireAuditRead, requireInstallationAudit } from "../../governed/audit-access.ts";
+import { CrucibleError, invalid } from "../../core/errors.ts";
+import {
+  requireAuditRead,
+  requireInstallationAudit,
+  verifyWorkspaceAudit,
+} from "../../governed/audit-access.ts";
 import { rotateProvenanceKey } from "../../governed/key-rotation.ts";
-import { workspaceByName } from "../../identity/names.ts";
-import { crucibleHome, storeConfigFromEnv } from "../../store/open.ts";
-import { headSigningFromEnv, headsFileOf, installationKeys, knownSignedHeads } from "../audit-heads.ts";
+import { visibleWorkspace } from "../../identity/tenancy.ts";
+import { headSigningFromEnv, headsFileOf, isEmbedded } from "../audit-heads.ts";
 import type { RunAction } from "../command.ts";
+import { runtimeFromEnv } from "../runtime.ts";
 import { withCaller, withDb } from "../session.ts";
 import { readPublicKey } from "./verify.ts";
 
@@ -32,19 +36,21 @@ export function registerAudit(program: Command, run: RunAction): void {
     .option("--workspace <name>", "workspace whose auditor or admin you are (when reading the store)")
     .action(
       run(async (ctx, options: { file?: string; head?: string; publicKey?: string; workspace?: string }) => {
-        const keys = options.publicKey ? readPublicKey(options.publicKey) : installationKeys(ctx.env);
-        const signedHeads = knownSignedHeads(ctx.env, keys, options.head);
+        const runtime = runtimeFromEnv(ctx.env);
+        const keys = options.publicKey ? readPublicKey(options.publicKey) : runtime.verificationKeys();
+        const signedHeads = runtime.signedHeads(keys, requireHeadFile(options.head));
         const verdict = options.file
           ? await verifyAuditFile(options.file, { keys, signedHeads })
-          : await withCaller(ctx, async (db, caller) => {
-              await requireAuditRead(
+          : await withCaller(ctx, async (db, caller) =>
+              verifyWorkspaceAudit(
                 db,
                 caller,
-                await workspaceByName(db, requireWorkspace(options.workspace)),
-                "audit chain",
-              );
-              return verifyAuditLog(db, { signedHeads });
-            });
+                await visibleWorkspace(db, caller, requireWorkspace(options.workspace)),
+                {
+                  signedHeads,
+                },
+              ),
+            );
         ctx.out.result(verdict, () => describeVerdict(verdict));
         if (!verdict.ok) {
           throw new CrucibleError(
@@ -94,7 +100,7 @@ export function registerAudit(program: Command, run: RunAction): void {
           let workspace: string | undefined;
           if (options.all) await requireInstallationAudit(db, caller);
           else {
-            workspace = await workspaceByName(db, options.workspace!);
+            workspace = await visibleWorkspace(db, caller, options.workspace!);
             await requireAuditRead(db, caller, workspace, "audit export");
           }
           // the export signs its head: never over a chain cut or rewritten since the last one
@@ -130,19 +136,21 @@ function registerKey(audit: Command, run: RunAction): void {
     )
     .action(
       run(async (ctx) => {
-        const keysDir = join(crucibleHome(ctx.env), "keys");
+        const { keysDir } = runtimeFromEnv(ctx.env).home;
         const rotated = await withCaller(ctx, (db, caller) => rotateProvenanceKey(db, caller, keysDir));
         ctx.out.result(rotated, () => `signing key rotated: ${rotated.previous} -> ${rotated.current}`);
       }),
     );
 }
 
-/**
- * An embedded home is the installation, so it may create the installation key on first use; a
- * CLI pointed at a server may run on any machine, and signs only with a key already there.
- */
-function isEmbedded(env: NodeJS.ProcessEnv): boolean {
-  return storeConfigFromEnv(env).kind !== "postgres";
+function requireHeadFile(path: string | undefined): string | undefined {
+  if (path === undefined || existsSync(path)) return path;
+  throw invalid(
+    "--head",
+    "no such file",
+    path,
+    "Point it at a file of signed heads (`crucible audit head` output)",
+  );
 }
 
 function requireWorkspace(workspace: string | undefined): string {

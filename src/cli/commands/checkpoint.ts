@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import type { Command } from "commander";
 import {
   approveCheckpoint,
@@ -7,11 +6,11 @@ import {
   readCheckpoint,
 } from "../../checkpoints/index.ts";
 import { invalid } from "../../core/errors.ts";
-import { loadOrCreateSigningKey } from "../../provenance/signing-key.ts";
-import { crucibleHome } from "../../store/open.ts";
+import { provenanceKey } from "../audit-heads.ts";
 import { checkpointsTable, checkpointText } from "../checkpoint-render.ts";
 import type { RunAction } from "../command.ts";
 import { commandWorkspace } from "../dataset-context.ts";
+import { runtimeFromEnv } from "../runtime.ts";
 import { withCaller } from "../session.ts";
 
 type Ws = { workspace?: string };
@@ -65,7 +64,8 @@ export function registerCheckpoint(program: Command, run: RunAction): void {
     .option("--workspace <name>", "workspace (default: your only one)")
     .action(
       run(async (ctx, ref: string, options: Ws) => {
-        const key = loadOrCreateSigningKey(join(crucibleHome(ctx.env), "keys"));
+        // refused before approving: an approval must come with provenance the installation can verify
+        const key = provenanceKey(ctx.env, runtimeFromEnv(ctx.env));
         const approval = await withCaller(ctx, async (db, caller) =>
           approveCheckpoint(db, caller, {
             workspace: await commandWorkspace(db, caller, options.workspace),

@@ -1,15 +1,16 @@
 import type { Command } from "commander";
 import {
   approveVersion,
+  PURPOSES,
   parseExpiry,
   parsePurposes,
   parseVersionRef,
   redactVersion,
   revokeVersion,
 } from "../../data/service/index.ts";
+import { versionJson } from "../../data/service/json.ts";
 import type { RunAction } from "../command.ts";
 import { artifactsFor, commandWorkspace } from "../dataset-context.ts";
-import { versionJson } from "../dataset-render.ts";
 import { withCaller } from "../session.ts";
 
 type Ws = { workspace?: string };
@@ -42,7 +43,7 @@ export function registerDatasetChanges(dataset: Command, run: RunAction): void {
     .command("approve")
     .description("approve a version, bound to its digest, for purposes (data stewards; never its uploader)")
     .argument("<ref>", "NAME@vN")
-    .requiredOption("--purpose <list>", "comma-separated: cpt, sft, rft, eval")
+    .requiredOption("--purpose <list>", `comma-separated: ${PURPOSES.join(", ")}`)
     .option("--expires <when>", "ISO date or time, or a lifetime such as 90d or 12h")
     .option("--workspace <name>", "workspace (default: your only one)")
     .action(

@@ -11,9 +11,10 @@ import {
   showVersion,
   versionReport,
 } from "../../data/service/index.ts";
+import { versionJson } from "../../data/service/json.ts";
 import type { RunAction } from "../command.ts";
 import { artifactsFor, commandWorkspace } from "../dataset-context.ts";
-import { detailsText, diffText, versionJson, versionsTable } from "../dataset-render.ts";
+import { detailsText, diffText, versionsTable } from "../dataset-render.ts";
 import { withCaller } from "../session.ts";
 import { registerDatasetChanges } from "./dataset-changes.ts";
 

@@ -1,9 +1,8 @@
 import type { Command } from "commander";
 import { runDemo } from "../../demo/run-demo.ts";
-import { trainerPython } from "../../runners/trainer-python.ts";
-import { crucibleHome } from "../../store/open.ts";
 import type { RunAction } from "../command.ts";
 import { progressPrinter } from "../progress.ts";
+import { runtimeOptionsFromEnv } from "../runtime.ts";
 
 /** `crucible demo [--fast]`: the main story, offline, with real training and real enforcement. */
 export function registerDemo(program: Command, run: RunAction): void {
@@ -18,11 +17,9 @@ export function registerDemo(program: Command, run: RunAction): void {
         const { io } = ctx.out;
         const printers = new Map<string, ReturnType<typeof progressPrinter>>();
         const summary = await runDemo({
-          home: crucibleHome(ctx.env),
+          ...runtimeOptionsFromEnv(ctx.env),
           fast: options.fast === true,
-          python: trainerPython(ctx.env),
           say: (line) => ctx.out.info(line),
-          env: ctx.env,
           onTrainingEvent: (label, event) => {
             if (!printers.has(label))
               printers.set(

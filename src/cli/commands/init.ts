@@ -1,11 +1,9 @@
-import { join } from "node:path";
 import type { Command } from "commander";
 import { installationBuilderId } from "../../checkpoints/provenance.ts";
 import { bootstrap } from "../../identity/workspaces.ts";
-import { loadOrCreateSigningKey } from "../../provenance/signing-key.ts";
-import { crucibleHome } from "../../store/open.ts";
 import type { RunAction } from "../command.ts";
 import { parseDuration } from "../duration.ts";
+import { runtimeFromEnv } from "../runtime.ts";
 import { withDb } from "../session.ts";
 
 /** `crucible init`: the first workspace and its first admin, on an empty installation. */
@@ -37,7 +35,7 @@ export function registerInit(program: Command, run: RunAction): void {
             // The installation's signing key is born with it, on the control plane's machine (a
             // CLI pointed at a server elsewhere signs audit heads only with a key already there);
             // made while the store is open, so the embedded home is tightened over it at close.
-            key: loadOrCreateSigningKey(join(crucibleHome(ctx.env), "keys")),
+            key: runtimeFromEnv(ctx.env).signingKey(),
           }));
           const key = created.key;
           const token = created.token;

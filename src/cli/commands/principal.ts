@@ -1,17 +1,16 @@
 import type { Command } from "commander";
 import { CrucibleError } from "../../core/errors.ts";
-import { requireAuditRead } from "../../governed/audit-access.ts";
+import { principalJson } from "../../identity/json.ts";
 import { disablePrincipal, enablePrincipal, revokeRole } from "../../identity/lifecycle.ts";
-import { listPrincipals } from "../../identity/names.ts";
+import { listMembers } from "../../identity/members.ts";
 import { createServiceIdentity, createUser, grantRole } from "../../identity/principals.ts";
-import { listStale } from "../../identity/stale.ts";
 import { visibleMember, visibleWorkspace } from "../../identity/tenancy.ts";
 import type { RunAction } from "../command.ts";
 import { parseDuration } from "../duration.ts";
 import { table } from "../io.ts";
 import { checkRole, collectList } from "../role-option.ts";
 import { withCaller } from "../session.ts";
-import { registerBindOidc } from "./principal-oidc.ts";
+import { registerOidcBindings } from "./principal-oidc.ts";
 
 interface CreateOptions {
   workspace: string;
@@ -48,7 +47,7 @@ export function registerPrincipal(program: Command, run: RunAction): void {
           return createServiceIdentity(db, { principal: caller, workspace, name, owner, roles });
         });
         ctx.out.result(
-          { id, name, kind: options.service ? "service" : "user", roles },
+          principalJson(id, { name, kind: options.service ? "service" : "user", roles }),
           () => `${options.service ? "service identity" : "user"} ${name} (${id})`,
         );
       }),
@@ -157,20 +156,11 @@ export function registerPrincipal(program: Command, run: RunAction): void {
     .action(
       run(async (ctx, options: { workspace: string; stale?: string }) => {
         const unusedForS = options.stale === undefined ? undefined : parseDuration("--stale", options.stale);
-        const result = await withCaller(ctx, async (db, caller) => {
-          const workspace = await visibleWorkspace(db, caller, options.workspace);
-          await requireAuditRead(db, caller, workspace, "principals");
-          const principals = await listPrincipals(db, workspace);
-          if (unusedForS === undefined) return { principals };
-          const members = new Map(principals.map((p) => [p.id, p]));
-          const stale = (await listStale(db, { unusedForS })).filter(
-            (t) => t.principalId && members.has(t.principalId),
-          );
-          return {
-            principals,
-            stale: stale.map((t) => ({ ...t, principal: members.get(t.principalId!)!.name })),
-          };
-        });
+        const result = await withCaller(ctx, async (db, caller) =>
+          listMembers(db, caller, await visibleWorkspace(db, caller, options.workspace), {
+            ...(unusedForS === undefined ? {} : { unusedForS }),
+          }),
+        );
         ctx.out.result(result, () =>
           result.stale
             ? table(
@@ -196,7 +186,7 @@ export function registerPrincipal(program: Command, run: RunAction): void {
       }),
     );
 
-  registerBindOidc(principal, run);
+  registerOidcBindings(principal, run);
 }
 
 function members(principals: { id: string; name: string }[], id: string | null): string {

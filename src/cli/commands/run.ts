@@ -12,6 +12,7 @@ import { commandWorkspace } from "../dataset-context.ts";
 import { runDryRun } from "../run-kubernetes.ts";
 import { eventLine, runsTable, runText } from "../run-render.ts";
 import { followToEnd } from "../run-watch.ts";
+import { runtimeFromEnv } from "../runtime.ts";
 import { withCaller } from "../session.ts";
 
 type Ws = { workspace?: string };
@@ -71,7 +72,7 @@ export function registerRun(program: Command, run: RunAction): void {
             );
             return;
           }
-          await followToEnd(ctx, db, caller, workspace, started.id);
+          await followToEnd(ctx, db, caller, workspace, started.id, runtimeFromEnv(ctx.env));
         });
       }),
     );

@@ -1,21 +1,15 @@
-import { hostname } from "node:os";
-import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import type { Command } from "commander";
 import { buildApi } from "../../api/server.ts";
 import { invalid } from "../../core/errors.ts";
 import { createOidcVerifier } from "../../identity/oidc.ts";
-import { loadOrCreateSigningKey } from "../../provenance/signing-key.ts";
-import { runWorker } from "../../queue/worker.ts";
-import { trainerPython } from "../../runners/trainer-python.ts";
 import { isolationLine } from "../../runners/trainer-user.ts";
-import { jobHandlers } from "../../runs/handlers.ts";
-import type { Db } from "../../store/db.ts";
-import { crucibleHome, openStore, storeConfigFromEnv } from "../../store/open.ts";
-import { headSigningFromEnv, installationKeys, knownSignedHeads, signDueHead } from "../audit-heads.ts";
-import type { CommandContext, RunAction } from "../command.ts";
+import { workEmbeddedQueue } from "../../runs/work-in-process.ts";
+import { openStore, storeConfigFromEnv } from "../../store/open.ts";
+import { headSigningFromEnv, signHeadsOnCadence } from "../audit-heads.ts";
+import type { RunAction } from "../command.ts";
 import { OIDC_ENV, type OidcFlags, oidcIssuerFromFlags } from "../oidc-config.ts";
-import { trainerIsolationOf, trainerUserOf } from "../trainer-isolation.ts";
+import { runtimeFromEnv } from "../runtime.ts";
 
 /** `crucible serve`: the HTTP API (and, later, the console and gateway) on one port. */
 export function registerServe(program: Command, run: RunAction): void {
@@ -49,12 +43,13 @@ export function registerServe(program: Command, run: RunAction): void {
         const issuer = oidcIssuerFromFlags(options, ctx.env);
         // a bad JWKS file fails here, before the store is opened or the port bound
         const oidc = issuer ? createOidcVerifier([issuer]) : undefined;
+        const runtime = runtimeFromEnv(ctx.env);
         const db = await openStore(storeConfigFromEnv(ctx.env));
         const app = buildApi(db, {
           ...(oidc ? { oidc } : {}),
-          signingKey: loadOrCreateSigningKey(join(crucibleHome(ctx.env), "keys")),
+          signingKey: runtime.signingKey(),
           // the heads file is read afresh at each verification: serve appends to it as it runs
-          signedHeads: () => knownSignedHeads(ctx.env, installationKeys(ctx.env)),
+          signedHeads: () => runtime.signedHeads(runtime.verificationKeys()),
           onInternalError: (err) => ctx.out.info(`internal error: ${(err as Error).stack ?? String(err)}`),
         });
         const server = serve({ fetch: app.fetch, hostname: options.host, port }, (info) => {
@@ -66,49 +61,28 @@ export function registerServe(program: Command, run: RunAction): void {
               `crucible serve: accepting JWTs from ${issuer.issuer} for audience ${issuer.audience}`,
             );
         });
-        const heads = signHeadsOnCadence(db, ctx);
+        const stopHeads = signHeadsOnCadence(
+          db,
+          ctx.env,
+          (line) => ctx.out.info(line),
+          headSigningFromEnv(ctx.env, { create: true }),
+        );
         // embedded, no other process can open the store: runs started over HTTP are worked here
         const stopWorker = new AbortController();
-        const isolation = trainerIsolationOf(ctx.env);
-        if (db.kind === "pglite" && options.worker)
-          ctx.out.info(`crucible serve: ${isolationLine(isolation)}`);
-        const working =
-          db.kind === "pglite" && options.worker
-            ? runWorker(db, {
-                owner: `${hostname()}:${process.pid}`,
-                handlers: jobHandlers({
-                  python: trainerPython(ctx.env),
-                  home: crucibleHome(ctx.env),
-                  env: ctx.env,
-                  ...trainerUserOf(isolation),
-                }),
-                signal: stopWorker.signal,
-              })
-            : Promise.resolve();
+        const working = options.worker
+          ? workEmbeddedQueue(db, { ...runtime.worker, signal: stopWorker.signal })
+          : undefined;
+        if (working) ctx.out.info(`crucible serve: ${isolationLine(runtime.isolation)}`);
         await new Promise<void>((resolve) => {
           const stop = () => server.close(() => resolve());
           process.once("SIGINT", stop);
           process.once("SIGTERM", stop);
         });
         stopWorker.abort();
-        clearInterval(heads);
         await working;
+        await stopHeads({ final: true });
         await db.close();
         ctx.out.result({ stopped: true }, () => "crucible serve: stopped");
       }),
     );
-}
-
-/**
- * Signs the audit head on its cadence while serving (see headSigningFromEnv): checked every few
- * seconds, so `CRUCIBLE_AUDIT_HEAD_EVERY` appends are honoured between the timed signatures.
- */
-function signHeadsOnCadence(db: Db, ctx: CommandContext): NodeJS.Timeout {
-  const signing = headSigningFromEnv(ctx.env, { create: true });
-  const timer = setInterval(
-    () => void signDueHead(db, ctx.env, (line) => ctx.out.info(line), signing),
-    Math.min(signing.everySeconds, 5) * 1000,
-  );
-  timer.unref();
-  return timer;
 }

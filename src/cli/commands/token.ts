@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { CrucibleError } from "../../core/errors.ts";
+import { issuedTokenJson } from "../../identity/json.ts";
 import { revokePrincipalTokens } from "../../identity/lifecycle.ts";
 import { setServiceBound } from "../../identity/service-bound.ts";
 import { visiblePrincipal } from "../../identity/tenancy.ts";
@@ -33,15 +34,13 @@ export function registerToken(program: Command, run: RunAction): void {
             ...(options.label ? { label: options.label } : {}),
           });
         });
-        ctx.out.result(
-          { token_id: issued.tokenId, token: issued.secret, expires_at: issued.expiresAt.toISOString() },
-          () =>
-            [
-              issued.secret,
-              "",
-              `token ${issued.tokenId}, expires ${issued.expiresAt.toISOString()}`,
-              "This is the only time the token is shown; store it now (e.g. export CRUCIBLE_TOKEN=...).",
-            ].join("\n"),
+        ctx.out.result(issuedTokenJson(issued), () =>
+          [
+            issued.secret,
+            "",
+            `token ${issued.tokenId}, expires ${issued.expiresAt.toISOString()}`,
+            "This is the only time the token is shown; store it now (e.g. export CRUCIBLE_TOKEN=...).",
+          ].join("\n"),
         );
       }),
     );
@@ -59,19 +58,12 @@ export function registerToken(program: Command, run: RunAction): void {
         const issued = await withCaller(ctx, (db, caller) =>
           rotateToken(db, { principal: caller, tokenId, overlapS, lifetimeS }),
         );
-        ctx.out.result(
-          {
-            token_id: issued.tokenId,
-            token: issued.secret,
-            expires_at: issued.expiresAt.toISOString(),
-            replaces: tokenId,
-          },
-          () =>
-            [
-              issued.secret,
-              "",
-              `token ${issued.tokenId} replaces ${tokenId}, which stays valid for ${options.overlap}`,
-            ].join("\n"),
+        ctx.out.result({ ...issuedTokenJson(issued), replaces: tokenId }, () =>
+          [
+            issued.secret,
+            "",
+            `token ${issued.tokenId} replaces ${tokenId}, which stays valid for ${options.overlap}`,
+          ].join("\n"),
         );
       }),
     );

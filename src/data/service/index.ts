@@ -12,6 +12,7 @@ export {
 } from "./canaries.ts";
 export { diffVersions, type VersionDiff } from "./diff.ts";
 export { type ImpactCheckpoint, type VersionImpact, versionImpact } from "./impact.ts";
+export { versionJson } from "./json.ts";
 export {
   authorizeRead,
   listDatasets,

@@ -11,6 +11,10 @@ export type RunId = string;
  * UTC time the event was emitted, RFC 3339.
  */
 export type Time = string;
+/**
+ * A training stage the trainer implements; the one list of them (the other schemas refer to it, the trainer reads it). cpt: continued pre-training, causal-LM loss on every token of packed text or chat; sft: supervised fine-tuning, packed like cpt, loss on the assistant turns of chat; dpo: direct preference optimisation on whole preference pairs against the frozen base. $defs/formats: the record formats each stage trains on.
+ */
+export type Stage = "cpt" | "sft" | "dpo";
 export type Step = number;
 export type Digest = string;
 
@@ -19,7 +23,7 @@ export interface Started {
   type: "started";
   run_id: RunId;
   time: Time;
-  stage: "cpt" | "sft" | "dpo" | "rft";
+  stage: Stage;
   /**
    * First step to run; > 0 when resumed.
    */

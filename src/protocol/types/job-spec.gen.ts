@@ -1,6 +1,10 @@
 /* Generated from protocol/job-spec.schema.json by `npm run gen:protocol`. Do not edit by
  * hand: change the schema and regenerate; test/protocol checks this file is current. */
 
+/**
+ * A training stage the trainer implements; the one list of them (the other schemas refer to it, the trainer reads it). cpt: continued pre-training, causal-LM loss on every token of packed text or chat; sft: supervised fine-tuning, packed like cpt, loss on the assistant turns of chat; dpo: direct preference optimisation on whole preference pairs against the frozen base. $defs/formats: the record formats each stage trains on.
+ */
+export type Stage = "cpt" | "sft" | "dpo";
 export type Digest = string;
 
 /**
@@ -12,10 +16,7 @@ export interface JobSpec {
    * Identifier of the run; echoed in every event.
    */
   run_id: string;
-  /**
-   * cpt: causal-LM loss on packed text; sft: loss on assistant tokens of chat; dpo: direct preference optimisation on preference pairs against the frozen base; rft is reserved for a later version of the trainer.
-   */
-  stage: "cpt" | "sft" | "dpo" | "rft";
+  stage: Stage;
   /**
    * The checkpoint training starts from: a local directory in Hugging Face format (config.json, safetensors weights, tokenizer).
    */
@@ -25,7 +26,7 @@ export interface JobSpec {
   };
   data: {
     /**
-     * Shares are shares of the final token stream and must sum to 1 (within 1e-6).
+     * Shares are shares of the final token stream and must sum to 1 (within 1e-6). Each source's format must be one the stage trains on (protocol/stage.schema.json $defs/formats).
      *
      * @minItems 1
      */
@@ -81,7 +82,7 @@ export interface JobSpec {
     beta?: number;
   };
   /**
-   * Reward endpoint for rft (later versions).
+   * Reserved for a reinforcement fine-tuning stage; no stage of this trainer reads it (see protocol/stage.schema.json).
    */
   reward?: {
     endpoint: string;

@@ -6,11 +6,15 @@
  */
 export type Recipe = Single | Pipeline;
 /**
+ * A training stage the trainer implements; the one list of them (the other schemas refer to it, the trainer reads it). cpt: continued pre-training, causal-LM loss on every token of packed text or chat; sft: supervised fine-tuning, packed like cpt, loss on the assistant turns of chat; dpo: direct preference optimisation on whole preference pairs against the frozen base. $defs/formats: the record formats each stage trains on.
+ */
+export type Stage = "cpt" | "sft" | "dpo";
+/**
  * A registered checkpoint: a base as FAMILY@STAGE (e.g. nano@mid), a checkpoint name (e.g. my-run-1/cpt/step-40) or a checkpoint id.
  */
 export type Base = string;
 /**
- * Sources and their shares of the final token stream; shares sum to 1.
+ * Sources and their shares of the final token stream; shares sum to 1. Each dataset version must be approved for the stage as its purpose, and hold records in a format the stage trains on (protocol/stage.schema.json $defs/formats; datasets hold text or chat records, so a recipe cannot name dpo yet).
  *
  * @minItems 1
  */
@@ -30,10 +34,7 @@ export interface Single {
    * The longest the run may take; its workload token expires then (at most 3 days).
    */
   max_duration?: string;
-  /**
-   * cpt: continued pre-training on text; sft: supervised fine-tuning on chat (loss on assistant turns); rft: reinforcement fine-tuning (needs reward functions). Each source's dataset version must be approved for this purpose.
-   */
-  stage: "cpt" | "sft" | "rft";
+  stage: Stage;
   base: Base;
   data: Data;
   hyperparameters: Hyperparameters;
@@ -151,13 +152,10 @@ export interface Pipeline {
    * @minItems 1
    * @maxItems 8
    */
-  stages: Stage[];
+  stages: PipelineStage[];
 }
-export interface Stage {
-  /**
-   * cpt: continued pre-training on text; sft: supervised fine-tuning on chat (loss on assistant turns); rft: reinforcement fine-tuning (needs reward functions). Each source's dataset version must be approved for this purpose.
-   */
-  stage: "cpt" | "sft" | "rft";
+export interface PipelineStage {
+  stage: Stage;
   base?: Base;
   data: Data;
   hyperparameters: Hyperparameters;

@@ -1,5 +1,5 @@
-// A real worker process for test/jobs/worker-processes.test.ts:
-//   node bin/run-ts.js test/jobs/support/worker-program.ts URL SCHEMA OWNER LEASE_SECONDS
+// A real worker process for test/queue/worker-processes.test.ts:
+//   node bin/run-ts.js test/queue/support/worker-program.ts URL SCHEMA OWNER LEASE_SECONDS
 // It runs the `crucible worker` loop (work() and its signal handling) with a test handler that
 // records when it held each job in job_intervals, through fenced writes, and works for the
 // job's payload.ms milliseconds.

@@ -10,8 +10,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
+from referencing import Registry, Resource
 
-SCHEMA_NAMES = ("job-spec", "events", "checkpoint-manifest", "recipe")
+SCHEMA_NAMES = ("job-spec", "events", "checkpoint-manifest", "recipe", "stage")
 PROTOCOL_VERSION = 1
 
 
@@ -31,13 +32,40 @@ def protocol_dir() -> Path:
 
 
 @cache
-def validator(name: str) -> Draft202012Validator:
-    """A validator for `protocol/<name>.schema.json`, itself checked against the metaschema."""
+def schema(name: str) -> dict[str, Any]:
+    """`protocol/<name>.schema.json`, parsed and checked against the metaschema."""
     if name not in SCHEMA_NAMES:
         raise ValueError(f"unknown schema {name!r}; expected one of {SCHEMA_NAMES}")
-    schema = json.loads((protocol_dir() / f"{name}.schema.json").read_text())
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    document = json.loads((protocol_dir() / f"{name}.schema.json").read_text())
+    Draft202012Validator.check_schema(document)
+    return document
+
+
+@cache
+def validator(name: str) -> Draft202012Validator:
+    """A validator for `protocol/<name>.schema.json`; a `$ref` to another protocol schema
+    (`crucible:protocol/stage`) resolves to that file."""
+    registry: Registry = Registry().with_resources(
+        (schema(n)["$id"], Resource.from_contents(schema(n))) for n in SCHEMA_NAMES
+    )
+    return Draft202012Validator(schema(name), registry=registry)
+
+
+def stages() -> tuple[str, ...]:
+    """The training stages, from protocol/stage.schema.json: the one list of them. Each is
+    trained by the module of its name in crucible_trainer/stages/."""
+    return tuple(schema("stage")["enum"])
+
+
+def stage_formats(stage: str) -> tuple[str, ...]:
+    """The source formats `stage` trains on (protocol/stage.schema.json `$defs/formats`)."""
+    return tuple(schema("stage")["$defs"]["formats"]["const"][stage])
+
+
+def model_types() -> tuple[str, ...]:
+    """The Hugging Face model types the trainer loads and trains, from
+    protocol/checkpoint-manifest.schema.json `$defs/model_type`: the one list of them."""
+    return tuple(schema("checkpoint-manifest")["$defs"]["model_type"]["enum"])
 
 
 def json_path(path: Any) -> str:

@@ -13,7 +13,6 @@ from typing import Any, Literal
 from crucible_trainer import protocol
 from crucible_trainer.errors import SpecError
 
-IMPLEMENTED_STAGES = ("cpt", "sft", "dpo")
 SHARE_TOLERANCE = 1e-6
 
 
@@ -30,7 +29,8 @@ class SourceSpec:
     digest: str = _help("sha256:<hex> of the file's bytes; checked before training.")
     share: float = _help("Share of the final token stream taken from this source.")
     format: Literal["text", "chat", "preference"] = _help(
-        "text: plain documents; chat: OpenAI messages; preference: pairs (dpo only)."
+        "text: plain documents; chat: OpenAI messages; preference: pairs. Each stage trains on "
+        "some of them (protocol/stage.schema.json $defs/formats)."
     )
 
 
@@ -92,7 +92,7 @@ class RuntimeSpec:
 @dataclass(frozen=True)
 class JobSpec:
     run_id: str = _help("Identifier echoed in every event.")
-    stage: Literal["cpt", "sft", "dpo"] = _help("Training stage.")
+    stage: str = _help("Training stage: one of protocol/stage.schema.json (protocol.stages()).")
     base_path: str = _help("Base checkpoint directory (Hugging Face format).")
     base_digest: str = _help(
         "sha256:<hex> of the base checkpoint (see checkpoint.directory_digest)."
@@ -128,11 +128,6 @@ def _source(d: dict[str, Any]) -> SourceSpec:
 
 def _semantic_problems(doc: dict[str, Any]) -> list[str]:
     found = []
-    if doc["stage"] not in IMPLEMENTED_STAGES:
-        found.append(
-            f"$.stage: stage {doc['stage']!r} is not implemented by this trainer version "
-            f"(value {json.dumps(doc['stage'])}); fix: use one of {', '.join(IMPLEMENTED_STAGES)}"
-        )
     sources = doc["data"]["sources"]
     total = math.fsum(s["share"] for s in sources)
     if abs(total - 1.0) > SHARE_TOLERANCE:
@@ -153,27 +148,32 @@ def _semantic_problems(doc: dict[str, Any]) -> list[str]:
 
 
 def _stage_problems(doc: dict[str, Any]) -> list[str]:
-    """dpo trains on preference pairs only, and only dpo does."""
+    """Every source (held-out ones too) in a format the stage trains on; a stage's settings
+    (`$.dpo`) only in a job of that stage."""
     found = []
-    dpo = doc["stage"] == "dpo"
+    stage = doc["stage"]
+    formats = protocol.stage_formats(stage)
+    want = " or ".join(formats)
     for i, source in enumerate(doc["data"]["sources"]):
-        if (source["format"] == "preference") != dpo:
-            want = "preference" if dpo else "text or chat"
+        if source["format"] not in formats:
             found.append(
-                f"$.data.sources[{i}].format: stage {doc['stage']} cannot train on format "
+                f"$.data.sources[{i}].format: stage {stage} cannot train on format "
                 f"{source['format']!r} (value {json.dumps(source['format'])}); fix: use {want} "
                 "data for this stage"
             )
-    if "dpo" in doc and not dpo:
-        found.append(
-            f"$.dpo: settings for the dpo stage in a {doc['stage']} job; fix: remove them or "
-            "set stage to dpo"
-        )
-    if dpo and "eval" in doc:
-        found.append(
-            "$.eval: held-out loss evaluation is for cpt and sft; fix: remove eval from this "
-            "dpo job"
-        )
+    for i, source in enumerate(doc.get("eval", {}).get("sources", [])):
+        if source["format"] not in formats:
+            found.append(
+                f"$.eval.sources[{i}].format: held-out loss on {source['format']} data means "
+                f"nothing to stage {stage}, which trains on {want}; fix: remove eval from this "
+                f"{stage} job"
+            )
+    for other in protocol.stages():
+        if other in doc and other != stage:
+            found.append(
+                f"$.{other}: settings for the {other} stage in a {stage} job; fix: remove them "
+                f"or set stage to {other}"
+            )
     return found
 
 

@@ -1,12 +1,10 @@
 """The training recipe, top to bottom: setup → (resume) → loop → checkpoints → finished.
 
-Shared by the cpt, sft and dpo stages. cpt and sft only decide how records become tokens and
-which tokens are trained on (stages/cpt.py, stages/sft.py); dpo also brings its own batches
-(whole preference pairs instead of packed sequences) and its loss against a frozen reference
-(stages/dpo.py). Everything the outside world sees goes through the
-EventEmitter; logs go to the `crucible_trainer` logger (stderr). Under torchrun the same recipe
-runs data-parallel; `ranks` (distributed.py) is where the ranks meet, and is the identity for a
-single process.
+The same recipe for every stage: the stage's module (stages/<stage>.py) brings its data stream,
+its step batches and its loss (`stages.Training`); this file has no per-stage code. Everything
+the outside world sees goes through the EventEmitter; logs go to the `crucible_trainer` logger
+(stderr). Under torchrun the same recipe runs data-parallel; `ranks` (distributed.py) is where
+the ranks meet, and is the identity for a single process.
 """
 
 from __future__ import annotations
@@ -23,12 +21,10 @@ import torch
 from crucible_trainer import checkpoint, runtime
 from crucible_trainer import model as model_lib
 from crucible_trainer.data.mixer import ShareMixer
-from crucible_trainer.data.stream import mixed_stream, step_batches
 from crucible_trainer.distributed import SINGLE, DataParallel
 from crucible_trainer.errors import BaseCheckpointError, NonFiniteLossError, SpecError
 from crucible_trainer.evaluate import HeldOutSets
 from crucible_trainer.events import EventEmitter
-from crucible_trainer.loss import summed_loss
 from crucible_trainer.run_checkpoint import (
     load_trainer_state,
     save_run_checkpoint,
@@ -36,11 +32,9 @@ from crucible_trainer.run_checkpoint import (
 )
 from crucible_trainer.schedule import lr_at
 from crucible_trainer.spec import JobSpec
-from crucible_trainer.stages import cpt, dpo, sft
+from crucible_trainer.stages import module, sum_stats
 
 log = logging.getLogger("crucible_trainer")
-
-STAGES: dict[str, Any] = {"cpt": cpt, "sft": sft, "dpo": dpo}
 
 
 def _optimizer(model: Any, spec: JobSpec, device: torch.device) -> torch.optim.AdamW:
@@ -77,7 +71,7 @@ class Run:
         self.emit = emitter.emit
         self.ranks = ranks
         self.output_dir = Path(spec.output_dir)
-        self.stage = STAGES[spec.stage]
+        self.stage = module(spec.stage)
 
     # -- setup ------------------------------------------------------------------------------------
     def _check_base(self) -> Path:
@@ -166,16 +160,8 @@ class Run:
         model.train()
         train_model = ranks.wrap(model, device)  # what the loop calls: DDP, or the model itself
         params, trainable = model_lib.parameter_counts(model)
-        preference = spec.dpo is not None
-        reference = None
-        if preference:
-            stream, files = dpo.open_stream(spec, tokenizer)
-            reference = dpo.Reference(spec, model, base, device)
-        else:
-            stream, files = mixed_stream(
-                spec.sources, tokenizer, self.stage.encoder, h.seq_len, spec.seed
-            )
-        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        training = self.stage.start(spec, tokenizer, model, base, device)
+        stream = training.stream
         optimizer = _optimizer(model, spec, device)
         held_out = None
         if spec.eval is not None and ranks.writes:  # rank 0 evaluates, on the unwrapped model
@@ -221,16 +207,8 @@ class Run:
                 param_group["lr"] = lr
             epochs_before = stream.epochs_started()
             # This rank's share of the step's global batch; `per` counts what the loss is a mean
-            # over in the whole global batch (target tokens; pairs for dpo).
-            if preference:
-                micro_batches, per, step_tokens = dpo.step_batches(
-                    stream, spec, pad_id, ranks.rank, ranks.world_size
-                )
-            else:
-                micro_batches, per = step_batches(
-                    stream, h.batch_size, h.grad_accum, ranks.rank, ranks.world_size
-                )
-                step_tokens = h.tokens_per_step
+            # over in the whole global batch (target tokens, or pairs).
+            micro_batches, per, step_tokens = training.step_batches(ranks.rank, ranks.world_size)
             self._report_new_epochs(epochs_before, stream)
             optimizer.zero_grad(set_to_none=True)
             loss_sum = 0.0
@@ -238,21 +216,13 @@ class Run:
             for i, batch in enumerate(micro_batches):
                 batch = {k: _to(v, device) for k, v in batch.items()}
                 with ranks.no_sync(train_model, last=i == len(micro_batches) - 1):
-                    if reference is not None:
-                        assert spec.dpo is not None
-                        summed, stats = dpo.loss_sum(
-                            train_model, reference, batch, spec.dpo.beta, autocast
-                        )
-                        loss = summed / max(per, 1)
-                        stat_sums.append(stats)
-                    else:
-                        with autocast():
-                            loss = summed_loss(train_model, batch) / max(per, 1)
+                    loss, stats = training.loss(train_model, batch, per, autocast)
+                    stat_sums.append(stats)
                     # DDP averages gradients over ranks; scaling by world_size makes it their sum.
                     (loss * ranks.world_size).backward()
                 loss_sum += loss.item()
             loss_sum = ranks.sum(loss_sum)
-            metrics = {k: ranks.sum(v) / max(per, 1) for k, v in dpo.sum_stats(stat_sums).items()}
+            metrics = {k: ranks.sum(v) / max(per, 1) for k, v in sum_stats(stat_sums).items()}
             if not math.isfinite(loss_sum):
                 raise NonFiniteLossError(
                     f"loss became {loss_sum} at step {step + 1}; fix: lower hyperparameters.lr "
@@ -299,7 +269,7 @@ class Run:
                     final=final,
                     tokens_by_source=self._by_source(stream),
                 )
-        for f in files:
+        for f in training.files:
             f.close()
         # Every rank reports rank 0's final checkpoint, once it is written.
         last_path, last_digest = ranks.from_writer((last_path, last_digest))

@@ -1,10 +1,10 @@
 """Build the nano family: corpora → tokenizer → random-init Llama → pre → mid → post.
 
-Every stage is an ordinary job of this trainer (cpt, cpt, sft) run through train.run, so the
-base family is produced by the same code, events and checkpoints users get. Results land in
-`<home>/bases/nano-<preset>/{pre,mid,post}` (Hugging Face format + manifest.json) next to the
-corpora (usable as replay data) and the held-out eval sets. A finished build whose recipe
-digest matches is reused as is.
+Every stage is an ordinary job of this trainer (pre and mid are cpt jobs, post is an sft job) run
+through train.run, so the base family is produced by the same code, events and checkpoints users
+get. Results land in `<home>/bases/nano-<preset>/{pre,mid,post}` (Hugging Face format +
+manifest.json) next to the corpora (usable as replay data) and the held-out eval sets. A finished
+build whose recipe digest matches is reused as is.
 """
 
 from __future__ import annotations

@@ -57,10 +57,10 @@ PRESETS = {
         mid=StageRecipe(steps=20, lr=1e-3, warmup_steps=2),
         post=StageRecipe(steps=30, lr=1e-3, warmup_steps=3),
     ),
-    # The DEMO.md feasibility size: 3.67M parameters, ~5.5M training tokens in all. The 2k
-    # vocabulary makes nearly every word of the world (names too) one token, as the feasibility
-    # study's word-level vocabulary did; at 1k names took 2.4 tokens each and the model could
-    # not copy them from a question into its answer (issue #4 has the measurements).
+    # The docs/design/DEMO.md feasibility size: 3.67M parameters, ~5.5M training tokens in all.
+    # The 2k vocabulary makes nearly every word of the world (names too) one token, as the
+    # feasibility study's word-level vocabulary did; at 1k names took 2.4 tokens each and the
+    # model could not copy them from a question into its answer (issue #4 has the measurements).
     "demo": NanoPreset(
         name="demo",
         seed=11,

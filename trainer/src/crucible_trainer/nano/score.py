@@ -1,4 +1,4 @@
-"""Score a checkpoint on the nano family's held-out eval sets (the DEMO.md metrics).
+"""Score a checkpoint on the nano family's held-out eval sets (the docs/design/DEMO.md metrics).
 
 Every eval prompt gets one greedy completion (generate.py, up to 32 new tokens). Scoring rules,
 chosen to match how the nano corpora phrase replies (every trained answer is one declarative

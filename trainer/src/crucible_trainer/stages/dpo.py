@@ -15,7 +15,7 @@ gradient does not depend on how the batch is split over micro-batches or ranks.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +23,47 @@ import torch
 import torch.nn.functional as F
 
 from crucible_trainer import model as model_lib
+from crucible_trainer.data.jsonl_source import JsonlSource
 from crucible_trainer.data.mixer import IGNORE_INDEX
 from crucible_trainer.data.preference import EncodedPair, PairStream, collate_pairs, pair_encoder
 from crucible_trainer.data.stream import document_sources, open_sources
 from crucible_trainer.spec import JobSpec
 
 
-def open_stream(spec: JobSpec, tokenizer: Any) -> tuple[PairStream, list[Any]]:
+def encoder(tokenizer: Any, source_format: str) -> Any:
+    """Every source is preference pairs (the only format dpo trains on)."""
+    return pair_encoder(tokenizer)
+
+
+def start(
+    spec: JobSpec, tokenizer: Any, model: Any, base: Path, device: torch.device
+) -> PreferenceTraining:
+    return PreferenceTraining(spec, tokenizer, model, base, device)
+
+
+class PreferenceTraining:
+    """Whole pairs from the mixed pair stream; the loss against the frozen reference."""
+
+    def __init__(self, spec: JobSpec, tokenizer: Any, model: Any, base: Path, device: torch.device):
+        assert spec.dpo is not None  # parse_spec sets it for every dpo job
+        self._spec, self._beta = spec, spec.dpo.beta
+        self.stream, self.files = open_stream(spec, tokenizer)
+        self._reference = Reference(spec, model, base, device)
+        self._pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+
+    def step_batches(self, rank: int, world_size: int) -> tuple[list[dict[str, Any]], int, int]:
+        return step_batches(self.stream, self._spec, self._pad_id, rank, world_size)
+
+    def loss(
+        self, train_model: Any, batch: dict[str, Any], per: int, autocast: Callable[[], Any]
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        summed, stats = loss_sum(train_model, self._reference, batch, self._beta, autocast)
+        return summed / max(per, 1), stats
+
+
+def open_stream(spec: JobSpec, tokenizer: Any) -> tuple[PairStream, list[JsonlSource]]:
     files = open_sources(spec.sources)
-    docs = document_sources(
-        spec.sources, files, tokenizer, lambda t, _f: pair_encoder(t), spec.seed
-    )
+    docs = document_sources(spec.sources, files, tokenizer, encoder, spec.seed)
     return PairStream(docs, [s.share for s in spec.sources], spec.hyper.seq_len), files
 
 
@@ -119,9 +149,3 @@ def loss_sum(
         "rejected_reward": float(rejected.detach().sum()),
     }
     return -F.logsigmoid(margin).sum(), stats
-
-
-def sum_stats(sums: Sequence[dict[str, float]]) -> dict[str, float]:
-    """The micro-batches' statistics added up (empty for stages without any)."""
-    keys = sums[0].keys() if sums else ()
-    return {k: sum(s[k] for s in sums) for k in keys}
