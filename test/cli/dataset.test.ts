@@ -353,6 +353,13 @@ function story(kind: StoreKind): void {
     const notes = await as("eli", "dataset", "add", "notes", csv, "--text-column", "body", "--json");
     expect(notes.code, notes.stderr).toBe(0);
     expect(notes.json()).toMatchObject({ ref: "notes@v1", format: "csv", records: 2 });
+    const paged = writeFile(dir, "paged.txt", "page one\n\n\fpage two\n");
+    const refused = await as("eli", "dataset", "add", "paged", paged, "--json");
+    expect(refused.code).toBe(2);
+    expect((refused.json() as { error: { field: string } }).error.field).toBe(`${paged}:3:1`);
+    const allowed = await as("eli", "dataset", "add", "paged", paged, "--allow-control-chars", "--json");
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.json()).toMatchObject({ ref: "paged@v1", format: "text", records: 2 });
     expect((await as("eli", "dataset", "show", "acme-handbook@v9")).code).toBe(2);
     expect((await as("dana", "dataset", "approve", "acme-handbook@v2", "--purpose", "pretrain")).code).toBe(
       2,

@@ -20,7 +20,7 @@ import { registerDatasetChanges } from "./dataset-changes.ts";
 
 const FORMATS: readonly DatasetFormat[] = ["jsonl", "text", "csv", "parquet"];
 type Ws = { workspace?: string };
-type AddOptions = Ws & { format?: string; textColumn: string };
+type AddOptions = Ws & { format?: string; textColumn: string; allowControlChars?: boolean };
 
 /** `crucible dataset add|list|show|versions|diff|report|redact|approve|revoke`. */
 export function registerDataset(program: Command, run: RunAction): void {
@@ -38,6 +38,10 @@ export function registerDataset(program: Command, run: RunAction): void {
     .option("--workspace <name>", "workspace (default: your only one)")
     .option("--format <format>", `one of ${FORMATS.join(", ")} (default: from the extension)`)
     .option("--text-column <column>", "CSV and Parquet: the column holding the text", "text")
+    .option(
+      "--allow-control-chars",
+      "accept C0 control characters (NUL, form feed, escape…) in the text; by default they are refused with their line and column",
+    )
     .action(
       run(async (ctx, name: string, file: string, options: AddOptions) => {
         const format = checkFormat(options.format);
@@ -50,7 +54,11 @@ export function registerDataset(program: Command, run: RunAction): void {
               workspace: await commandWorkspace(db, caller, options.workspace),
               name,
               file,
-              read: { ...(format ? { format } : {}), textColumn: options.textColumn },
+              read: {
+                ...(format ? { format } : {}),
+                textColumn: options.textColumn,
+                allowControlChars: options.allowControlChars === true,
+              },
             },
             { artifacts: artifactsFor(ctx), onProgress },
           ),

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { beforeEach, expect, it } from "vitest";
+import { CrucibleError } from "../../../src/core/errors.ts";
 import { canonicalRecordLine } from "../../../src/data/read/digest.ts";
 import {
   addDataset,
@@ -85,6 +86,18 @@ describeEachStore("dataset intake", (open) => {
     ["a malformed JSON line", "malformed.jsonl", Buffer.from('{"text":"ok"}\n{"text":"no end}\n')],
     ["an empty file", "empty.jsonl", Buffer.alloc(0)],
     ["a record that is not an object", "array.jsonl", Buffer.from('{"text":"ok"}\n["text"]\n')],
+    ["UTF-16 without a byte-order mark", "utf16.txt", Buffer.from("first\n\nsecond\n", "utf16le")],
+    ["a NUL deep in a text file", "nul.txt", Buffer.from(`${"fine paragraph\n\n".repeat(2000)}bad\u0000\n`)],
+    [
+      "a lone surrogate after good records",
+      "lone.jsonl",
+      Buffer.from(`${'{"text":"ok"}\n'.repeat(2000)}{"text":"\\udc00"}\n`),
+    ],
+    [
+      "a Parquet file with a corrupt footer",
+      "broken.parquet",
+      Buffer.from("PAR1 some bytes \u00ff\u0000\u0000\u0000PAR1"),
+    ],
   ])("bad input (%s) leaves no dataset row and no artifact", async (_, name, content) => {
     const artifacts = artifactStore();
     const path = writeFile(dir, name, content);
@@ -92,6 +105,9 @@ describeEachStore("dataset intake", (open) => {
       addDataset(db, ctx.eli, { workspace: ctx.workspace, name: "bad", file: path }, { artifacts }),
     );
     expect(err.code).toBe("invalid_argument");
+    expect(err).toBeInstanceOf(CrucibleError);
+    expect((err as CrucibleError).details.field).toContain(path);
+    expect((err as CrucibleError).details.fix).toBeTruthy();
     expect((await db.query("SELECT 1 FROM datasets")).rowCount).toBe(0);
     expect((await db.query("SELECT 1 FROM dataset_artifacts")).rowCount).toBe(0);
     expect(artifactFiles(artifacts)).toEqual([]);
