@@ -27,7 +27,7 @@ export async function* readJsonl(path: string, options: ResolvedReadOptions): As
         throw notJson(path, line, text, raw, err, options.allowControlChars);
       }
       const record = normaliseRecord(value, { file: path, line });
-      if (mayHoldFault(raw)) {
+      if (mayHoldFault(text)) {
         const found = recordTextFault(record, options.allowControlChars);
         if (found) {
           const { field, value: string, fault } = found;
