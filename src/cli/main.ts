@@ -8,6 +8,7 @@ import { registerCheckpoint } from "./commands/checkpoint.ts";
 import { registerDataset } from "./commands/dataset.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDoctor } from "./commands/doctor.ts";
+import { registerGenerate } from "./commands/generate.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerLineage } from "./commands/lineage.ts";
 import { registerPolicy } from "./commands/policy.ts";
@@ -31,6 +32,7 @@ const REGISTRARS: Registrar[] = [
   registerCanary,
   registerBase,
   registerCheckpoint,
+  registerGenerate,
   registerLineage,
   registerRun,
   registerAudit,
