@@ -16,6 +16,7 @@ from crucible_trainer.generate import Generator
 from crucible_trainer.generate_stream import event_emitter, respond
 from crucible_trainer.sampling import Decoding, Picker
 
+SESSION = [sys.executable, "-m", "crucible_trainer", "generate-stream"]
 CONVERSATIONS = [
     [{"role": "user", "content": "Which lamp does Ada like?"}],
     [{"role": "user", "content": "Hi"}],
@@ -156,7 +157,7 @@ def test_a_refused_request_is_named_and_the_session_goes_on(wide, line, needles)
 
 
 def test_messages_need_a_chat_template(wide, tmp_path):
-    gen, path = wide
+    _, path = wide
     config = json.loads((path / "tokenizer_config.json").read_text())
     config.pop("chat_template", None)
     bare = tmp_path / "bare"
@@ -176,8 +177,7 @@ def test_the_session_process_answers_a_pipe(wide):
     gen, path = wide
     lines = [json.dumps(request(chats(), batch_size=2)), json.dumps(request(chats()[:1]))]
     result = subprocess.run(
-        [sys.executable, "-m", "crucible_trainer", "generate-stream", "--checkpoint", str(path)]
-        + ["--device", "cpu", "--threads", "1"],
+        [*SESSION, "--checkpoint", str(path), "--device", "cpu", "--threads", "1"],
         input="\n".join(lines) + "\n",
         capture_output=True,
         text=True,
@@ -196,8 +196,7 @@ def test_the_session_process_answers_a_pipe(wide):
 
 def test_a_missing_checkpoint_fails_before_ready(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "crucible_trainer", "generate-stream"]
-        + ["--checkpoint", str(tmp_path / "nope")],
+        [*SESSION, "--checkpoint", str(tmp_path / "nope")],
         input="",
         capture_output=True,
         text=True,
