@@ -41,6 +41,8 @@ type Waiter = { event: (e: GenerationEvent) => void; end: (error: CrucibleError)
  * await session.close();
  */
 export class GenerationSession {
+  /** The loaded checkpoint as the trainer reports it (model type, positions, chat template). */
+  ready!: Ready;
   private waiter: Waiter | undefined;
   private ended: CrucibleError | undefined;
   private readonly exited: Promise<void>;
@@ -61,9 +63,6 @@ export class GenerationSession {
     child.once("error", (err) => this.fail(startError(err)));
     this.exited = Promise.all([stdout, logs, closed]).then(() => this.fail(this.crashed()));
   }
-
-  /** The loaded checkpoint as the trainer reports it (model type, positions, chat template). */
-  ready!: Ready;
 
   /** Starts the trainer and waits for it to load the checkpoint. */
   static async open(options: GenerationSessionOptions): Promise<GenerationSession> {

@@ -11,11 +11,12 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { registerRunCheckpoint } from "../../src/checkpoints/index.ts";
 import { sha256Hex } from "../../src/core/digest.ts";
+import { exitCode } from "../../src/core/errors.ts";
 import { workspaceByName } from "../../src/identity/names.ts";
 import { recordEdge } from "../../src/lineage/edges.ts";
 import { REPO_ROOT, trainerPython } from "../../src/runners/trainer-python.ts";
 import { openStore } from "../../src/store/open.ts";
-import { insertRun } from "../checkpoints/fixture.ts";
+import { copyCheckpoint, insertRun } from "../checkpoints/fixture.ts";
 import { runCli, tempHome } from "../support/cli.ts";
 import { nanoTinyHome } from "../support/nano.ts";
 
@@ -190,6 +191,25 @@ describe("crucible generate", () => {
   }, 600_000);
 });
 
+describe("a checkpoint's files", () => {
+  it("must still be the registered ones before anything loads", async () => {
+    const copy = copyCheckpoint(post);
+    const added = await as("eli", ["base", "add", "copy@post", copy]);
+    expect(added.code, added.stderr).toBe(0);
+    const dir = ((await as("eli", ["checkpoint", "show", "copy@post", "--json"])).json() as { path: string })
+      .path;
+    writeFileSync(join(dir, "manifest.json"), `${readFileSync(join(dir, "manifest.json"), "utf8")}\n`);
+    const r = await as("eli", ["generate", "copy@post", "--prompt", "hi", "--json"]);
+    expect(r.code).toBe(exitCode("failed_precondition"));
+    expect((r.json() as { error: { code: string; message: string } }).error).toMatchObject({
+      code: "failed_precondition",
+      message: expect.stringMatching(
+        /manifest\.json is not the registered one: registered sha256:\w+, found sha256:\w+/,
+      ),
+    });
+  });
+});
+
 describe("crucible chat", () => {
   it("holds a two-turn conversation from a pipe through the chat template, /reset and /exit", async () => {
     const input = "What is the recipe for bread?\nAnd for tea?\n/reset\nAnd for tea?\n/exit\nnever read\n";
@@ -204,7 +224,11 @@ describe("crucible chat", () => {
     const own = trainersOwn(
       [
         first,
-        [...first, { role: "assistant", content: turns[0]!.reply }, { role: "user", content: "And for tea?" }],
+        [
+          ...first,
+          { role: "assistant", content: turns[0]!.reply },
+          { role: "user", content: "And for tea?" },
+        ],
         [{ role: "user", content: "And for tea?" }],
       ],
       8,
@@ -300,7 +324,8 @@ describe("using a checkpoint is governed", () => {
       expect(denials[0]!.reason).toMatch(
         /generate: temperature 0\.7, top_p 0\.95, max_tokens default, seed 5, 1 prompt$/,
       );
-      // every use by eli above, in order: 3 greedy generates, 3 samples, the prompt too long, 2 chats
+      // every use by eli above, in order: 3 greedy generates, 3 samples, the prompt too long, the
+      // copy whose files changed (allowed, then refused before loading), 2 chats
       const uses = rows
         .filter((r) => r.decision === "allow")
         .map((r) =>
@@ -320,6 +345,7 @@ describe("using a checkpoint is governed", () => {
         sampled,
         sampled,
         `${greedy}, 1 prompt`,
+        "generate: temperature 0.7, top_p 0.95, max_tokens default, seed N, 1 prompt",
         chat,
         chat,
       ]);
