@@ -1,4 +1,5 @@
 import { authorizeGeneration, type CheckpointView, type GenerationUse } from "../checkpoints/index.ts";
+import type { Token } from "../protocol/types/generation-events.gen.ts";
 import { GenerationSession } from "../runners/generation-session.ts";
 import { sealHome } from "../runners/trainer-dirs.ts";
 import { trainerPython } from "../runners/trainer-python.ts";
@@ -50,4 +51,17 @@ export async function openGeneration(
     `${view.name}: ${session.ready.model_type} on ${session.ready.device}, ready in ${((Date.now() - started) / 1000).toFixed(1)}s; ${sampling}`,
   );
   return { view, session };
+}
+
+/**
+ * Writes streamed pieces of one answer as they come, from its first visible character on.
+ * @example await session.generate(request, streamTo((text) => process.stdout.write(text)));
+ */
+export function streamTo(write: (text: string) => void): (token: Token) => void {
+  let started = false;
+  return (token) => {
+    const text = started ? token.text : token.text.trimStart();
+    started ||= text !== "";
+    if (text) write(text);
+  };
 }

@@ -5,7 +5,7 @@ import type { ChatPrompt, Decoding } from "../../protocol/types/generation-reque
 import type { GenerationSession } from "../../runners/generation-session.ts";
 import type { CommandContext, RunAction } from "../command.ts";
 import { type DecodingFlags, decodingOptions, parseDecoding } from "../decoding-options.ts";
-import { openGeneration } from "../generation.ts";
+import { openGeneration, streamTo } from "../generation.ts";
 
 type Message = ChatPrompt["messages"][number];
 type ChatOptions = DecodingFlags & { system?: string; workspace?: string };
@@ -76,7 +76,6 @@ async function converse(
       ctx.out.info("(a new conversation)");
     } else if (text !== "") {
       const messages: Message[] = [...history, { role: "user", content: text }];
-      let started = false;
       try {
         const [reply] = await session.generate(
           {
@@ -85,11 +84,7 @@ async function converse(
             decoding: { ...decoding, seed: decoding.seed + turn },
             stream: !ctx.out.json,
           },
-          (token) => {
-            const piece = started ? token.text : token.text.trimStart();
-            started ||= piece !== "";
-            if (piece) say(piece);
-          },
+          streamTo(say),
         );
         history = [...messages, { role: "assistant", content: reply!.text }];
         if (ctx.out.json) {

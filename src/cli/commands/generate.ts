@@ -5,7 +5,7 @@ import type { Completion } from "../../protocol/types/generation-events.gen.ts";
 import type { ChatPrompt, TextPrompt } from "../../protocol/types/generation-request.gen.ts";
 import type { CommandContext, RunAction } from "../command.ts";
 import { type DecodingFlags, decodingOptions, parseDecoding } from "../decoding-options.ts";
-import { openGeneration } from "../generation.ts";
+import { openGeneration, streamTo } from "../generation.ts";
 import { type PromptShape, promptOf, readPromptFile } from "../prompt-file.ts";
 import { registerChat } from "./chat.ts";
 
@@ -58,17 +58,11 @@ async function generate(ctx: CommandContext, ref: string, options: GenerateOptio
   const lines = !ctx.out.json && !options.out;
   const streamed = lines && prompts.length === 1;
   const say = (text: string) => ctx.out.io.stdout.write(text);
-  let started = false;
   let completions: Completion[];
   try {
     completions = await session.generate(
       { protocol_version: 1, prompts, decoding, stream: streamed },
-      (token) => {
-        // the answer starts at its first visible character
-        const text = started ? token.text : token.text.trimStart();
-        started ||= text !== "";
-        if (text) say(text);
-      },
+      streamTo(say),
     );
   } finally {
     await session.close();
