@@ -50,6 +50,21 @@ export async function verifyCheckpointDir(
   return { manifest, manifestDigest };
 }
 
+/**
+ * Whether `dir` holds a Crucible manifest (one the trainer or `base add` wrote), as opposed to a
+ * plain Hugging Face model directory, which `base add` stores with a manifest of its own.
+ * @example await hasCrucibleManifest("./hf-dir") // false
+ */
+export async function hasCrucibleManifest(dir: string): Promise<boolean> {
+  const raw = await readFile(join(dir, MANIFEST_FILE), "utf8").catch(() => undefined);
+  if (raw === undefined) return false;
+  try {
+    return (JSON.parse(raw) as { kind?: unknown }).kind === "crucible-checkpoint";
+  } catch {
+    return false;
+  }
+}
+
 async function readManifestBytes(dir: string): Promise<Buffer> {
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory())

@@ -36,6 +36,13 @@ export function checkpointText(c: CheckpointView): string {
     `stage     ${c.manifest.stage}, step ${c.manifest.step}, ${c.manifest.tokens} tokens${c.final ? ", final" : ""}`,
     `files     ${c.manifest.files.length} (${c.manifest.files.reduce((n, f) => n + f.bytes, 0)} bytes)`,
   ];
+  const { model, source } = c.manifest;
+  if (model)
+    lines.push(
+      `model     ${model.model_type} (${model.architectures.join(", ")})${model.parameters === undefined ? "" : `, ${model.parameters} parameters`}`,
+    );
+  if (source)
+    lines.push(`source    ${source.repo ?? source.path}${source.revision ? `@${source.revision}` : ""}`);
   if (c.runId) lines.push(`run       ${c.runId} (started by ${c.starter})`);
   if (c.parentId) lines.push(`parent    ${c.parentId}`);
   for (const s of c.manifest.data_sources)

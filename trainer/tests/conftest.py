@@ -1,4 +1,4 @@
-"""Tiny local models and data for tests: random-init Llama/Qwen2 from configs, no downloads."""
+"""Tiny local models and data for tests: random-init causal LMs from configs, no downloads."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
+from transformers import AutoConfig, AutoModelForCausalLM
 
 from crucible_trainer.checkpoint import directory_digest
 from crucible_trainer.data.jsonl_source import index_jsonl
@@ -49,7 +49,8 @@ def write_jsonl(path: Path, field: str, records: list) -> str:
 
 
 def build_tiny_model(directory: Path, arch: str = "llama", seed: int = 0) -> str:
-    """A random-init causal LM with the test tokenizer; returns the directory digest."""
+    """A random-init causal LM of Hugging Face model type `arch` (llama, qwen2, olmo2, ...)
+    with the test tokenizer; returns the directory digest."""
     corpus = text_docs(200, 1) + [m["content"] for c in chat_docs(100, 2) for m in c]
     tokenizer = train_tokenizer(corpus, vocab_size=300)
     common = dict(
@@ -66,10 +67,7 @@ def build_tiny_model(directory: Path, arch: str = "llama", seed: int = 0) -> str
         pad_token_id=tokenizer.pad_token_id,
     )
     torch.manual_seed(seed)
-    if arch == "llama":
-        model = LlamaForCausalLM(LlamaConfig(**common))
-    else:
-        model = Qwen2ForCausalLM(Qwen2Config(**common))
+    model = AutoModelForCausalLM.from_config(AutoConfig.for_model(arch, **common))
     directory.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(directory)
     save_tokenizer(tokenizer, directory)

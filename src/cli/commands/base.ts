@@ -1,9 +1,12 @@
 import type { Command } from "commander";
 import {
+  addHfBase,
   checkpointJson,
+  hasCrucibleManifest,
   listCheckpoints,
   parseBaseName,
   registerBases,
+  type StoredBase,
   withStarters,
 } from "../../checkpoints/index.ts";
 import { invalid } from "../../core/errors.ts";
@@ -22,23 +25,41 @@ type Ws = { workspace?: string };
 export function registerBase(base: Command, run: RunAction): void {
   base
     .command("add")
-    .description("register a local Hugging Face checkpoint directory that carries a Crucible manifest")
+    .description(
+      "register a model you have on disk: a Hugging Face model directory or cache snapshot (copied into the home, manifest computed), or a Crucible checkpoint",
+    )
     .argument("<name>", "FAMILY@STAGE, e.g. olmo2@mid (STAGE: pre, mid or post)")
-    .argument("<dir>", "checkpoint directory (safetensors, config, tokenizer, manifest.json)")
+    .argument(
+      "<dir>",
+      "model directory (config.json, safetensors, tokenizer), ~/.cache/huggingface/hub/models--ORG--NAME or its snapshots/REV",
+    )
+    .option(
+      "--allow-pickle",
+      "accept pickled pytorch_model.bin weights (loading a pickle can run arbitrary code)",
+    )
     .option("--workspace <name>", "workspace (default: your only one)")
     .action(
-      run(async (ctx, name: string, dir: string, options: Ws) => {
+      run(async (ctx, name: string, dir: string, options: Ws & { allowPickle?: boolean }) => {
         const parsed = parseBaseName(name, "name");
-        const [row] = await withCaller(ctx, async (db, caller) => {
+        const { row, stored } = await withCaller(ctx, async (db, caller) => {
           const workspace = await commandWorkspace(db, caller, options.workspace);
-          return withStarters(
-            db,
-            await registerBases(db, caller, { workspace, bases: [{ name: parsed, path: dir }] }),
-          );
+          if (await hasCrucibleManifest(dir)) {
+            const rows = await registerBases(db, caller, { workspace, bases: [{ name: parsed, path: dir }] });
+            return { row: (await withStarters(db, rows))[0]!, stored: undefined };
+          }
+          const added = await addHfBase(db, caller, {
+            workspace,
+            home: crucibleHome(ctx.env),
+            dir,
+            name: parsed,
+            allowPickle: options.allowPickle ?? false,
+          });
+          return { row: (await withStarters(db, [added.row]))[0]!, stored: added.stored };
         });
         ctx.out.result(
-          checkpointJson(row!),
-          () => `registered base ${row!.name} (${row!.manifestDigest}, ${row!.id})`,
+          { ...checkpointJson(row), ...(stored ? { imported: importedJson(stored) } : {}) },
+          () =>
+            `registered base ${row.name} (${row.manifestDigest}, ${row.id})${stored ? `\n${importedText(stored)}` : ""}`,
         );
       }),
     );
@@ -112,4 +133,37 @@ export function registerBase(base: Command, run: RunAction): void {
         );
       }),
     );
+}
+
+function importedJson(stored: StoredBase) {
+  const { model, source } = stored;
+  return {
+    path: stored.path,
+    model_type: model.modelType,
+    architectures: model.architectures,
+    parameters: model.parameters ?? null,
+    dtypes: model.dtypes,
+    chat_template: model.chatTemplate,
+    repo: source.repo ?? null,
+    revision: source.revision ?? null,
+    left_out: stored.leftOut,
+  };
+}
+
+function importedText(stored: StoredBase): string {
+  const { model, source } = stored;
+  const params =
+    model.parameters === undefined
+      ? "pickled weights"
+      : `${model.parameters.toLocaleString("en-US")} parameters`;
+  const origin = source.repo
+    ? ` from ${source.repo}${source.revision ? `@${source.revision.slice(0, 12)}` : ""}`
+    : "";
+  return [
+    `  ${model.modelType} (${model.architectures.join(", ") || "no architectures listed"}), ${params}${origin}`,
+    `  stored in ${stored.path}${model.chatTemplate ? "" : " (no chat template: sft on chat data will need one)"}`,
+    ...(stored.leftOut.length
+      ? [`  left out (never loaded by the trainer): ${stored.leftOut.join(", ")}`]
+      : []),
+  ].join("\n");
 }

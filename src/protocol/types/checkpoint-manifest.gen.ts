@@ -5,6 +5,10 @@
  * A training stage the trainer implements; the one list of them (the other schemas refer to it, the trainer reads it). cpt: continued pre-training, causal-LM loss on every token of packed text or chat; sft: supervised fine-tuning, packed like cpt, loss on the assistant turns of chat; dpo: direct preference optimisation on whole preference pairs against the frozen base. $defs/formats: the record formats each stage trains on.
  */
 export type Stage = "cpt" | "sft" | "dpo";
+/**
+ * The Hugging Face model_type values the trainer loads (AutoModelForCausalLM) and trains: decoders whose attention honours packed position_ids (transformers' create_causal_mask) and whose attention projections are q_proj, k_proj, v_proj, o_proj. The one list: the trainer (crucible_trainer.protocol.model_types) and `crucible base add` read it here.
+ */
+export type ModelType = "llama" | "mistral" | "qwen2" | "qwen3" | "olmo2";
 
 /**
  * manifest.json inside a checkpoint directory. The checkpoint is valid only if every listed file exists with the listed size and SHA-256. The checkpoint's digest is the SHA-256 of manifest.json's bytes.
@@ -68,4 +72,41 @@ export interface CheckpointManifest {
     [k: string]: unknown | undefined;
   };
   created_at: string;
+  /**
+   * What the weights are, read from config.json and the safetensors headers (written by `crucible base add` for a Hugging Face model directory).
+   */
+  model?: {
+    model_type: ModelType;
+    architectures: string[];
+    /**
+     * Elements of every tensor in the safetensors files (a tied embedding stored once counts once); absent for pickled weights, which are never opened.
+     */
+    parameters?: number;
+    /**
+     * The tensor dtypes in the weight files.
+     */
+    dtypes?: string[];
+    /**
+     * Whether the tokenizer carries a chat template.
+     */
+    chat_template?: boolean;
+  };
+  /**
+   * Where an imported base came from; the files listed above are the copies in the Crucible home.
+   */
+  source?: {
+    kind: "huggingface";
+    /**
+     * The directory given to `crucible base add`.
+     */
+    path: string;
+    /**
+     * org/name, from a Hugging Face cache layout (models--org--name).
+     */
+    repo?: string;
+    /**
+     * The commit of the snapshot (cache layout) or of the directory's git checkout.
+     */
+    revision?: string;
+  };
 }

@@ -1,8 +1,9 @@
 """Load a Hugging Face causal LM from a local directory, add LoRA, and export weights.
 
 Only architectures whose attention honours packed `position_ids` (a block-diagonal causal mask
-built from position resets, transformers' packed-sequence path) are accepted: Llama-family
-decoders. Llama and Qwen2 are covered by tests; the others share the same attention code.
+built from position resets, transformers' packed-sequence path) are accepted: the model types
+listed in protocol/checkpoint-manifest.schema.json `$defs/model_type` (`crucible base add`
+refuses the others with the same list); tests/test_packing_attention.py checks each of them.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from typing import Any
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 
+from crucible_trainer import protocol
 from crucible_trainer.errors import BaseCheckpointError
 from crucible_trainer.spec import AdapterSpec
 
-SUPPORTED_MODEL_TYPES = ("llama", "qwen2", "qwen3", "mistral")
+SUPPORTED_MODEL_TYPES = protocol.model_types()
 ADAPTER_PREFIX = "base_model.model."
 
 

@@ -62,6 +62,12 @@ def stage_formats(stage: str) -> tuple[str, ...]:
     return tuple(schema("stage")["$defs"]["formats"]["const"][stage])
 
 
+def model_types() -> tuple[str, ...]:
+    """The Hugging Face model types the trainer loads and trains, from
+    protocol/checkpoint-manifest.schema.json `$defs/model_type`: the one list of them."""
+    return tuple(schema("checkpoint-manifest")["$defs"]["model_type"]["enum"])
+
+
 def json_path(path: Any) -> str:
     """Render a jsonschema error path as `$.a.b[0].c`."""
     out = "$"
