@@ -1,9 +1,16 @@
 #!/usr/bin/env node
+import { fileURLToPath } from "node:url";
 // The `crucible` command. Runs the JavaScript in dist/ that setup compiled (scripts/build.js),
 // when it was built from the sources as they are now; otherwise the TypeScript sources through
 // tsx's loader (about 2 s slower), saying why on stderr, so a stale build never runs.
-import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
 import { staleness } from "../scripts/build-stamp.js";
+
+// A command that ends within seconds compiles WebAssembly (PGlite, Cedar) with V8's baseline
+// compiler only: optimising PGlite's hot functions cost a `run list` ~0.3 s and ~80 MB at its
+// peak, and paid back nothing before it exited. The servers keep V8's optimising tier.
+const args = process.argv.slice(2);
+if (!args.includes("serve") && !args.includes("worker")) setFlagsFromString("--liftoff-only");
 
 const why = staleness(fileURLToPath(new URL("../", import.meta.url)));
 let main;
@@ -17,4 +24,4 @@ if (why === null) {
   register();
   ({ main } = await import("../src/cli/main.ts"));
 }
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await main(args);

@@ -15,8 +15,6 @@ const CONFIGS = ["tsconfig.json", "tsconfig.build.json"];
 /**
  * The SHA-256 of every file dist/ is built from, by path relative to `root`: src/ (its READMEs
  * aside, which the build ignores) and the compiler options.
- * @param {string} root the repository root
- * @returns {Record<string, string>}
  */
 export function sourceDigests(root) {
   const files = readdirSync(join(root, "src"), { recursive: true, withFileTypes: true })
@@ -37,8 +35,6 @@ export function sourceDigests(root) {
 /**
  * Why dist/ under `root` may not run: it is not built, or names the first source that changed,
  * appeared or went since it was. Null when it was built from the sources as they are.
- * @param {string} root the repository root
- * @returns {string | null}
  */
 export function staleness(root) {
   let built;
