@@ -45,4 +45,5 @@ export {
   WORKLOAD_MAX_LIFETIME_S,
   type WorkloadScope,
 } from "./workload.ts";
+export { listSentInvitations, type SentInvitation, withdrawInvitation } from "./workspace-invitations.ts";
 export { bootstrap, createWorkspace } from "./workspaces.ts";

@@ -90,7 +90,7 @@ export async function listInvitations(
        JOIN workspaces w ON w.id = i.workspace_id
        JOIN principals me ON me.name = i.invitee_name AND me.id = $1
        LEFT JOIN principals p ON p.id = i.invited_by
-      WHERE i.accepted_at IS NULL AND i.expires_at > $2::timestamptz
+      WHERE i.accepted_at IS NULL AND i.withdrawn_at IS NULL AND i.expires_at > $2::timestamptz
       ORDER BY i.created_at, i.id`,
     [caller.id, now.toISOString()],
   );
@@ -152,13 +152,13 @@ export async function acceptInvitation(
     async (tx) => {
       const taken = await tx.query(
         `UPDATE invitations SET accepted_by = $2, accepted_at = $3
-          WHERE id = $1 AND accepted_at IS NULL AND expires_at > $3::timestamptz`,
+          WHERE id = $1 AND accepted_at IS NULL AND withdrawn_at IS NULL AND expires_at > $3::timestamptz`,
         [input.invitationId, caller.id, now.toISOString()],
       );
       if (taken.rowCount !== 1)
         throw new CrucibleError(
           "failed_precondition",
-          `invitation ${input.invitationId} was accepted or expired`,
+          `invitation ${input.invitationId} was accepted, withdrawn or expired`,
           {
             field: "invitation",
             value: input.invitationId,
@@ -189,11 +189,15 @@ export async function acceptInvitation(
   return { workspace: row.workspace_id, workspaceName: row.workspace_name, roles: row.roles };
 }
 
-function noSuchInvitation(id: string): CrucibleError {
+/**
+ * The one answer for an invitation that does not exist or is not the caller's to see.
+ * @example throw noSuchInvitation("inv_01h…");
+ */
+export function noSuchInvitation(id: string): CrucibleError {
   return new CrucibleError("not_found", `no invitation ${id}`, {
     field: "invitation",
     value: id,
-    fix: "`crucible workspace invitations` lists the invitations addressed to you",
+    fix: "`crucible workspace invitations` lists those addressed to you; with --workspace W, W's open invitations",
   });
 }
 

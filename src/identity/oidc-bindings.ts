@@ -1,5 +1,6 @@
 import { CrucibleError, invalid } from "../core/errors.ts";
-import { governedAll } from "../governed/funnel.ts";
+import { requireAuditRead } from "../governed/audit-access.ts";
+import { governed, governedAll } from "../governed/funnel.ts";
 import { actorId, type Principal } from "../policy/entities.ts";
 import type { Db, Queryable } from "../store/db.ts";
 import { loadPrincipal } from "./principals.ts";
@@ -38,7 +39,7 @@ function checkConditions(conditions: ClaimConditions): ClaimConditions {
  * values) to a principal of `workspace`, so that it can sign in with its JWTs instead of a
  * stored secret. The binding is scoped: a federated sign-in carries the principal's roles in
  * `workspace` only. The target must belong to `workspace`, and the caller needs
- * `principal.create` there and in every other workspace the target belongs to (binding a
+ * `oidc-binding.create` there and in every other workspace the target belongs to (binding a
  * subject hands out the target's identity). One decision per workspace is audited.
  * @example await bindOidcSubject(db, { principal: root, workspace, issuer, subject: "repo:acme/train:ref:refs/heads/main", audience: "crucible", target: bot, conditions: { ref: "refs/heads/main" } });
  */
@@ -93,7 +94,7 @@ export async function bindOidcSubject(
     db,
     workspaces.map((id) => ({
       principal: input.principal,
-      action: "principal.create" as const,
+      action: "oidc-binding.create" as const,
       resource: { type: "Workspace" as const, id },
     })),
     async (tx) => {
@@ -142,6 +143,112 @@ export async function findOidcBinding(
   );
   const row = rows[0];
   if (!row) return undefined;
-  const conditions = typeof row.conditions === "string" ? JSON.parse(row.conditions) : row.conditions;
-  return { principalId: row.principal_id, workspace: row.workspace_id, conditions: conditions ?? {} };
+  return {
+    principalId: row.principal_id,
+    workspace: row.workspace_id,
+    conditions: parseConditions(row.conditions),
+  };
+}
+
+/** A binding as the admins of its workspace see it. */
+export interface OidcBindingListing {
+  issuer: string;
+  subject: string;
+  audience: string;
+  conditions: ClaimConditions;
+  createdBy: string;
+  createdAt: string;
+}
+
+/**
+ * The bindings made in `workspace` for `target` (its admins and auditors: `audit.read`, audited).
+ * Bindings of the same principal made in another workspace are that workspace's to list.
+ * @example const bindings = await listOidcBindings(db, { principal: root, workspace: acme, target: bot });
+ */
+export async function listOidcBindings(
+  db: Db,
+  input: { principal: Principal; workspace: string; target: string },
+): Promise<OidcBindingListing[]> {
+  await requireAuditRead(db, input.principal, input.workspace, "oidc bindings");
+  const { rows } = await db.query<{
+    issuer: string;
+    subject: string;
+    audience: string;
+    conditions: unknown;
+    created_by: string;
+    created_at: Date;
+  }>(
+    `SELECT b.issuer, b.subject, b.audience, b.conditions, coalesce(p.name, b.created_by) AS created_by, b.created_at
+       FROM oidc_bindings b LEFT JOIN principals p ON p.id = b.created_by
+      WHERE b.principal_id = $1 AND b.workspace_id = $2
+      ORDER BY b.created_at, b.issuer, b.subject, b.audience`,
+    [input.target, input.workspace],
+  );
+  return rows.map((r) => ({
+    issuer: r.issuer,
+    subject: r.subject,
+    audience: r.audience,
+    conditions: parseConditions(r.conditions),
+    createdBy: r.created_by,
+    createdAt: new Date(r.created_at).toISOString(),
+  }));
+}
+
+/**
+ * Removes the binding of an issuer's subject (for an audience) to `target`, made in `workspace`
+ * (`oidc-binding.delete`: its admins, humans only, audited). JWTs with that subject no longer
+ * sign in. A binding made elsewhere answers exactly as one that does not exist.
+ * @example await removeOidcBinding(db, { principal: root, workspace: acme, target: bot, issuer, subject, audience: "crucible" });
+ */
+export async function removeOidcBinding(
+  db: Db,
+  input: {
+    principal: Principal;
+    workspace: string;
+    target: string;
+    issuer: string;
+    subject: string;
+    audience: string;
+  },
+): Promise<void> {
+  await governed(
+    db,
+    {
+      principal: input.principal,
+      action: "oidc-binding.delete",
+      resource: { type: "Workspace", id: input.workspace },
+    },
+    async (tx) => {
+      // looked up only once the caller may remove bindings here: nobody else learns which exist
+      const removed = await tx.query(
+        `DELETE FROM oidc_bindings
+          WHERE issuer = $1 AND subject = $2 AND audience = $3 AND principal_id = $4 AND workspace_id = $5
+          RETURNING principal_id`,
+        [input.issuer, input.subject, input.audience, input.target, input.workspace],
+      );
+      if (removed.rows.length === 0)
+        throw new CrucibleError(
+          "not_found",
+          `no binding of subject ${JSON.stringify(input.subject)} of ${input.issuer} (audience ${input.audience}) to this principal in this workspace`,
+          {
+            field: "subject",
+            value: input.subject,
+            fix: "`crucible principal oidc-bindings NAME --workspace W` lists the principal's bindings there",
+          },
+        );
+    },
+    {
+      payload: {
+        issuer: input.issuer,
+        subject: input.subject,
+        audience: input.audience,
+        target: input.target,
+      },
+    },
+  );
+}
+
+function parseConditions(value: unknown): ClaimConditions {
+  const parsed = typeof value === "string" ? JSON.parse(value) : value;
+  return (parsed ?? {}) as ClaimConditions;
 }

@@ -1,3 +1,4 @@
+import { appendAudit } from "../audit/append.ts";
 import { CrucibleError, invalid } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
 import { governed } from "../governed/funnel.ts";
@@ -105,7 +106,7 @@ async function createPrincipal(
     action: "principal.create",
     resource: { type: "Workspace", id: input.workspace },
   } as const;
-  return governed(
+  const created = governed(
     db,
     request,
     async (tx) => {
@@ -128,11 +129,15 @@ async function createPrincipal(
       }
       const taken = await tx.query("SELECT 1 FROM principals WHERE name = $1", [input.name]);
       if (taken.rows.length > 0)
-        throw new CrucibleError("already_exists", `a principal named ${input.name} exists`, {
-          field: "name",
-          value: input.name,
-          fix: "Pick another name",
-        });
+        throw new CrucibleError(
+          "already_exists",
+          `a principal named ${input.name} exists in this installation`,
+          {
+            field: "name",
+            value: input.name,
+            fix: "Principal names are installation-wide handles (people sign in and are invited by them): pick another, e.g. prefixed with your workspace",
+          },
+        );
       await tx.query(
         "INSERT INTO principals (id, kind, name, owner_id, workspace_id, created_by) VALUES ($1, $2, $3, $4, $5, $6)",
         [
@@ -161,7 +166,28 @@ async function createPrincipal(
       },
     },
   );
+  // Names are installation-wide handles, so a taken name answers "exists" whichever workspace
+  // holds it. The allowed decision rolls back with the failed insert: record the collision in the
+  // asking workspace, so that probing for names is seen there (threat model, docs/governance.md).
+  return created.catch(async (err: unknown) => {
+    if (err instanceof CrucibleError && err.code === "already_exists")
+      await db.transaction((tx) =>
+        appendAudit(tx, {
+          workspace: input.workspace,
+          actor: actorId(input.principal),
+          action: "principal.create",
+          resource: `PrincipalName::${JSON.stringify(input.name)}`,
+          decision: "deny",
+          rules: [NAME_TAKEN_RULE],
+          reason: "the name is taken in this installation (principal names are installation-wide)",
+        }),
+      );
+    throw err;
+  });
 }
+
+/** The rule a `principal.create` refused for a name taken anywhere in the installation is audited under. */
+export const NAME_TAKEN_RULE = "principal.name-taken";
 
 /**
  * Grants a role in a workspace to one of its members (a role there already, or a service

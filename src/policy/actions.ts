@@ -63,6 +63,9 @@ export const ACTIONS = {
   "service.bound": "Credential",
   "invitation.create": "Invitation",
   "invitation.accept": "Invitation",
+  "invitation.withdraw": "Invitation",
+  "oidc-binding.create": "Workspace",
+  "oidc-binding.delete": "Workspace",
 } as const satisfies Record<string, ResourceType>;
 
 export type Action = keyof typeof ACTIONS;

@@ -5,7 +5,10 @@ import { CrucibleError } from "../core/errors.ts";
 import { ArtifactStore } from "../data/service/artifacts.ts";
 import type { VersionRow } from "../data/service/refs.ts";
 import { assertUsableForTraining } from "../data/service/usable.ts";
+import { authorizeAndAudit } from "../governed/funnel.ts";
+import { loadPrincipal } from "../identity/principals.ts";
 import { mintWorkloadToken, revokeRunTokens } from "../identity/workload.ts";
+import type { RunFacts } from "../policy/entities.ts";
 import { JobAborted, type JobContext, type JobHandler } from "../queue/worker.ts";
 import { type LocalRunOptions, runLocal } from "../runners/local-runner.ts";
 import { runTorchrun } from "../runners/torchrun-runner.ts";
@@ -37,7 +40,8 @@ export interface TrainStageDeps {
 
 /**
  * The `train_stage` job handler: one stage of a run, from its JobSpec to its end. It re-checks
- * the stage's inputs (an approval revoked since the start fails the run), mints the attempt's
+ * the stage's inputs (an approval revoked since the start fails the run) and its starter's
+ * `run.start` (a starter disabled or stripped of the role since fails it too), mints the attempt's
  * workload token (into the trainer's environment only), runs the trainer with `resume: true` in
  * this lease's own directory, seeded with the newest checkpoints earlier leases left (so a worker
  * taking the stage over continues from them, and a stale trainer of an earlier lease cannot
@@ -97,12 +101,16 @@ async function trainStage(ctx: JobContext, deps: TrainStageDeps): Promise<void> 
   if (elapsedS >= maxDurationS)
     return fail("deadline_exceeded", `the run is older than its max_duration (${maxDurationS} s)`);
   const token = await ctx.fenced(async (tx) => {
-    await beginStage(tx, run.id, stage.idx);
     // an earlier attempt's token dies with the lease it was minted under
     await revokeRunTokens(tx, run.id);
+    // the token acts for the run's starter: mint it only while the starter may still start it
+    const refused = await starterRefusal(tx, facts, stage.idx);
+    if (refused) return { refused };
+    await beginStage(tx, run.id, stage.idx);
     const leftS = Math.max(60, Math.ceil(maxDurationS - elapsedS));
     return mintWorkloadToken(tx, { run: facts, maxDurationS: leftS, createdBy: run.startedBy });
   });
+  if ("refused" in token) return fail("starter_refused", token.refused);
 
   const register = (
     tx: Queryable,
@@ -213,3 +221,40 @@ async function trainStage(ctx: JobContext, deps: TrainStageDeps): Promise<void> 
     });
   });
 }
+
+/**
+ * Why a stage may not start on its run's starter's behalf, or undefined when it may: the starter
+ * must still exist, be enabled and be allowed `run.start` on this run by the workspace's policy
+ * now (a role removed or a principal disabled since the run began). Decided and audited like the
+ * start itself, so each stage's workload token rests on a decision of its own.
+ */
+async function starterRefusal(tx: Queryable, facts: RunFacts, stageIdx: number): Promise<string | undefined> {
+  const starter = await loadPrincipal(tx, facts.starter);
+  if (starter === undefined) return `its starter ${facts.starter} no longer exists`;
+  const owner = starter.kind === "service" ? await loadPrincipal(tx, starter.owner) : undefined;
+  const enabled = !starter.disabled && !(owner?.disabled ?? false);
+  const decision = await authorizeAndAudit(
+    tx,
+    {
+      principal: starter,
+      action: "run.start",
+      resource: { type: "Run", ...facts },
+      context: { inputs_approved: true },
+    },
+    {
+      invariants: [
+        {
+          id: STARTER_ENABLED_RULE,
+          holds: enabled,
+          reason: `${facts.starter}${starter.disabled ? "" : "'s owner"} has been disabled since the run began`,
+        },
+      ],
+      payload: { stage: stageIdx, recheck: "stage start" },
+    },
+  );
+  if (decision.decision === "allow") return undefined;
+  return `its starter ${facts.starter} may no longer start it: ${decision.reasons.join("; ")} [rule: ${decision.rules.join(",")}]`;
+}
+
+/** The invariant a stage's start re-checks: the run's starter (and a service's owner) is enabled. */
+export const STARTER_ENABLED_RULE = "run.starter-enabled";

@@ -5,20 +5,25 @@ import { type Db, wrapClose } from "./db.ts";
 import { tightenHome } from "./home-modes.ts";
 import { lockDirectory } from "./lock.ts";
 import { migrate } from "./migrate.ts";
+import { type PostgresTimeouts, timeoutsFromEnv } from "./timeouts-env.ts";
 
 /** Where the store lives: embedded under a home directory, or on a PostgreSQL server. */
 export type StoreConfig =
   | { kind: "pglite"; home: string; schema?: string }
   | { kind: "pglite-memory"; schema?: string }
-  | { kind: "postgres"; url: string; schema?: string };
+  | { kind: "postgres"; url: string; schema?: string; timeouts?: Partial<PostgresTimeouts> };
 
 /**
  * Entry points call this; everything below receives a StoreConfig. `DATABASE_URL` selects a
  * PostgreSQL server, and `CRUCIBLE_PG_SCHEMA` a schema on it (default `public`): one server can
- * hold several installations side by side, as the tests do, one schema each.
+ * hold several installations side by side, as the tests do, one schema each. The client's
+ * timeouts come from `CRUCIBLE_DB_*_TIMEOUT_MS` (see timeouts-env.ts), checked even when no
+ * server is named, so a typo is caught before it matters.
  * @example storeConfigFromEnv({ DATABASE_URL: "postgres://127.0.0.1/crucible", CRUCIBLE_PG_SCHEMA: "staging" })
  */
 export function storeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): StoreConfig {
+  const timeouts = timeoutsFromEnv(env);
+  const bounded = Object.keys(timeouts).length > 0 ? { timeouts } : {};
   const schema = env.CRUCIBLE_PG_SCHEMA;
   if (schema !== undefined && schema !== "") {
     if (!env.DATABASE_URL)
@@ -35,9 +40,9 @@ export function storeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): StoreC
         schema,
         "Use lower-case letters, digits and _, starting with a letter or _, at most 63 characters",
       );
-    return { kind: "postgres", url: env.DATABASE_URL, schema };
+    return { kind: "postgres", url: env.DATABASE_URL, schema, ...bounded };
   }
-  if (env.DATABASE_URL) return { kind: "postgres", url: env.DATABASE_URL };
+  if (env.DATABASE_URL) return { kind: "postgres", url: env.DATABASE_URL, ...bounded };
   return { kind: "pglite", home: crucibleHome(env) };
 }
 
@@ -59,6 +64,7 @@ export async function openStore(config: StoreConfig): Promise<Db> {
     db = await openPostgres({
       connectionString: config.url,
       ...(config.schema ? { schema: config.schema } : {}),
+      ...(config.timeouts ? { timeouts: config.timeouts } : {}),
     });
   } else if (config.kind === "pglite-memory") {
     const { openPglite } = await import("./pglite.ts");

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { registerRunCheckpoint, resolveCheckpoint } from "../../src/checkpoints/index.ts";
@@ -244,4 +244,20 @@ describe("crucible base, checkpoint and lineage show on the embedded store", () 
     ]);
     expect(root.parents[0]!.recipeDigest).toMatch(/^sha256:/);
   }, 600_000);
+});
+
+it("`crucible checkpoint approve` against a PostgreSQL server makes no signing key of its own: without the installation key here it refuses before approving", async () => {
+  const home = tempHome();
+  const result = await runCli(["checkpoint", "approve", "acme-cpt/cpt/step-4", "--json"], {
+    CRUCIBLE_HOME: home,
+    // never reached: the key is looked for before the store is opened
+    DATABASE_URL: "postgres://crucible@127.0.0.1:1/crucible",
+    CRUCIBLE_TOKEN: "crucible_unused",
+  });
+  expect(result.code).toBe(1);
+  expect(result.json()).toMatchObject({
+    error: { code: "failed_precondition", field: "signing key", value: join(home, "keys") },
+  });
+  expect((result.json() as { error: { fix: string } }).error.fix).toMatch(/crucible serve/);
+  expect(existsSync(join(home, "keys"))).toBe(false);
 });

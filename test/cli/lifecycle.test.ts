@@ -74,8 +74,11 @@ describe("lifecycle and workspace exports through the CLI", () => {
       "auditor",
     );
     expect(removed.code, removed.stderr).toBe(0);
-    expect((await as("audra", "audit", "verify", "--workspace", "acme")).code).toBe(3);
-    // audra belongs nowhere now: she comes back only by accepting an invitation herself
+    // audra belongs nowhere now: acme answers her as a workspace that does not exist
+    const unseen = await as("audra", "audit", "verify", "--workspace", "acme", "--json");
+    expect(unseen.code).toBe(2);
+    expect(unseen.json()).toMatchObject({ error: { code: "not_found", field: "workspace" } });
+    // she comes back only by accepting an invitation herself
     const grant = await as("root", "principal", "grant", "audra", "--workspace", "acme", "--role", "auditor");
     expect(grant.code).toBe(2);
     const invited = await as(
@@ -99,6 +102,29 @@ describe("lifecycle and workspace exports through the CLI", () => {
     const accepted = await as("audra", "workspace", "accept", invitation_id, "--json");
     expect(accepted.code, accepted.stderr).toBe(0);
     expect(accepted.json()).toMatchObject({ workspace: "acme", roles: ["auditor"] });
+    // an invitation not accepted yet: its workspace's admins see it and take it back
+    const ghost = await as(
+      "root",
+      "workspace",
+      "invite",
+      "ghost",
+      "--workspace",
+      "acme",
+      "--role",
+      "auditor",
+      "--json",
+    );
+    const ghostId = (ghost.json() as { invitation_id: string }).invitation_id;
+    const open = await as("audra", "workspace", "invitations", "--workspace", "acme", "--json");
+    expect(open.json()).toMatchObject({
+      invitations: [{ id: ghostId, invitee: "ghost", roles: ["auditor"] }],
+    });
+    expect((await as("audra", "workspace", "withdraw", ghostId, "--workspace", "acme")).code).toBe(3);
+    const withdrawn = await as("root", "workspace", "withdraw", ghostId, "--workspace", "acme", "--json");
+    expect(withdrawn.code, withdrawn.stderr).toBe(0);
+    expect(withdrawn.json()).toMatchObject({ invitation_id: ghostId, invitee: "ghost", withdrawn: true });
+    const none = await as("root", "workspace", "invitations", "--workspace", "acme", "--json");
+    expect(none.json()).toMatchObject({ invitations: [] });
     await as("audra", "token", "create", "--ttl", "1h");
     const revoked = await as("root", "token", "revoke", "--principal", "audra", "--json");
     expect(revoked.code, revoked.stderr).toBe(0);

@@ -42,6 +42,9 @@ const ALLOWED: Record<Role | "workload", readonly Action[]> = {
     "canary.add",
     "canary.read",
     "invitation.create",
+    "invitation.withdraw",
+    "oidc-binding.create",
+    "oidc-binding.delete",
   ],
   "data-steward": [
     "dataset.add",
@@ -91,6 +94,9 @@ const HUMAN_ONLY: readonly Action[] = [
   "service.bound",
   "invitation.create",
   "invitation.accept",
+  "invitation.withdraw",
+  "oidc-binding.create",
+  "oidc-binding.delete",
 ];
 const SERVICE_WITH_EVERY_ROLE = [...new Set(ROLES.flatMap((r) => ALLOWED[r]))].filter(
   (a) => !HUMAN_ONLY.includes(a) && a !== "token.create",

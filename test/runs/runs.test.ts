@@ -6,6 +6,7 @@ import { parseDocument } from "yaml";
 import { CrucibleError } from "../../src/core/errors.ts";
 import { ArtifactStore } from "../../src/data/service/artifacts.ts";
 import { findVersion } from "../../src/data/service/refs.ts";
+import { disablePrincipal, enablePrincipal, revokeRole } from "../../src/identity/lifecycle.ts";
 import { impactOf } from "../../src/lineage/edges.ts";
 import { PROTOCOL_DIR } from "../../src/protocol/schemas.ts";
 import { fenced, LeaseLostError, leaseNext } from "../../src/queue/queue.ts";
@@ -15,7 +16,9 @@ import { jobHandlers } from "../../src/runs/handlers.ts";
 import { parseRecipe } from "../../src/runs/recipe.ts";
 import { followRun } from "../../src/runs/run-follow.ts";
 import { listRuns, showRun } from "../../src/runs/run-read.ts";
+import { findRun } from "../../src/runs/run-rows.ts";
 import { cancelRun, startRun } from "../../src/runs/runs.ts";
+import { STARTER_ENABLED_RULE } from "../../src/runs/train-stage.ts";
 import type { Db } from "../../src/store/db.ts";
 import { nanoTinyHome, seedAcmeWorkspace } from "../support/nano.ts";
 import { describeEachStore } from "../support/stores.ts";
@@ -269,6 +272,45 @@ describeEachStore("runs", (open, kind) => {
       const shown = await showRun(db, eli, workspace, run.name);
       expect(shown).toMatchObject({ status: "failed", failureCode: "deadline_exceeded" });
       expect(await count(db, "run_events WHERE run_id = $1", [run.id])).toBe(0);
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
+
+  it("starts no stage for a starter disabled or stripped of run.start since the run began: no trainer, no workload token, the deny audited", async () => {
+    const db = await open();
+    try {
+      const { workspace, root, eli, work } = await seeded(db);
+      const deniedStarts = (runId: string) =>
+        count(db, "audit_log WHERE action = 'run.start' AND decision = 'deny' AND resource = $1", [
+          `Run::"${runId}"`,
+        ]);
+      const disabledRun = await startRun(db, eli, {
+        workspace,
+        recipe: parseRecipe(pipelineRecipe()),
+        target: "local",
+      });
+      await disablePrincipal(db, { principal: root, workspace, subject: eli.id });
+      expect(await work("w-after-disable")).toEqual({ jobs: 1 });
+      const shown = await findRun(db, workspace, disabledRun.name);
+      expect(shown).toMatchObject({ status: "failed", failureCode: "starter_refused" });
+      expect(shown.failureReason).toContain(STARTER_ENABLED_RULE);
+      expect(await count(db, "run_events WHERE run_id = $1", [disabledRun.id])).toBe(0);
+      expect(await count(db, "tokens WHERE run_id = $1", [disabledRun.id])).toBe(0);
+      expect(await deniedStarts(disabledRun.id)).toBe(1);
+
+      await enablePrincipal(db, { principal: root, workspace, subject: eli.id });
+      const revokedRun = await startRun(db, eli, {
+        workspace,
+        recipe: parseRecipe(pipelineRecipe()),
+        target: "local",
+      });
+      await revokeRole(db, { principal: root, workspace, subject: eli.id, role: "ml-engineer" });
+      expect(await work("w-after-revoke")).toEqual({ jobs: 1 });
+      const stripped = await findRun(db, workspace, revokedRun.name);
+      expect(stripped).toMatchObject({ status: "failed", failureCode: "starter_refused" });
+      expect(await count(db, "tokens WHERE run_id = $1", [revokedRun.id])).toBe(0);
+      expect(await deniedStarts(revokedRun.id)).toBe(1);
     } finally {
       await db.close();
     }

@@ -1,5 +1,12 @@
-import { expect, it } from "vitest";
-import { describeEachStore } from "../support/stores.ts";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import { describe, expect, inject, it } from "vitest";
+import { newId } from "../../src/core/ids.ts";
+import { loadOrCreateSigningKey } from "../../src/provenance/signing-key.ts";
+import { openStore, type StoreConfig } from "../../src/store/open.ts";
+import { runCli, tempHome } from "../support/cli.ts";
+import { describeEachStore, type StoreKind } from "../support/stores.ts";
 import { auditOf, httpCaller, twoTenants } from "./tenants.ts";
 
 /** The rule a cross-tenant "not found" is audited under (spelled out: the test predates it). */
@@ -42,6 +49,14 @@ const PROBES: [method: string, template: string, body?: unknown][] = [
     { max_lifetime_s: 3600, renew_until: "2030-01-01T00:00:00Z" },
   ],
   ["POST", "/v1/workspaces/{ws}/invitations", { name: "eli", roles: ["auditor"] }],
+  ["GET", "/v1/workspaces/{ws}/invitations"],
+  ["DELETE", "/v1/workspaces/{ws}/invitations/{invitation}"],
+  ["GET", "/v1/workspaces/{ws}/principals/{principal}/oidc-bindings"],
+  [
+    "POST",
+    "/v1/workspaces/{ws}/principals/{principal}/oidc-bindings/remove",
+    { issuer: "https://issuer.example", subject: "repo:acme/app:ref:refs/heads/main" },
+  ],
   ["GET", "/v1/workspaces/{ws}/audit"],
   ["GET", "/v1/workspaces/{ws}/audit/verify"],
 ];
@@ -138,6 +153,7 @@ describeEachStore("security: a rogue workspace admin and other tenants", (open) 
         run: t.run,
         principal: "eli",
         service: "ops-bot",
+        invitation: t.invitation,
       };
       const fake = {
         ws: "acme",
@@ -146,6 +162,7 @@ describeEachStore("security: a rogue workspace admin and other tenants", (open) 
         run: "run_nothing",
         principal: "nobody",
         service: "no-bot",
+        invitation: "inv_nothing",
       };
       const nowhere = { ...fake, ws: "nowhere" };
       const answers: Answer[] = [];
@@ -232,6 +249,14 @@ describeEachStore("security: a rogue workspace admin and other tenants", (open) 
         tok,
         "tok_doesnotexist",
       );
+      // acme's invitation, withdrawn through beta's own route
+      await both(
+        "DELETE",
+        (id) => `/v1/workspaces/beta/invitations/${id}`,
+        () => undefined,
+        t.invitation,
+        "inv_doesnotexist",
+      );
       for (const [a, b, real, fake] of pairs) {
         expect(a.status).toBe(404);
         expect(shape(a, [real])).toEqual(shape(b, [fake]));
@@ -257,7 +282,7 @@ describeEachStore("security: a rogue workspace admin and other tenants", (open) 
       expect(seen.length).toBe(refused.length);
       expect(
         noneOf(
-          seen.map((e) => JSON.stringify(e).replaceAll(tok, "<asked>")),
+          seen.map((e) => JSON.stringify(e).replaceAll(tok, "<asked>").replaceAll(t.invitation, "<asked>")),
           t.ids,
         ),
       ).toEqual([]);
@@ -267,3 +292,163 @@ describeEachStore("security: a rogue workspace admin and other tenants", (open) 
     }
   });
 });
+
+describeEachStore("security: principal names are installation-wide handles", (open) => {
+  it("answers a name taken in another workspace as taken, never where, and records the probe in the prober's workspace", async () => {
+    const db = await open();
+    try {
+      const t = await twoTenants(db);
+      const call = httpCaller(db);
+      const bart = t.tokens.bart.secret;
+      const create = (name: string, kind: "user" | "service") =>
+        call("POST", "/v1/workspaces/beta/principals", bart, {
+          name,
+          kind,
+          ...(kind === "service" ? { owner: "bart" } : {}),
+        });
+      const user = await create("eli", "user");
+      const service = await create("ops-bot", "service");
+      for (const taken of [user, service]) {
+        expect(taken.status).toBe(409);
+        expect(taken.body).toMatchObject({ error: { code: "already_exists", field: "name" } });
+        expect(noneOf([taken], t.ids)).toEqual([]);
+        expect(JSON.stringify(taken.body)).not.toContain("acme");
+      }
+      const probes = (await auditOf(db, t.beta)).filter((e) => e.rules.includes("principal.name-taken"));
+      expect(probes.map((e) => [e.actor, e.action, e.decision, e.resource])).toEqual([
+        [t.bart, "principal.create", "deny", 'PrincipalName::"eli"'],
+        [t.bart, "principal.create", "deny", 'PrincipalName::"ops-bot"'],
+      ]);
+      expect((await auditOf(db, t.acme)).some((e) => e.actor === t.bart)).toBe(false);
+      expect((await create("beta-bot", "service")).status).toBe(201);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+/**
+ * Every CLI command family that takes `--workspace NAME`, with the references acme really has.
+ * `{ws}` is the workspace asked for; `{dir}` a scratch directory.
+ */
+const CLI_PROBES: string[][] = [
+  ["audit", "verify", "--workspace", "{ws}"],
+  ["audit", "export", "--workspace", "{ws}", "--out", "{dir}/acme.jsonl"],
+  ["policy", "show", "--workspace", "{ws}"],
+  ["policy", "propose", "{dir}/policy.cedar", "--workspace", "{ws}"],
+  ["policy", "approve", "1", "--workspace", "{ws}"],
+  ["dataset", "list", "--workspace", "{ws}"],
+  ["dataset", "versions", "notes", "--workspace", "{ws}"],
+  ["dataset", "show", "notes@v1", "--workspace", "{ws}"],
+  ["dataset", "report", "notes@v1", "--workspace", "{ws}"],
+  ["dataset", "approve", "notes@v1", "--purpose", "cpt", "--workspace", "{ws}"],
+  ["dataset", "revoke", "notes@v1", "--reason", "consent withdrawn", "--workspace", "{ws}"],
+  ["canary", "list", "--workspace", "{ws}"],
+  ["canary", "add", "crucible-canary-0123456789ab", "--workspace", "{ws}"],
+  ["checkpoint", "list", "--workspace", "{ws}"],
+  ["checkpoint", "show", "{checkpoint}", "--workspace", "{ws}"],
+  ["checkpoint", "approve", "{checkpoint}", "--workspace", "{ws}"],
+  ["run", "list", "--workspace", "{ws}"],
+  ["run", "show", "{run}", "--workspace", "{ws}"],
+  ["run", "cancel", "{run}", "--workspace", "{ws}"],
+  ["base", "list", "--workspace", "{ws}"],
+  ["lineage", "impact", "dataset:notes@v1", "--workspace", "{ws}"],
+  ["lineage", "show", "{checkpoint}", "--workspace", "{ws}"],
+  ["workspace", "invitations", "--workspace", "{ws}"],
+  ["workspace", "withdraw", "{invitation}", "--workspace", "{ws}"],
+  ["principal", "oidc-bindings", "eli", "--workspace", "{ws}"],
+  ...["bind-oidc", "unbind-oidc"].map((verb) => [
+    "principal",
+    verb,
+    "eli",
+    "--workspace",
+    "{ws}",
+    "--issuer",
+    "https://issuer.example",
+    "--subject",
+    "repo:acme/app:ref:refs/heads/main",
+  ]),
+];
+
+const serverUrl = inject("postgresUrl");
+
+/**
+ * The CLI acting on the store directly (`--as` on the embedded store, a bearer token on a server):
+ * beta's admin names acme in every command family, and is answered as for a workspace that does
+ * not exist.
+ */
+function cliProbes(kind: StoreKind): void {
+  it("answers every command for another tenant's workspace exactly as for a nonexistent one, audited in the caller's workspace", async () => {
+    const home = tempHome();
+    const schema = newId("t").toLowerCase();
+    const config: StoreConfig =
+      kind === "pglite" ? { kind: "pglite", home } : { kind: "postgres", url: serverUrl ?? "", schema };
+    const env = {
+      CRUCIBLE_HOME: home,
+      ...(kind === "postgres" ? { DATABASE_URL: serverUrl ?? "", CRUCIBLE_PG_SCHEMA: schema } : {}),
+    };
+    try {
+      let db = await openStore(config);
+      const t = await twoTenants(db);
+      await db.close();
+      writeFileSync(join(home, "policy.cedar"), "// nothing allowed\n");
+      // on the control plane's host, where the installation key is (checkpoint approve signs with it)
+      loadOrCreateSigningKey(join(home, "keys"));
+      const bart = (argv: string[]) =>
+        kind === "pglite"
+          ? runCli([...argv, "--as", "bart", "--json"], env)
+          : runCli([...argv, "--json"], { ...env, CRUCIBLE_TOKEN: t.tokens.bart.secret });
+      const fill = (argv: string[], ws: string) =>
+        argv.map((a) =>
+          a
+            .replace("{ws}", ws)
+            .replace("{dir}", home)
+            .replace("{checkpoint}", t.checkpoint)
+            .replace("{run}", t.run)
+            .replace("{invitation}", t.invitation),
+        );
+      const outputs: string[] = [];
+      for (const probe of CLI_PROBES) {
+        const real = await bart(fill(probe, "acme"));
+        const none = await bart(fill(probe, "nowhere"));
+        const what = probe.slice(0, 2).join(" ");
+        outputs.push(real.stdout, real.stderr);
+        expect([what, real.code, real.json()]).toMatchObject([
+          what,
+          2,
+          { error: { code: "not_found", field: "workspace", value: "acme" } },
+        ]);
+        expect([what, real.code, real.stdout.replaceAll("acme", "<asked>")]).toEqual([
+          what,
+          none.code,
+          none.stdout.replaceAll("nowhere", "<asked>"),
+        ]);
+      }
+      expect(noneOf(outputs, t.ids)).toEqual([]);
+
+      db = await openStore(config);
+      try {
+        const refused = (await auditOf(db, t.beta)).filter((e) => e.rules.includes(NOT_VISIBLE_RULE));
+        expect(refused.length).toBe(CLI_PROBES.length * 2);
+        expect(refused.every((e) => e.actor === t.bart && e.decision === "deny")).toBe(true);
+        expect((await auditOf(db, t.acme)).some((e) => e.actor === t.bart)).toBe(false);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      if (kind === "postgres") await dropSchema(schema);
+    }
+  }, 180_000);
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl ?? "" });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.end();
+}
+
+describe("security: another tenant's workspace through the CLI [pglite]", () => cliProbes("pglite"));
+describe.skipIf(serverUrl === null)("security: another tenant's workspace through the CLI [postgres]", () =>
+  cliProbes("postgres"),
+);

@@ -72,7 +72,8 @@ describeEachStore("security: forged federation", (open) => {
         "SELECT action FROM audit_log WHERE actor = $1 AND decision = 'deny'",
         [t.ada],
       );
-      expect(denials.rows.map((r) => r.action)).toEqual(["principal.create", "principal.create"]);
+      // binding has its own action: an audit of who creates principals does not mix the two
+      expect(denials.rows.map((r) => r.action)).toEqual(["oidc-binding.create", "oidc-binding.create"]);
     } finally {
       await db.close();
     }
@@ -224,6 +225,97 @@ describeEachStore("security: forged federation", (open) => {
       await db.close();
     }
   });
+
+  it("lists and removes a principal's bindings within the caller's workspace only; a removed subject no longer signs in", async () => {
+    const db = await open();
+    try {
+      const t = await twoTenants(db);
+      const app = buildApi(db, { oidc });
+      const bearer = async (who: string) => (await bootstrapToken(db, who)).secret;
+      const [ada, gina, uma] = [await bearer(t.ada), await bearer(t.gina), await bearer(t.uma)];
+      const call = async (token: string, method: string, path: string, body?: unknown) => {
+        const res = await app.request(path, {
+          method,
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      };
+      const bindings = "/v1/workspaces/{workspace}/principals/{principal}/oidc-bindings";
+      const remove = `${bindings}/remove`;
+      const at = (template: string, workspace: string, principal: string) =>
+        template.replace("{workspace}", workspace).replace("{principal}", principal);
+      const made = await call(ada, "POST", at(bindings, "acme", "train-bot"), {
+        issuer: ISSUER,
+        subject: SUBJECT,
+        conditions: { ref: "refs/heads/main" },
+      });
+      expect(made.status).toBe(201);
+      const listed = await call(ada, "GET", at(bindings, "acme", "train-bot"));
+      expect(listed).toMatchObject({
+        status: 200,
+        body: {
+          bindings: [
+            {
+              issuer: ISSUER,
+              subject: SUBJECT,
+              audience: AUDIENCE,
+              conditions: { ref: "refs/heads/main" },
+              created_by: "ada",
+            },
+          ],
+        },
+      });
+      await conforms(app, "get", bindings, listed);
+      // globex's admin: acme's principal, through globex or through acme, is nobody
+      const foreign = await call(gina, "GET", at(bindings, "globex", "train-bot"));
+      const nobody = await call(gina, "GET", at(bindings, "globex", "no-bot"));
+      expect(foreign.status).toBe(404);
+      expect(JSON.stringify(foreign.body).replaceAll("train-bot", "N")).toBe(
+        JSON.stringify(nobody.body).replaceAll("no-bot", "N"),
+      );
+      expect((await call(gina, "GET", at(bindings, "acme", "train-bot"))).status).toBe(404);
+      const target = { issuer: ISSUER, subject: SUBJECT };
+      expect((await call(gina, "POST", at(remove, "globex", "train-bot"), target)).status).toBe(404);
+      // a member who is not an admin may not remove it, and learns nothing of which bindings exist
+      const denied = await call(uma, "POST", at(remove, "acme", "train-bot"), target);
+      const deniedNone = await call(uma, "POST", at(remove, "acme", "train-bot"), {
+        ...target,
+        subject: "x",
+      });
+      expect([denied.status, deniedNone.status]).toEqual([403, 403]);
+      expect(await bindingCount(db)).toBe(1);
+      // a binding that is not there (or not this workspace's) says so to the admin
+      const absent = await call(ada, "POST", at(remove, "acme", "train-bot"), {
+        ...target,
+        audience: "other",
+      });
+      expect(absent.status).toBe(404);
+      const signIn = async () =>
+        (
+          await app.request("/v1/me", {
+            headers: { authorization: `Bearer ${await jwt({ claims: { ref: "refs/heads/main" } })}` },
+          })
+        ).status;
+      expect(await signIn()).toBe(200);
+      const removed = await call(ada, "POST", at(remove, "acme", "train-bot"), target);
+      expect(removed).toMatchObject({ status: 200, body: { removed: true, audience: AUDIENCE } });
+      await conforms(app, "post", remove, removed);
+      expect(await bindingCount(db)).toBe(0);
+      expect(await signIn()).toBe(401);
+      const actions = await db.query<{ action: string; decision: string }>(
+        "SELECT action, decision FROM audit_log WHERE action LIKE 'oidc-binding.%' ORDER BY seq",
+      );
+      expect(actions.rows).toEqual([
+        { action: "oidc-binding.create", decision: "allow" },
+        { action: "oidc-binding.delete", decision: "deny" },
+        { action: "oidc-binding.delete", decision: "deny" },
+        { action: "oidc-binding.delete", decision: "allow" },
+      ]);
+    } finally {
+      await db.close();
+    }
+  });
 });
 
 async function bootstrapToken(db: Db, principal: string) {
@@ -258,9 +350,10 @@ it("`crucible principal bind-oidc` binds a subject, refuses a foreign principal,
       ).code,
     ).toBe(0);
   const args = ["--workspace", "acme", "--issuer", ISSUER, "--subject", SUBJECT, "--as", "root"];
+  // a principal of another workspace is nobody in acme's commands, as over the API
   const foreign = await cli("principal", "bind-oidc", "globex-bot", ...args);
-  expect(foreign.code).toBe(1);
-  expect(foreign.stderr).toMatch(/does not belong to workspace/);
+  expect(foreign.code).toBe(2);
+  expect(foreign.stderr).toMatch(/no such principal/);
   const bound = await cli(
     "principal",
     "bind-oidc",
@@ -283,11 +376,39 @@ it("`crucible principal bind-oidc` binds a subject, refuses a foreign principal,
       (bound.json() as { principal: { id: string } }).principal.id,
     );
     const audit = await db.query(
-      "SELECT 1 FROM audit_log WHERE action = 'principal.create' AND decision = 'allow'",
+      "SELECT 1 FROM audit_log WHERE action = 'oidc-binding.create' AND decision = 'allow'",
     );
-    expect(audit.rows.length).toBeGreaterThan(0);
+    expect(audit.rows.length).toBe(1);
   } finally {
     await db.close();
+  }
+  const listed = await cli(
+    "principal",
+    "oidc-bindings",
+    "train-bot",
+    "--workspace",
+    "acme",
+    "--as",
+    "root",
+    "--json",
+  );
+  expect(listed.code, listed.stderr).toBe(0);
+  expect(listed.json()).toMatchObject({
+    bindings: [
+      { issuer: ISSUER, subject: SUBJECT, conditions: { ref: "refs/heads/main" }, createdBy: "root" },
+    ],
+  });
+  const unbound = await cli("principal", "unbind-oidc", "train-bot", ...args);
+  expect(unbound.code, unbound.stderr).toBe(0);
+  expect((await cli("principal", "unbind-oidc", "train-bot", ...args)).code).toBe(2);
+  const after = await openStore({ kind: "pglite", home });
+  try {
+    const refused = await rejection(
+      authenticate(after, await jwt({ claims: { ref: "refs/heads/main" } }), { oidc }),
+    );
+    expect(refused.message).toMatch(/no principal is bound/);
+  } finally {
+    await after.close();
   }
   const halfIssuer = await cli("serve", "--port", "0", "--oidc-issuer", ISSUER);
   expect(halfIssuer.code).toBe(2);

@@ -5,6 +5,7 @@ import { buildApi } from "../../src/api/server.ts";
 import { readAudit } from "../../src/audit/store.ts";
 import { addDataset } from "../../src/data/service/add.ts";
 import { ArtifactStore } from "../../src/data/service/artifacts.ts";
+import { inviteMember } from "../../src/identity/invitations.ts";
 import { revokeRole } from "../../src/identity/lifecycle.ts";
 import { createServiceIdentity, createUser } from "../../src/identity/principals.ts";
 import { createToken } from "../../src/identity/tokens.ts";
@@ -15,7 +16,7 @@ import { as } from "../identity/support.ts";
 
 /**
  * Two tenants on one installation. acme: root (admin), eli (ml-engineer), dana (data-steward),
- * ops-bot (eli's service), a dataset, a run and a base checkpoint. beta: bart, its only admin,
+ * ops-bot (eli's service), a dataset, a run, a base checkpoint and an open invitation. beta: bart, its only admin,
  * who belongs nowhere else. `ids` lists every internal id of acme's that beta must never see.
  */
 export async function twoTenants(db: Db) {
@@ -70,8 +71,16 @@ export async function twoTenants(db: Db) {
      VALUES ($1, $2, 'base', 'nano@mid', '/nowhere', $3, '{}', $4)`,
     [checkpoint, acme, `sha256:${"cd".repeat(32)}`, rootId],
   );
+  // an invitation acme sent and nobody accepted yet
+  const { invitationId: invitation } = await inviteMember(db, {
+    principal: await as(db, rootId),
+    workspace: acme,
+    invitee: "newcomer",
+    roles: ["auditor"],
+  });
   const ids = [
     acme,
+    invitation,
     rootId,
     eli,
     dana,
@@ -84,7 +93,7 @@ export async function twoTenants(db: Db) {
     tokens.dana.tokenId,
     botToken.tokenId,
   ];
-  return { acme, beta, rootId, eli, dana, bot, bart, tokens, botToken, run, checkpoint, ids };
+  return { acme, beta, rootId, eli, dana, bot, bart, tokens, botToken, run, checkpoint, invitation, ids };
 }
 
 /** An in-process HTTP caller: `call(method, path, bearer, body)` → status and JSON body. */

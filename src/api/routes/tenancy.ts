@@ -4,10 +4,19 @@ import { acceptInvitation, inviteMember, listInvitations } from "../../identity/
 import { acceptedJson, invitationJson, invitedJson } from "../../identity/json.ts";
 import { setServiceBound } from "../../identity/service-bound.ts";
 import { visibleMember, visibleWorkspace } from "../../identity/tenancy.ts";
+import { listSentInvitations, withdrawInvitation } from "../../identity/workspace-invitations.ts";
 import type { Role } from "../../policy/actions.ts";
 import type { Db } from "../../store/db.ts";
 import type { Route } from "../route.ts";
 import { arr, int, NAME, obj, ROLE, str } from "../schemas.ts";
+
+const SENT_INVITATION = obj({
+  id: str(),
+  invitee: str(),
+  roles: arr(ROLE),
+  invited_by: str(),
+  expires_at: str(),
+});
 
 const INVITATION = obj({
   id: str(),
@@ -46,6 +55,61 @@ export function tenancyRoutes(db: Db): Route<Authenticated>[] {
         return {
           status: 201,
           body: invitedJson(done, input.name, input.roles),
+        };
+      },
+    },
+    {
+      method: "get",
+      path: "/v1/workspaces/{workspace}/invitations",
+      operationId: "listSentInvitations",
+      summary: "the workspace's open invitations: not accepted, withdrawn or expired (admins, auditors)",
+      tag: "identity",
+      auth: "bearer",
+      response: obj({ invitations: arr(SENT_INVITATION) }),
+      handler: async ({ caller, params }) => {
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
+        const open = await listSentInvitations(db, { principal: caller.principal, workspace });
+        return {
+          body: {
+            invitations: open.map((i) => ({
+              id: i.id,
+              invitee: i.invitee,
+              roles: i.roles,
+              invited_by: i.invitedBy,
+              expires_at: i.expiresAt,
+            })),
+          },
+        };
+      },
+    },
+    {
+      method: "delete",
+      path: "/v1/workspaces/{workspace}/invitations/{invitation}",
+      operationId: "withdrawInvitation",
+      summary:
+        "withdraw an invitation the workspace sent, before it is accepted (admins); another workspace's answers 404",
+      tag: "identity",
+      auth: "bearer",
+      response: obj({
+        invitation_id: str(),
+        invitee: str(),
+        roles: arr(ROLE),
+        withdrawn: { type: "boolean" },
+      }),
+      handler: async ({ caller, params }) => {
+        const workspace = await visibleWorkspace(db, caller.principal, params.workspace!);
+        const done = await withdrawInvitation(db, {
+          principal: caller.principal,
+          workspace,
+          invitationId: params.invitation!,
+        });
+        return {
+          body: {
+            invitation_id: params.invitation!,
+            invitee: done.invitee,
+            roles: done.roles,
+            withdrawn: true,
+          },
         };
       },
     },

@@ -11,9 +11,8 @@ import {
   verifyWorkspaceAudit,
 } from "../../governed/audit-access.ts";
 import { rotateProvenanceKey } from "../../governed/key-rotation.ts";
-import { workspaceByName } from "../../identity/names.ts";
-import { storeConfigFromEnv } from "../../store/open.ts";
-import { headSigningFromEnv, headsFileOf } from "../audit-heads.ts";
+import { visibleWorkspace } from "../../identity/tenancy.ts";
+import { headSigningFromEnv, headsFileOf, isEmbedded } from "../audit-heads.ts";
 import type { RunAction } from "../command.ts";
 import { runtimeFromEnv } from "../runtime.ts";
 import { withCaller, withDb } from "../session.ts";
@@ -44,7 +43,7 @@ export function registerAudit(audit: Command, run: RunAction): void {
               verifyWorkspaceAudit(
                 db,
                 caller,
-                await workspaceByName(db, requireWorkspace(options.workspace)),
+                await visibleWorkspace(db, caller, requireWorkspace(options.workspace)),
                 {
                   signedHeads,
                 },
@@ -99,7 +98,7 @@ export function registerAudit(audit: Command, run: RunAction): void {
           let workspace: string | undefined;
           if (options.all) await requireInstallationAudit(db, caller);
           else {
-            workspace = await workspaceByName(db, options.workspace!);
+            workspace = await visibleWorkspace(db, caller, options.workspace!);
             await requireAuditRead(db, caller, workspace, "audit export");
           }
           // the export signs its head: never over a chain cut or rewritten since the last one
@@ -140,14 +139,6 @@ function registerKey(audit: Command, run: RunAction): void {
         ctx.out.result(rotated, () => `signing key rotated: ${rotated.previous} -> ${rotated.current}`);
       }),
     );
-}
-
-/**
- * An embedded home is the installation, so it may create the installation key on first use; a
- * CLI pointed at a server may run on any machine, and signs only with a key already there.
- */
-function isEmbedded(env: NodeJS.ProcessEnv): boolean {
-  return storeConfigFromEnv(env).kind !== "postgres";
 }
 
 function requireHeadFile(path: string | undefined): string | undefined {

@@ -6,6 +6,7 @@ import {
   readCheckpoint,
 } from "../../checkpoints/index.ts";
 import { invalid } from "../../core/errors.ts";
+import { provenanceKey } from "../audit-heads.ts";
 import { checkpointsTable, checkpointText } from "../checkpoint-render.ts";
 import type { RunAction } from "../command.ts";
 import { commandWorkspace } from "../dataset-context.ts";
@@ -59,7 +60,8 @@ export function registerCheckpoint(checkpoint: Command, run: RunAction): void {
     .option("--workspace <name>", "workspace (default: your only one)")
     .action(
       run(async (ctx, ref: string, options: Ws) => {
-        const key = runtimeFromEnv(ctx.env).signingKey();
+        // refused before approving: an approval must come with provenance the installation can verify
+        const key = provenanceKey(ctx.env, runtimeFromEnv(ctx.env));
         const approval = await withCaller(ctx, async (db, caller) =>
           approveCheckpoint(db, caller, {
             workspace: await commandWorkspace(db, caller, options.workspace),

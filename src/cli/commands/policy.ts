@@ -4,7 +4,7 @@ import { invalid } from "../../core/errors.ts";
 import { activePolicySet } from "../../governed/active-policy.ts";
 import { requireAuditRead } from "../../governed/audit-access.ts";
 import { approvePolicy, type PolicyVersion, proposePolicy } from "../../governed/policy-changes.ts";
-import { workspaceByName } from "../../identity/names.ts";
+import { visibleWorkspace } from "../../identity/tenancy.ts";
 import type { RunAction } from "../command.ts";
 import { withCaller } from "../session.ts";
 
@@ -17,7 +17,7 @@ export function registerPolicy(policy: Command, run: RunAction): void {
     .action(
       run(async (ctx, options: { workspace: string }) => {
         const set = await withCaller(ctx, async (db, caller) => {
-          const workspace = await workspaceByName(db, options.workspace);
+          const workspace = await visibleWorkspace(db, caller, options.workspace);
           await requireAuditRead(db, caller, workspace, "policy set");
           return activePolicySet(db, workspace);
         });
@@ -38,7 +38,7 @@ export function registerPolicy(policy: Command, run: RunAction): void {
         const version = await withCaller(ctx, async (db, caller) =>
           proposePolicy(db, {
             principal: caller,
-            workspace: await workspaceByName(db, options.workspace),
+            workspace: await visibleWorkspace(db, caller, options.workspace),
             text,
           }),
         );
@@ -68,7 +68,7 @@ export function registerPolicy(policy: Command, run: RunAction): void {
         const approved: PolicyVersion = await withCaller(ctx, async (db, caller) =>
           approvePolicy(db, {
             principal: caller,
-            workspace: await workspaceByName(db, options.workspace),
+            workspace: await visibleWorkspace(db, caller, options.workspace),
             version,
           }),
         );

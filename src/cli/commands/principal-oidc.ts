@@ -1,8 +1,9 @@
 import type { Command } from "commander";
 import { invalid } from "../../core/errors.ts";
-import { principalByName, workspaceByName } from "../../identity/names.ts";
-import { bindOidcSubject } from "../../identity/oidc-bindings.ts";
+import { bindOidcSubject, listOidcBindings, removeOidcBinding } from "../../identity/oidc-bindings.ts";
+import { visibleMember, visibleWorkspace } from "../../identity/tenancy.ts";
 import type { RunAction } from "../command.ts";
+import { table } from "../io.ts";
 import { withCaller } from "../session.ts";
 
 interface BindOptions {
@@ -13,8 +14,11 @@ interface BindOptions {
   claim: string[];
 }
 
-/** `crucible principal bind-oidc NAME`: let a pipeline or cluster sign in as NAME with its JWTs. */
-export function registerBindOidc(principal: Command, run: RunAction): void {
+/**
+ * `crucible principal bind-oidc|oidc-bindings|unbind-oidc NAME`: let a pipeline or cluster sign in
+ * as NAME with its JWTs, see who may, and stop one.
+ */
+export function registerOidcBindings(principal: Command, run: RunAction): void {
   principal
     .command("bind-oidc")
     .description(
@@ -38,8 +42,8 @@ export function registerBindOidc(principal: Command, run: RunAction): void {
       run(async (ctx, name: string, options: BindOptions) => {
         const conditions = parseClaims(options.claim);
         const target = await withCaller(ctx, async (db, caller) => {
-          const workspace = await workspaceByName(db, options.workspace);
-          const id = await principalByName(db, name);
+          const workspace = await visibleWorkspace(db, caller, options.workspace);
+          const id = await visibleMember(db, caller, workspace, name);
           await bindOidcSubject(db, {
             principal: caller,
             workspace,
@@ -62,6 +66,74 @@ export function registerBindOidc(principal: Command, run: RunAction): void {
           },
           () =>
             `bound ${options.subject} of ${options.issuer} (audience ${options.audience}) to ${name} in ${options.workspace}`,
+        );
+      }),
+    );
+
+  principal
+    .command("oidc-bindings")
+    .description("the issuers' subjects bound to a principal in your workspace (admins, auditors)")
+    .argument("<name>", "principal of the workspace")
+    .requiredOption("--workspace <name>", "your workspace; bindings made elsewhere are that workspace's")
+    .action(
+      run(async (ctx, name: string, options: { workspace: string }) => {
+        const bindings = await withCaller(ctx, async (db, caller) => {
+          const workspace = await visibleWorkspace(db, caller, options.workspace);
+          const target = await visibleMember(db, caller, workspace, name);
+          return listOidcBindings(db, { principal: caller, workspace, target });
+        });
+        ctx.out.result({ principal: name, workspace: options.workspace, bindings }, () =>
+          table(
+            ["issuer", "subject", "audience", "conditions", "bound by", "at"],
+            bindings.map((b) => [
+              b.issuer,
+              b.subject,
+              b.audience,
+              Object.entries(b.conditions)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(","),
+              b.createdBy,
+              b.createdAt,
+            ]),
+          ),
+        );
+      }),
+    );
+
+  principal
+    .command("unbind-oidc")
+    .description(
+      "remove a binding made in your workspace: JWTs with that subject no longer sign in as the principal (admins)",
+    )
+    .argument("<name>", "principal of the workspace")
+    .requiredOption("--workspace <name>", "the workspace the binding was made in")
+    .requiredOption("--issuer <url>", "the binding's issuer")
+    .requiredOption("--subject <sub>", "the binding's subject")
+    .option("--audience <aud>", "the binding's audience", "crucible")
+    .action(
+      run(async (ctx, name: string, options: Omit<BindOptions, "claim">) => {
+        await withCaller(ctx, async (db, caller) => {
+          const workspace = await visibleWorkspace(db, caller, options.workspace);
+          await removeOidcBinding(db, {
+            principal: caller,
+            workspace,
+            target: await visibleMember(db, caller, workspace, name),
+            issuer: options.issuer,
+            subject: options.subject,
+            audience: options.audience,
+          });
+        });
+        ctx.out.result(
+          {
+            principal: name,
+            workspace: options.workspace,
+            issuer: options.issuer,
+            subject: options.subject,
+            audience: options.audience,
+            removed: true,
+          },
+          () =>
+            `removed the binding of ${options.subject} of ${options.issuer} (audience ${options.audience}) to ${name} in ${options.workspace}`,
         );
       }),
     );

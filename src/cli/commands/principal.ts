@@ -10,7 +10,7 @@ import { parseDuration } from "../duration.ts";
 import { table } from "../io.ts";
 import { checkRole, collectList } from "../role-option.ts";
 import { withCaller } from "../session.ts";
-import { registerBindOidc } from "./principal-oidc.ts";
+import { registerOidcBindings } from "./principal-oidc.ts";
 
 interface CreateOptions {
   workspace: string;
@@ -184,7 +184,7 @@ export function registerPrincipal(principal: Command, run: RunAction): void {
       }),
     );
 
-  registerBindOidc(principal, run);
+  registerOidcBindings(principal, run);
 }
 
 function members(principals: { id: string; name: string }[], id: string | null): string {

@@ -5,10 +5,9 @@ import { invalid } from "../../core/errors.ts";
 import { createOidcVerifier } from "../../identity/oidc.ts";
 import { isolationLine } from "../../runners/trainer-user.ts";
 import { workEmbeddedQueue } from "../../runs/work-in-process.ts";
-import type { Db } from "../../store/db.ts";
 import { openStore, storeConfigFromEnv } from "../../store/open.ts";
-import { headSigningFromEnv, signDueHead } from "../audit-heads.ts";
-import type { CommandContext, RunAction } from "../command.ts";
+import { headSigningFromEnv, signHeadsOnCadence } from "../audit-heads.ts";
+import type { RunAction } from "../command.ts";
 import { OIDC_ENV, type OidcFlags, oidcIssuerFromFlags } from "../oidc-config.ts";
 import { runtimeFromEnv } from "../runtime.ts";
 
@@ -60,7 +59,12 @@ export function registerServe(command: Command, run: RunAction): void {
               `crucible serve: accepting JWTs from ${issuer.issuer} for audience ${issuer.audience}`,
             );
         });
-        const heads = signHeadsOnCadence(db, ctx);
+        const stopHeads = signHeadsOnCadence(
+          db,
+          ctx.env,
+          (line) => ctx.out.info(line),
+          headSigningFromEnv(ctx.env, { create: true }),
+        );
         // embedded, no other process can open the store: runs started over HTTP are worked here
         const stopWorker = new AbortController();
         const working = options.worker
@@ -73,24 +77,10 @@ export function registerServe(command: Command, run: RunAction): void {
           process.once("SIGTERM", stop);
         });
         stopWorker.abort();
-        clearInterval(heads);
         await working;
+        await stopHeads({ final: true });
         await db.close();
         ctx.out.result({ stopped: true }, () => "crucible serve: stopped");
       }),
     );
-}
-
-/**
- * Signs the audit head on its cadence while serving (see headSigningFromEnv): checked every few
- * seconds, so `CRUCIBLE_AUDIT_HEAD_EVERY` appends are honoured between the timed signatures.
- */
-function signHeadsOnCadence(db: Db, ctx: CommandContext): NodeJS.Timeout {
-  const signing = headSigningFromEnv(ctx.env, { create: true });
-  const timer = setInterval(
-    () => void signDueHead(db, ctx.env, (line) => ctx.out.info(line), signing),
-    Math.min(signing.everySeconds, 5) * 1000,
-  );
-  timer.unref();
-  return timer;
 }

@@ -5,7 +5,8 @@ import type { JobKind } from "../../queue/queue.ts";
 import { type JobEnd, type JobHandler, runWorker, type WorkerEvent } from "../../queue/worker.ts";
 import { isolationLine } from "../../runners/trainer-user.ts";
 import type { Db } from "../../store/db.ts";
-import type { RunAction } from "../command.ts";
+import { hasInstallationKey, headSigningFromEnv, headsFileOf, signHeadsOnCadence } from "../audit-heads.ts";
+import type { CommandContext, RunAction } from "../command.ts";
 import type { Output } from "../io.ts";
 import { runtimeFromEnv } from "../runtime.ts";
 import { withDb } from "../session.ts";
@@ -74,13 +75,30 @@ export function registerWorker(worker: Command, run: RunAction): void {
             ? JSON.stringify({ event: "trainer_isolation", ...isolation, line: isolationLine(isolation) })
             : `crucible worker: ${isolationLine(isolation)}`,
         );
+        const signsHeads = hasInstallationKey(ctx.env);
+        ctx.out.info(headsStartLine(ctx, signsHeads));
         const { handlers } = runtime.worker;
         const stop = new AbortController();
         const release = stopOnSignals(stop, (signal) =>
           ctx.out.info(`crucible worker: ${signal}, finishing the job at hand`),
         );
         try {
-          const summary = await withDb(ctx, (db) => work(db, ctx.out, flags, handlers, stop.signal));
+          const summary = await withDb(ctx, async (db) => {
+            // where the installation key is here, the worker anchors the audit entries its runs append
+            const stopHeads = signsHeads
+              ? signHeadsOnCadence(
+                  db,
+                  ctx.env,
+                  (line) => ctx.out.info(line),
+                  headSigningFromEnv(ctx.env, { create: false }),
+                )
+              : undefined;
+            try {
+              return await work(db, ctx.out, flags, handlers, stop.signal);
+            } finally {
+              await stopHeads?.({ final: true });
+            }
+          });
           ctx.out.result(
             summary,
             () => `crucible worker: ${summary.jobs} job(s), stopped (${summary.stopped_by})`,
@@ -90,6 +108,17 @@ export function registerWorker(worker: Command, run: RunAction): void {
         }
       }),
     );
+}
+
+/** The worker's start-up line about audit heads: signed here on the cadence, or elsewhere. */
+function headsStartLine(ctx: CommandContext, signsHeads: boolean): string {
+  const signing = headSigningFromEnv(ctx.env, { create: false });
+  const line = signsHeads
+    ? `audit heads signed here every ${signing.everyAppends} entries or ${signing.everySeconds} s, and at shutdown (${headsFileOf(ctx.env)})`
+    : "no installation key in $CRUCIBLE_HOME/keys: audit heads are signed elsewhere (`crucible serve`, `crucible audit head` on the control plane's host)";
+  return ctx.out.json
+    ? JSON.stringify({ event: "audit_heads", signed_here: signsHeads, line })
+    : `crucible worker: ${line}`;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { acceptInvitation, inviteMember, listInvitations } from "../../identity/invitations.ts";
 import { acceptedJson, invitationJson, invitedJson, workspaceJson } from "../../identity/json.ts";
 import { visibleWorkspace } from "../../identity/tenancy.ts";
+import { listSentInvitations, withdrawInvitation } from "../../identity/workspace-invitations.ts";
 import { createWorkspace } from "../../identity/workspaces.ts";
 import type { RunAction } from "../command.ts";
 import { table } from "../io.ts";
@@ -48,15 +49,55 @@ export function registerWorkspace(workspace: Command, run: RunAction): void {
 
   workspace
     .command("invitations")
-    .description("the open invitations addressed to you")
+    .description(
+      "the open invitations addressed to you; with --workspace, those the workspace sent (admins, auditors)",
+    )
+    .option("--workspace <name>", "list the invitations this workspace sent that are still open")
     .action(
-      run(async (ctx) => {
+      run(async (ctx, options: { workspace?: string }) => {
+        if (options.workspace) {
+          const sent = await withCaller(ctx, async (db, caller) =>
+            listSentInvitations(db, {
+              principal: caller,
+              workspace: await visibleWorkspace(db, caller, options.workspace!),
+            }),
+          );
+          ctx.out.result({ workspace: options.workspace, invitations: sent }, () =>
+            table(
+              ["invitation", "invitee", "roles", "invited by", "expires"],
+              sent.map((i) => [i.id, i.invitee, i.roles.join(","), i.invitedBy, i.expiresAt]),
+            ),
+          );
+          return;
+        }
         const pending = await withCaller(ctx, (db, caller) => listInvitations(db, caller));
         ctx.out.result({ invitations: pending.map(invitationJson) }, () =>
           table(
             ["invitation", "workspace", "roles", "invited by", "expires"],
             pending.map((i) => [i.id, i.workspace, i.roles.join(","), i.invitedBy, i.expiresAt]),
           ),
+        );
+      }),
+    );
+
+  workspace
+    .command("withdraw")
+    .description("withdraw an invitation your workspace sent, before it is accepted (admins)")
+    .argument("<invitation-id>", "id of the invitation (inv_…)")
+    .requiredOption("--workspace <name>", "the workspace that sent it")
+    .action(
+      run(async (ctx, invitationId: string, options: { workspace: string }) => {
+        const done = await withCaller(ctx, async (db, caller) =>
+          withdrawInvitation(db, {
+            principal: caller,
+            workspace: await visibleWorkspace(db, caller, options.workspace),
+            invitationId,
+          }),
+        );
+        ctx.out.result(
+          { invitation_id: invitationId, invitee: done.invitee, roles: done.roles, withdrawn: true },
+          () =>
+            `withdrew ${invitationId} (${done.invitee} as ${done.roles.join(", ")}); it can no longer be accepted`,
         );
       }),
     );

@@ -117,5 +117,5 @@ export async function twoTenants(db: Db) {
     roles: ["auditor"],
   });
   await acceptInvitation(db, { principal: await as(db, uma), invitationId });
-  return { acme, globex, root, ada, bot, globexBot, uma };
+  return { acme, globex, root, ada, gina, bot, globexBot, uma };
 }
