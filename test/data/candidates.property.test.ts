@@ -1,22 +1,24 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { buildCandidatePattern, nextCandidate } from "../../src/data/scan/pattern.ts";
+import { branchOf, buildCandidatePattern, nextCandidate } from "../../src/data/scan/pattern.ts";
 import { generateLabelledSet } from "../support/scan/labelled.ts";
 
 const pattern = buildCandidatePattern([]);
 /** The same combined pattern as a global regex: what the walk must reproduce exactly. */
 const global = new RegExp(pattern.regex.source, "g");
 
-type Match = [number, string, number[]];
+/** Where, what, and which branch (its index in the combined pattern). */
+type Match = [number, string, number];
 
-const shape = (m: RegExpExecArray): Match => [
-  m.index,
-  m[0],
-  m.slice(1).flatMap((g, i) => (g === undefined ? [] : [i + 1])),
-];
+const ofGlobal = (m: RegExpExecArray): Match => [m.index, m[0], m.slice(1).findIndex((g) => g !== undefined)];
+const ofWalk = (m: RegExpExecArray): Match => [m.index, m[0], pattern.branches.indexOf(branchOf(m, pattern))];
 
 /** Every candidate from `from`, resuming after each as the scanner's walk may (start + 1). */
-function walk(text: string, next: (text: string, from: number) => RegExpExecArray | null): Match[] {
+function walk(
+  text: string,
+  next: (text: string, from: number) => RegExpExecArray | null,
+  shape: (m: RegExpExecArray) => Match,
+): Match[] {
   const out: Match[] = [];
   for (let m = next(text, 0); m !== null; m = next(text, m.index + 1)) out.push(shape(m));
   return out;
@@ -52,10 +54,15 @@ const PIECES = [
 const text = fc.array(fc.constantFrom(...PIECES), { maxLength: 80 }).map((parts) => parts.join(""));
 
 describe("nextCandidate (the scanner's walk over character codes)", () => {
+  it("reports the branch of each match", () => {
+    const m = nextCandidate("call +1 415 555 2671", 0, pattern)!;
+    expect(branchOf(m, pattern).kind).toBe("number");
+  });
+
   it("property: finds exactly the matches of the global combined regex, at the same places", () => {
     fc.assert(
       fc.property(text, (t) => {
-        expect(walk(t, viaWalk)).toEqual(walk(t, viaRegex));
+        expect(walk(t, viaWalk, ofWalk)).toEqual(walk(t, viaRegex, ofGlobal));
       }),
       { numRuns: 3000 },
     );
@@ -63,7 +70,7 @@ describe("nextCandidate (the scanner's walk over character codes)", () => {
 
   it("agrees with the regex on every example of the labelled set", () => {
     for (const { text: t } of generateLabelledSet({ seed: 11, perDetector: 60, negatives: 600 })) {
-      expect(walk(t, viaWalk), t).toEqual(walk(t, viaRegex));
+      expect(walk(t, viaWalk, ofWalk), t).toEqual(walk(t, viaRegex, ofGlobal));
     }
   });
 });

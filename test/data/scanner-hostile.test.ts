@@ -23,6 +23,9 @@ const HOSTILE: Record<string, string> = {
   "key= chains": "token=".repeat(SIZE / 6),
   "IBAN-like runs": "AB12".repeat(SIZE / 4),
   "many canaries": "crucible-canary-ab".repeat(SIZE / 18),
+  "line breaks in value-like runs": "ab12\ncd34\n".repeat(SIZE / 10),
+  "many broken cards": "4111 1111 11\n11 1111 ".repeat(SIZE / 22),
+  "zero-width characters everywhere": "4\u200b1 ".repeat(SIZE / 4),
 };
 
 describe("scanner on hostile strings", () => {

@@ -15,21 +15,16 @@ type ChatOptions = DecodingFlags & { system?: string; workspace?: string };
  * stdin line by line (a terminal or a pipe), each reply streamed to stdout. `/reset` starts the
  * conversation afresh, `/exit` (or the end of input) ends it. Turn n samples with seed + n.
  */
-export function registerChat(program: Command, run: RunAction): void {
+export function registerChat(chat: Command, run: RunAction): void {
   decodingOptions(
-    program
-      .command("chat")
-      .description(
-        "talk to a checkpoint through its chat template, one line per turn from stdin (/reset, /exit); " +
-          "policy-checked and audited once per session, the conversation never recorded",
-      )
+    chat
       .argument("<checkpoint>", "name (nano@post, RUN/STAGE/step-N) or id")
       .option("--system <text>", "the system message the conversation starts with")
       .option("--workspace <name>", "workspace (default: your only one)"),
-  ).action(run(async (ctx, ref: string, options: ChatOptions) => chat(ctx, ref, options)));
+  ).action(run(async (ctx, ref: string, options: ChatOptions) => converseWith(ctx, ref, options)));
 }
 
-async function chat(ctx: CommandContext, ref: string, options: ChatOptions): Promise<void> {
+async function converseWith(ctx: CommandContext, ref: string, options: ChatOptions): Promise<void> {
   const stdin = ctx.out.io.stdin;
   if (!stdin)
     throw new CrucibleError("failed_precondition", "chat reads its turns from stdin, and there is none");

@@ -7,20 +7,14 @@ import type { CommandContext, RunAction } from "../command.ts";
 import { type DecodingFlags, decodingOptions, parseDecoding } from "../decoding-options.ts";
 import { openGeneration, streamTo } from "../generation.ts";
 import { type PromptShape, promptOf, readPromptFile } from "../prompt-file.ts";
-import { registerChat } from "./chat.ts";
 
 type GenerateOptions = DecodingFlags &
   PromptShape & { prompt?: string; file?: string; out?: string; workspace?: string };
 
-/** `crucible generate` and `crucible chat` (chat.ts): try a checkpoint. */
-export function registerGenerate(program: Command, run: RunAction): void {
+/** `crucible generate CHECKPOINT`: complete prompts with a checkpoint (chat.ts is `crucible chat`). */
+export function registerGenerate(generate: Command, run: RunAction): void {
   decodingOptions(
-    program
-      .command("generate")
-      .description(
-        "complete prompts with a checkpoint (policy-checked and audited, the prompts never recorded); " +
-          "one prompt streams to the terminal, --json or --out write JSON lines",
-      )
+    generate
       .argument("<checkpoint>", "name (nano@post, RUN/STAGE/step-N) or id")
       .option("--prompt <text>", "one prompt, sent as a user message through the checkpoint's chat template")
       .option(
@@ -31,11 +25,10 @@ export function registerGenerate(program: Command, run: RunAction): void {
       .option("--raw", "send prompts as plain text to continue, without the chat template")
       .option("--out <path>", "write the completions here as JSON lines")
       .option("--workspace <name>", "workspace (default: your only one)"),
-  ).action(run(async (ctx, ref: string, options: GenerateOptions) => generate(ctx, ref, options)));
-  registerChat(program, run);
+  ).action(run(async (ctx, ref: string, options: GenerateOptions) => generateFrom(ctx, ref, options)));
 }
 
-async function generate(ctx: CommandContext, ref: string, options: GenerateOptions): Promise<void> {
+async function generateFrom(ctx: CommandContext, ref: string, options: GenerateOptions): Promise<void> {
   if ((options.prompt === undefined) === (options.file === undefined))
     throw invalid(
       "--prompt",

@@ -1,9 +1,23 @@
-import { isPaymentCard } from "./checks/cards.ts";
-import { type DigitRun, isIpv4, isPhone, isUsSsn } from "./checks/numbers.ts";
-import type { PiiDetectorId } from "./detectors.ts";
+import { labelBefore } from "./chars.ts";
+import type { DigitRun } from "./checks/numbers.ts";
+import type { DetectorSpec, DigitsFinder } from "./detector.ts";
+
+/**
+ * The shared number branch of the combined pattern: not glued to a word, a version or a label
+ * (v1.2.3, ORD-2025-…, ES6$25.4), at least seven digits (or a dotted quad) ahead, and not an ISO
+ * date: shorter runs (years, prices, ticket numbers) are never PII, so they never reach code.
+ * The digit detectors (`DigitsFinder`) judge the runs it finds.
+ */
+export const NUMBER_BRANCH = {
+  source: String.raw`(?<![\w.+$-])(?=[+(]{0,2}\d(?:[ ().+-]{0,2}\d){6}|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d)(?!\d{4}-\d\d-\d\d(?!\d))(?:\+|\(\+?)?\d{1,19}(?:(?:\) ?|[ .-]\(?|\()\d{1,19}){0,9}`,
+  starts: "0-9+(",
+  notBefore: "A-Za-z0-9_.+$-",
+};
+
+export type DigitsDetector = DetectorSpec & { finder: DigitsFinder };
 
 export interface NumberHit {
-  detector: Extract<PiiDetectorId, "phone" | "payment_card" | "us_ssn" | "ipv4">;
+  detector: DigitsDetector;
   /** Offsets into the candidate text. */
   start: number;
   end: number;
@@ -27,7 +41,11 @@ interface Groups {
  * address or a phone number. `after` is the character following the candidate.
  * @example classifyNumber("(202) 867-5309", "") // [{ detector: "phone", start: 0, end: 14, ... }]
  */
-export function classifyNumber(text: string, after: string): NumberHit[] {
+export function classifyNumber(
+  text: string,
+  after: string,
+  detectors: readonly DigitsDetector[],
+): NumberHit[] {
   const g = digitGroups(text);
   const count = g.starts.length;
   const total = g.digitsBefore[count] ?? 0;
@@ -43,7 +61,7 @@ export function classifyNumber(text: string, after: string): NumberHit[] {
       if (nextChar !== undefined && /\w/.test(nextChar)) continue;
       if (!worthClassifying(text, g, from, to) || !standsApart(g, from, to, count)) continue;
       const start = from === 0 ? 0 : g.starts[from]!;
-      const verdict = classify(runOf(text, g, from, to, start, end));
+      const verdict = classify(runOf(text, g, from, to, start, end), detectors);
       if (verdict) {
         found = { ...verdict, start, end };
         from = to + 1;
@@ -113,12 +131,28 @@ function runOf(text: string, g: Groups, from: number, to: number, start: number,
   };
 }
 
-function classify(run: DigitRun): Omit<NumberHit, "start" | "end"> | undefined {
-  const n = run.digits.length;
-  if (isIpv4(run)) return { detector: "ipv4", confidence: 0.8 };
-  if (n === 9 && isUsSsn(run)) return { detector: "us_ssn", confidence: 0.85 };
-  if (n >= 13 && !run.plus && isPaymentCard(run.digits, run.groups))
-    return { detector: "payment_card", confidence: 0.95 };
-  if (isPhone(run)) return { detector: "phone", confidence: run.plus ? 0.85 : 0.75 };
+function classify(
+  run: DigitRun,
+  detectors: readonly DigitsDetector[],
+): Omit<NumberHit, "start" | "end"> | undefined {
+  for (const detector of detectors) {
+    const verdict = detector.finder.digits(run);
+    if (verdict !== false) return { detector, confidence: verdict === true ? detector.confidence : verdict };
+  }
   return undefined;
+}
+
+/**
+ * A number right after a word that labels an identifier (`Invoice No. 415-867-5309`,
+ * `SKU 4006381333931`, `part #512-34-8876`) is that identifier, whatever its shape.
+ */
+const IDENTIFIER_BEFORE =
+  /\b(?:order|invoice|inv|ref|reference|tracking|serial|part|sku|ean|gtin|upc|isbn|ticket|case|item|model|po)\.?(?:\s*(?:no\.?|num(?:ber)?|id|#))?\s*[:#]?\s*#?$/i;
+
+/**
+ * Whether the number starting at `start` follows an identifier label.
+ * @example labelledIdentifier("SKU 4006381333931", 4) // true
+ */
+export function labelledIdentifier(text: string, start: number): boolean {
+  return labelBefore(IDENTIFIER_BEFORE, text, start, 28);
 }

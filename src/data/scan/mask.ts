@@ -1,71 +1,45 @@
-import type { DetectorId } from "./detectors.ts";
+/** Building blocks of the masked previews each detector declares (`mask` in `detectors/`). */
 
-const PREFIXES =
-  /^(?:AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|xox[abpr]-|[sr]k_live_|sk-(?:proj-|svcacct-|admin-)?)/;
-
-/**
- * A preview of a finding that never contains the raw value: enough to recognise the kind and,
- * for structured values, which one (last digits of a card, domain initial of an e-mail).
- * @example maskValue("email", "jane.doe@example.com") // "j***@e***.com"
- * @example maskValue("payment_card", "4111-1111-1111-1111") // "4111 **** **** 1111"
- * @example maskValue("aws_access_key_id", "AKIAIOSFODNN7EXAMPLE") // "AKIA************MPLE"
- */
-export function maskValue(detector: DetectorId, raw: string): string {
-  switch (detector) {
-    case "email": {
-      const at = raw.lastIndexOf("@");
-      const domain = raw.slice(at + 1);
-      const dot = domain.lastIndexOf(".");
-      return `${raw[0]}***@${domain[0]}***${domain.slice(dot)}`;
-    }
-    case "payment_card": {
-      const digits = raw.replace(/\D/g, "");
-      return `${digits.slice(0, 4)} **** **** ${digits.slice(-4)}`;
-    }
-    case "us_ssn":
-      return `***-**-${raw.replace(/\D/g, "").slice(-4)}`;
-    case "phone":
-      return keepLastDigits(raw, 2);
-    case "iban": {
-      const compact = raw.replace(/\s/g, "");
-      return `${compact.slice(0, 4)} ${"*".repeat(compact.length - 6)}${compact.slice(-2)}`;
-    }
-    case "ipv4":
-      return `${raw.split(".")[0]}.*.*.*`;
-    case "ipv6":
-      return `${raw.split(":")[0] || ""}:****`;
-    case "private_key":
-    case "gcp_service_account_key": {
-      const header = /-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----/.exec(raw)?.[0] ?? "-----BEGIN PRIVATE KEY-----";
-      return `${header} [${raw.length} chars]`;
-    }
-    case "jwt":
-      return `${raw.slice(0, 6)}***.***.***`;
-    case "canary":
-      return `${raw.slice(0, 3)}*** [${raw.length} chars]`;
-    case "generic_secret":
-    case "aws_secret_access_key":
-    case "azure_storage_key":
-      // A short secret (a password) shows one character; a long one two at each end.
-      return raw.length < 16
-        ? `${raw[0]}${stars(8)}`
-        : `${raw.slice(0, 2)}${stars(raw.length - 4)}${raw.slice(-2)}`;
-    default: {
-      const prefix = PREFIXES.exec(raw)?.[0] ?? raw.slice(0, 2);
-      return `${prefix}${stars(raw.length - prefix.length - 4)}${raw.slice(-4)}`;
-    }
-  }
-}
-
-function stars(n: number): string {
+/** Between 4 and 16 stars, about `n`. */
+export function stars(n: number): string {
   return "*".repeat(Math.max(4, Math.min(n, 16)));
 }
 
-function keepLastDigits(raw: string, keep: number): string {
+/**
+ * Every digit but the last `keep` replaced by `*`, other characters kept.
+ * @example keepLastDigits("+1 415 867 5309", 2) // "+* *** *** **09"
+ */
+export function keepLastDigits(raw: string, keep: number): string {
   let seen = 0;
   const total = raw.replace(/\D/g, "").length;
   return raw.replace(/\d/g, (d) => {
     seen += 1;
     return seen > total - keep ? d : "*";
   });
+}
+
+/**
+ * A token's known prefix, stars, and its last four characters.
+ * @example tokenMask("ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8", /^gh[pousr]_/) // "ghp_****************q7R8"
+ */
+export function tokenMask(raw: string, prefix: RegExp): string {
+  const p = prefix.exec(raw)?.[0] ?? raw.slice(0, 2);
+  return `${p}${stars(raw.length - p.length - 4)}${raw.slice(-4)}`;
+}
+
+/**
+ * A secret without a recognisable prefix: one character of a short one (a password), two at
+ * each end of a long one.
+ * @example secretMask("q8Fz2LmP0vRt7YwK3nHb") // "q8****************Hb"
+ */
+export function secretMask(raw: string): string {
+  return raw.length < 16
+    ? `${raw[0]}${stars(8)}`
+    : `${raw.slice(0, 2)}${stars(raw.length - 4)}${raw.slice(-2)}`;
+}
+
+/** A PEM block: its header line and its length only. */
+export function pemMask(raw: string): string {
+  const header = /-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----/.exec(raw)?.[0] ?? "-----BEGIN PRIVATE KEY-----";
+  return `${header} [${raw.length} chars]`;
 }

@@ -1,5 +1,3 @@
-import type { Hit } from "./findings.ts";
-
 const HEADER = /^-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY-----/;
 const END = /-----END[A-Z0-9 ]{0,40} PRIVATE KEY-----/;
 const BODY = /^(?:[A-Za-z0-9+/=\s]|\\[nr])*/;
@@ -11,15 +9,22 @@ const WINDOW = 20_000;
 /** Fewer base64 characters than this after the header is code that mentions the header, not a key. */
 const MIN_BODY = 32;
 
+export interface PemBlock {
+  start: number;
+  end: number;
+  /** Lower when the END line is missing. */
+  confidence: number;
+  /** Inside a service-account JSON (`"private_key": "-----BEGIN…"`, `service_account` nearby). */
+  serviceAccount: boolean;
+}
+
 /**
- * The PEM private key block starting at `at`: from the BEGIN line to its END line, or, when the
- * END line is missing (a truncated paste), over the base64 body that follows. A header without
- * a body (`indexOf("-----BEGIN PRIVATE KEY-----")` in code) is no key. Inside a service-account
- * JSON (`"private_key": "-----BEGIN…"` with `service_account` in the text) it is reported as a
- * GCP service-account key.
- * @example privateKeyHit(`-----BEGIN PRIVATE KEY-----\n${"A".repeat(64)}\n-----END PRIVATE KEY-----`, 0)
+ * The PEM private key block starting at `at` (a `-----BEGIN`): from the BEGIN line to its END
+ * line, or, when the END line is missing (a truncated paste), over the base64 body that
+ * follows. A header without a body (`indexOf("-----BEGIN PRIVATE KEY-----")` in code) is no key.
+ * @example pemBlockAt(`-----BEGIN PRIVATE KEY-----\n${"A".repeat(64)}\n-----END PRIVATE KEY-----`, 0)
  */
-export function privateKeyHit(text: string, at: number): Hit | undefined {
+export function pemBlockAt(text: string, at: number): PemBlock | undefined {
   const header = HEADER.exec(text.slice(at, at + 80))?.[0];
   if (!header) return undefined;
   const bodyStart = at + header.length;
@@ -39,8 +44,8 @@ export function privateKeyHit(text: string, at: number): Hit | undefined {
   }
   if (body.replace(/\\[nr]|[^A-Za-z0-9+/=]/g, "").length < MIN_BODY) return undefined;
   const before = text.slice(Math.max(0, at - 40), at);
-  const gcp =
+  const serviceAccount =
     GCP_KEY_FIELD.test(before) &&
     text.slice(Math.max(0, at - WINDOW), stop + WINDOW).includes("service_account");
-  return { detector: gcp ? "gcp_service_account_key" : "private_key", start: at, end: stop, confidence };
+  return { start: at, end: stop, confidence, serviceAccount };
 }

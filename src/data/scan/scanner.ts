@@ -1,13 +1,13 @@
 import { type DataRecord, recordFields } from "../records.ts";
-import { azureKeyAfter, credentialAfter, emailAt, hexColonRun, isWordChar, tokenStart } from "./anchors.ts";
-import { ibanLength, ibanPrefixLength } from "./checks/iban.ts";
-import { isIpv6 } from "./checks/ipv6.ts";
-import { classifyToken, isJwt } from "./checks/tokens.ts";
-import { classifyNumber } from "./digit-runs.ts";
+import { bridgeableBreaks, type LineBreak, OPEN_END } from "./breaks.ts";
+import type { DetectorSpec, Span } from "./detector.ts";
+import { type DetectorId, maskValue } from "./detectors.ts";
+import { classifyNumber, labelledIdentifier } from "./digit-runs.ts";
 import type { Finding, Hit } from "./findings.ts";
-import { maskValue } from "./mask.ts";
-import { buildCandidatePattern, type CandidatePattern, nextCandidate } from "./pattern.ts";
-import { privateKeyHit } from "./private-key.ts";
+import { credentialAfter } from "./key-value.ts";
+import { resolveOverlaps } from "./overlaps.ts";
+import { branchOf, buildCandidatePattern, type CandidatePattern, nextCandidate, PLAN } from "./pattern.ts";
+import { normalisedView, originalSpan, type View } from "./view.ts";
 
 export interface ScannerOptions {
   /** The workspace's planted canary strings, matched literally. */
@@ -15,11 +15,14 @@ export interface ScannerOptions {
 }
 
 /**
- * A PII and secret scanner. Each string gets native substring searches for a few literal
- * anchors (canaries, `@`, `eyJ`, `-----BEGIN`) and one pass of a combined, character-gated
- * candidate pattern (see `pattern.ts`); each candidate is confirmed by the validator of its
- * kind (checksums, issuer and country tables, structural checks, entropy, the label word before
- * a number); overlapping detections keep the most specific one.
+ * A PII and secret scanner. Each string is matched as it is and, when the character walk passes
+ * a character its normalised view changes (`view.ts`: format characters removed, NFKC), again
+ * in that view. A string gets native substring searches for the detectors' literal anchors and the canaries, and one pass
+ * of a combined, character-gated candidate pattern (see `pattern.ts`); each candidate is
+ * confirmed by its detector (checksums, issuer and country tables, structural checks, entropy,
+ * the label word before a number); overlapping detections keep the most specific one. A value
+ * cut by a line break is read again with the break bridged (`breaks.ts`). Spans are reported in
+ * the original string (UTF-16 code units), covering every removed or bridged character inside.
  * @example
  * const scanner = new Scanner({ canaries: ["zebra-canary-17"] });
  * scanner.scanRecord({ text: "mail jane@acme.io" }, 0) // [{ detector: "email", field: "text", span: [5, 17], ... }]
@@ -42,23 +45,85 @@ export class Scanner {
           span: [hit.start, hit.end],
           detector: hit.detector,
           confidence: hit.confidence,
-          preview: maskValue(hit.detector, value.slice(hit.start, hit.end)),
+          preview: maskValue(hit.detector, compactValue(value.slice(hit.start, hit.end))),
         });
       }
     }
     return findings;
   }
 
-  /** Detections in one string, sorted by start, without overlaps. */
+  /** Detections in one string, sorted by start, without overlaps, in the string's own offsets. */
   scanText(text: string): Hit[] {
     if (text.length < 6) return [];
+    this.pattern.sawChange = false;
+    const hits = this.detect(text);
+    // The character walk passes every non-ASCII code unit: it says whether the view differs.
+    if (!this.pattern.sawChange) return this.withBridges(text, hits);
+    const view = normalisedView(text);
+    const viewHits = this.withBridges(view.text, this.detect(view.text));
+    return view.from ? viewHits.map((h) => toOriginal(view, h)) : viewHits;
+  }
+
+  private withBridges(text: string, hits: Hit[]): Hit[] {
+    const breaks = bridgeableBreaks(text);
+    return breaks.length > 0 ? this.bridge(text, hits, breaks) : hits;
+  }
+
+  /** Detections in a string as it is. */
+  private detect(text: string): Hit[] {
     const hits: Hit[] = [];
     this.literalAnchors(text, hits);
     this.patternPass(text, hits);
-    return hits.length > 0 ? resolveOverlaps(hits) : hits;
+    return hits.length > 1 ? resolveOverlaps(hits) : hits;
   }
 
-  /** Canaries, e-mails (`@`), JWTs (`eyJ`) and PEM private keys (`-----BEGIN`), by indexOf. */
+  /**
+   * Adds the values that run across a line break. Each break is bridged in a window around it
+   * and read again; when something that would count runs through the joint, or is cut by the
+   * window's edge, the whole string is read again with that break bridged (so far look-arounds such as a PEM key's END line are seen), at most
+   * WHOLE_READS times per string, after which the window's reading stands. A detection through
+   * the joint joins the others (the longer wins an overlap) unless `crossesBreak` says no.
+   */
+  private bridge(text: string, hits: Hit[], breaks: readonly LineBreak[]): Hit[] {
+    const added: Hit[] = [];
+    let wholeReads = WHOLE_READS;
+    for (const brk of breaks) {
+      // A value already found across the break (a PEM body's lines) needs no mending.
+      const around = hits[firstEndingAfter(hits, brk.end)];
+      if (around && around.start < brk.start) continue;
+      const counts = (f: { hit: Hit; clipped: boolean }) =>
+        !f.clipped && crossesBreak(text, hits, brk, f.hit);
+      let found = this.acrossBreak(text, brk, widened(brk.window, hits));
+      if (found.some((f) => f.clipped || counts(f)) && wholeReads > 0) {
+        wholeReads -= 1;
+        found = this.acrossBreak(text, brk, [0, text.length]);
+      }
+      for (const f of found) if (counts(f)) added.push(f.hit);
+    }
+    return added.length > 0 ? resolveOverlaps([...hits, ...added]) : hits;
+  }
+
+  /** Detections through the bridged break in `[from, to)`; `clipped` when one touches a cut edge. */
+  private acrossBreak(
+    text: string,
+    brk: LineBreak,
+    [from, to]: readonly [number, number],
+  ): Array<{ hit: Hit; clipped: boolean }> {
+    const left = text.slice(from, brk.start);
+    const joint = left.length + brk.joiner.length;
+    // join() builds a flat string: a concatenation (a rope) or a slice would give the character
+    // walk more string shapes to handle and slow it down everywhere.
+    const joined = [left, brk.joiner, text.slice(brk.end, to)].join("");
+    const found: Array<{ hit: Hit; clipped: boolean }> = [];
+    for (const h of this.detect(joined)) {
+      if (h.start >= left.length || h.end <= joint) continue;
+      const clipped = (h.start === 0 && from > 0) || (h.end === joined.length && to < text.length);
+      found.push({ hit: { ...h, start: from + h.start, end: brk.end + (h.end - joint) }, clipped });
+    }
+    return found;
+  }
+
+  /** Canaries, then each anchor literal by indexOf, expanded by its detectors. */
   private literalAnchors(text: string, hits: Hit[]): void {
     const { canaries } = this.pattern;
     if (canaries) {
@@ -67,25 +132,18 @@ export class Scanner {
         hits.push({ detector: "canary", start: m.index, end: m.index + m[0].length, confidence: 1 });
       }
     }
-    for (let at = text.indexOf("@"); at !== -1; at = text.indexOf("@", at + 1)) {
-      const hit = emailAt(text, at);
-      if (hit) hits.push(hit);
-    }
-    // `yJ`, then the `e` before it: a search led by the commonest letter of English is slow.
-    for (let at = text.indexOf("yJ", 1); at !== -1; at = text.indexOf("yJ", at + 2)) {
-      if (text.charCodeAt(at - 1) !== 101) continue;
-      const hit = jwtAt(text, at - 1);
-      if (hit) hits.push(hit);
-    }
-    for (let at = text.indexOf("-----BEGIN"); at !== -1; at = text.indexOf("-----BEGIN", at + 10)) {
-      const hit = privateKeyHit(text, at);
-      if (hit) hits.push(hit);
+    for (const { literal, detectors } of PLAN.anchors) {
+      for (let at = text.indexOf(literal); at !== -1; at = text.indexOf(literal, at + literal.length)) {
+        for (const detector of detectors) {
+          const span = detector.finder.find(text, at);
+          if (span) hits.push(stamp(detector, span));
+        }
+      }
     }
   }
 
-  /** The combined regex pass: tokens, key = value, IPv6, Azure keys, IBANs and numbers. */
+  /** The combined regex pass: each candidate goes to its branch's detector or shared source. */
   private patternPass(text: string, hits: Hit[]): void {
-    const { group } = this.pattern;
     // Separators inside a value already judged (`token=token=…`) are not judged again.
     let judgedUntil = -1;
     let from = 0;
@@ -95,128 +153,126 @@ export class Scanner {
       m = nextCandidate(text, from, this.pattern)
     ) {
       const at = m.index;
-      const whole = m[0];
-      const end = at + whole.length;
-      const before = text[at - 1];
-      let hit: Hit | undefined;
+      const branch = branchOf(m, this.pattern);
       let resumeAt = at + 1;
-      if (m[group.number] !== undefined) {
-        this.numbers(text, at, whole, hits);
-        resumeAt = end;
-      } else if (m[group.keySeparator] !== undefined) {
-        const credential = at < judgedUntil ? undefined : credentialAfter(text, at);
+      if (branch.kind === "number") {
+        this.numbers(text, at, m[0], hits);
+        resumeAt = at + m[0].length;
+      } else if (branch.kind === "keyValue") {
+        const credential = at < judgedUntil ? undefined : credentialAfter(text, at, PLAN.keyValues);
         if (credential) {
-          hit = credential.hit;
+          if (credential.hit) hits.push(stamp(credential.hit.detector, credential.hit));
           judgedUntil = credential.valueEnd;
           // The value may itself be a specific credential (token=ghp_...): scan it again.
           resumeAt = credential.valueStart;
         }
-      } else if (m[group.hexColon] !== undefined) {
-        const run = hexColonRun(text, at);
-        if (run.candidate && isIpv6(text.slice(run.start, run.end))) {
-          hit = { detector: "ipv6", start: run.start, end: run.end, confidence: 0.85 };
-        }
-        resumeAt = run.end;
-      } else if (m[group.azureKey] !== undefined) {
-        hit = azureKeyAfter(text, at);
-      } else if (m[group.iban] !== undefined) {
-        if (!isWordChar(before)) {
-          const length = ibanPrefixLength(whole);
-          if (length > 0) hit = { detector: "iban", start: at, end: at + length, confidence: 0.99 };
-          // A broken IBAN of a real IBAN country is skipped whole: its digit groups are not a card.
-          else if (ibanLength(whole.slice(0, 2)) !== undefined) resumeAt = end;
-        }
-      } else if (m[group.token] !== undefined) {
-        const start = tokenStart(text, at);
-        if (!isWordChar(text[start - 1], "-") && !isWordChar(text[end], "-")) {
-          const verdict = classifyToken(text.slice(start, end));
-          if (verdict) hit = { ...verdict, start, end };
-        }
-      }
-      if (hit) {
-        hits.push(hit);
-        if (hit.detector !== "generic_secret" && hit.detector !== "aws_secret_access_key") resumeAt = hit.end;
+      } else {
+        const { hit, resumeAt: resume } = branch.detector.finder.find(text, at, m[0]);
+        if (hit) hits.push(stamp(branch.detector, hit));
+        resumeAt = hit ? hit.end : (resume ?? resumeAt);
       }
       from = Math.max(resumeAt, at + 1);
     }
   }
 
-  /** Cards, SSNs, IPv4 addresses and phone numbers in a run of digit groups at `at`. */
+  /** The numbers in a run of digit groups at `at`, judged by the digit detectors. */
   private numbers(text: string, at: number, run: string, hits: Hit[]): void {
-    const found = classifyNumber(run, text[at + run.length] ?? "");
-    if (found.length === 0) return;
-    const before = text.slice(Math.max(0, at - 28), at);
-    for (const h of found) {
-      if (
-        h.detector === "ipv4"
-          ? notAnAddress(text, at + h.end, before)
-          : h.start === 0 && IDENTIFIER_BEFORE.test(before)
-      ) {
-        continue;
+    for (const h of classifyNumber(run, text[at + run.length] ?? "", PLAN.digits)) {
+      const start = at + h.start;
+      const end = at + h.end;
+      const { inContext } = h.detector.finder;
+      if (inContext ? inContext(text, start, end) : !labelledIdentifier(text, start)) {
+        hits.push(stamp(h.detector, { start, end, confidence: h.confidence }));
       }
-      hits.push({ ...h, start: at + h.start, end: at + h.end });
     }
   }
 }
 
-/**
- * A dotted quad that is a version (`version 1.2.3.4`, `11.3.244.8-node.9`), a section number
- * (`section 24.5.1.1`) or the start of a host name (`10.10.10.10.example.com`).
- */
-function notAnAddress(text: string, end: number, before: string): boolean {
-  return VERSION_BEFORE.test(before) || /^(?:\.[A-Za-z0-9]|-[A-Za-z])/.test(text.slice(end, end + 2));
+function stamp(detector: DetectorSpec, span: Span): Hit {
+  return {
+    detector: detector.id as DetectorId,
+    start: span.start,
+    end: span.end,
+    confidence: span.confidence ?? detector.confidence,
+  };
 }
-
-/** Words after which a dotted quad is a version or a section number. */
-const VERSION_BEFORE = /\b(?:v|version|section|sect|§|chapter|clause|rule|step|oid)\.?\s?$/i;
 
 /**
- * A number right after a word that labels an identifier (`Invoice No. 415-867-5309`,
- * `SKU 4006381333931`, `part #512-34-8876`) is that identifier, whatever its shape.
+ * The window, widened to take in whole any detection it cuts: a value found up to a break (a
+ * PEM block whose END line is broken) is read again from its start.
  */
-const IDENTIFIER_BEFORE =
-  /\b(?:order|invoice|inv|ref|reference|tracking|serial|part|sku|ean|gtin|upc|isbn|ticket|case|item|model|po)\.?(?:\s*(?:no\.?|num(?:ber)?|id|#))?\s*[:#]?\s*#?$/i;
-
-const JWT = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/y;
-
-/** A JSON Web Token starting at `at` (where `eyJ` was found). */
-function jwtAt(text: string, at: number): Hit | undefined {
-  if (isWordChar(text[at - 1], "-")) return undefined;
-  JWT.lastIndex = at;
-  const token = JWT.exec(text)?.[0];
-  return token && isJwt(token)
-    ? { detector: "jwt", start: at, end: at + token.length, confidence: 0.95 }
-    : undefined;
+function widened([from, to]: readonly [number, number], hits: readonly Hit[]): [number, number] {
+  const cut = (at: number) => hits[firstEndingAfter(hits, at)];
+  const left = cut(from);
+  const right = cut(to);
+  return [
+    left && left.start < from ? left.start : from,
+    right && right.start < to ? Math.max(to, right.end) : to,
+  ];
 }
 
-/** Keeps, of overlapping hits, the specific detector over `generic_secret`, then the longer. */
-function resolveOverlaps(hits: Hit[]): Hit[] {
-  if (hits.length < 2) return hits;
-  const sorted = [...hits].sort((a, b) => a.start - b.start);
-  // Overlaps are rare: resolve each cluster of overlapping hits on its own, so the cost stays
-  // O(n log n) even for a string holding a hundred thousand hits.
-  const kept: Hit[] = [];
-  let cluster: Hit[] = [];
-  let clusterEnd = -1;
-  for (const h of sorted) {
-    if (h.start >= clusterEnd && cluster.length > 0) {
-      kept.push(...bestOf(cluster));
-      cluster = [];
-    }
-    cluster.push(h);
-    clusterEnd = Math.max(clusterEnd, h.end);
+/** Index of the first hit ending after `at` (hits are sorted and do not overlap, so ends rise too). */
+function firstEndingAfter(hits: readonly Hit[], at: number): number {
+  let lo = 0;
+  let hi = hits.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (hits[mid]!.end <= at) lo = mid + 1;
+    else hi = mid;
   }
-  kept.push(...bestOf(cluster));
-  return kept;
+  return lo;
 }
 
-/** Within overlapping hits: specific detectors before `generic_secret`, then longer first. */
-function bestOf(cluster: Hit[]): Hit[] {
-  if (cluster.length === 1) return cluster;
-  const rank = (h: Hit) => (h.detector === "generic_secret" ? 0 : 1) * 1e9 + (h.end - h.start);
-  const kept: Hit[] = [];
-  for (const h of [...cluster].sort((a, b) => rank(b) - rank(a))) {
-    if (!kept.some((k) => h.start < k.end && k.start < h.end)) kept.push(h);
+const LOWER_WORD = /^[a-z]{3,}$/;
+
+/** Whole-string re-reads for bridged breaks per string: bounded work on hostile input. */
+const WHOLE_READS = 8;
+
+/**
+ * A line that starts with a key (`PORT=3000`, `Phone: …`); not IPv6 groups (`ab:cd`) nor the
+ * end of a base64 value (`…Rw==;`, `…Rw=`).
+ */
+const NEXT_LINE_KEY = /^[A-Za-z_][\w.-]*\s*(?:=(?=[^=;,"'\r\n])|:(?![:0-9A-Fa-f]))/;
+
+/**
+ * Whether a detection through a bridged break counts: not when the part after the break is the
+ * next line's key (`PORT=`, `Phone:`), nor when it cuts into a detection of either side, nor
+ * when what it adds after the break is a lower-case word (`eyJ…` / `end of dump`,
+ * `token: <uuid>` / `why`), nor when a detection of the same detector already ends or starts at
+ * the break and the detector keeps it apart from what the bridge would add (`keepsApart`).
+ */
+function crossesBreak(text: string, hits: readonly Hit[], brk: LineBreak, hit: Hit): boolean {
+  if (NEXT_LINE_KEY.test(text.slice(brk.end, brk.end + 80))) return false;
+  // A value found on one side that the reading would cut into (`jane@acme.io` / `bob@x.com`)
+  // is another value: the reading joins two, it does not mend one.
+  for (let i = firstEndingAfter(hits, hit.start); i < hits.length && hits[i]!.start < hit.end; i += 1) {
+    if (hits[i]!.start < hit.start || hits[i]!.end > hit.end) return false;
   }
-  return kept.sort((a, b) => a.start - b.start);
+  // A value at a line's end followed by a word is far more common than a value broken right
+  // before letters that happen to spell one (unless no value ends there: `jane@uni.` / `edu`).
+  if (!OPEN_END.test(text[brk.start - 1] ?? "") && LOWER_WORD.test(text.slice(brk.end, hit.end)))
+    return false;
+  const keepsApart = PLAN.byId.get(hit.detector)?.keepsApart;
+  if (!keepsApart) return true;
+  // Hits are sorted and do not overlap: the ones touching the break are found by search.
+  const i = firstEndingAfter(hits, brk.start - 1);
+  const touching = [hits[i], hits[i + 1]].filter(
+    (h): h is Hit => h !== undefined && h.detector === hit.detector,
+  );
+  const before = touching.some((h) => h.end === brk.start && h.start >= hit.start);
+  const after = touching.some((h) => h.start === brk.end && h.end <= hit.end);
+  return !(
+    (before && keepsApart(text.slice(brk.end, hit.end), "tail")) ||
+    (after && keepsApart(text.slice(hit.start, brk.start), "head"))
+  );
+}
+
+function toOriginal(view: View, hit: Hit): Hit {
+  const [start, end] = originalSpan(view, hit.start, hit.end);
+  return { ...hit, start, end };
+}
+
+/** A value as a preview shows it: format characters and line breaks dropped, NFKC applied. */
+function compactValue(raw: string): string {
+  return normalisedView(raw).text.replace(/[ \t]*[\r\n\u2028\u2029][ \t]*/g, "");
 }

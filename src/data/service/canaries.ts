@@ -5,7 +5,7 @@ import { newId } from "../../core/ids.ts";
 import { governed } from "../../governed/funnel.ts";
 import { actorId, type Principal } from "../../policy/entities.ts";
 import type { Db, Queryable } from "../../store/db.ts";
-import { maskValue } from "../scan/mask.ts";
+import { maskValue } from "../scan/detectors.ts";
 
 /** A registered canary as listings show it: never its value. */
 export interface CanaryRow {
