@@ -5,6 +5,7 @@
  *   npm run bench -- governance
  *   npm run bench -- runs --quick
  *   npm run bench -- trainer --device cuda
+ *   npm run bench -- cli [--quick] [--root DIR]
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -16,6 +17,7 @@ const BENCHES: Record<string, [string, string[]]> = {
   intake: [process.execPath, ["bin/run-ts.js", "bench/intake/run.ts"]],
   governance: [process.execPath, ["bin/run-ts.js", "bench/governance/run.ts"]],
   runs: [process.execPath, ["bin/run-ts.js", "bench/runs/run.ts"]],
+  cli: [process.execPath, ["bin/run-ts.js", "bench/cli/run.ts"]],
   trainer: [python, ["bench/trainer/run.py"]],
 };
 

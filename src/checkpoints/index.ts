@@ -1,6 +1,7 @@
 /** The checkpoint registry: bases and run outputs, verified on ingest, approved through policy. */
 export { type Approval, approveCheckpoint, checkpointGates, type GateResult } from "./approve.ts";
 export { authorizeBaseRegistration, type BaseInput, registerBases } from "./bases.ts";
+export { authorizeGeneration, type GenerationUse, UNTAINTED_RULE } from "./generate.ts";
 export { addHfBase } from "./hf/add-base.ts";
 export type { ModelInspection } from "./hf/inspect.ts";
 export type { StoredBase } from "./hf/store.ts";

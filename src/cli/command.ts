@@ -9,8 +9,11 @@ export interface CommandContext {
   as: string | undefined;
 }
 
-/** Adds one command (and its subcommands) to the program; main.ts calls each in turn. */
-export type Registrar = (program: Command, run: RunAction) => void;
+/**
+ * Fills in one top-level command that main.ts created with its name and description (see
+ * command-index.ts): its arguments, options, subcommands and actions.
+ */
+export type Registrar = (command: Command, run: RunAction) => void;
 /** Wraps a command handler so errors become exit codes and --json is honoured. */
 export type RunAction = <A extends unknown[]>(
   handler: (ctx: CommandContext, ...args: A) => Promise<void>,

@@ -1,4 +1,4 @@
-import type { Writable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 
 /** Where a command writes and what it may read of the environment. Tests pass their own. */
 export interface CliIo {
@@ -7,6 +7,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** Whether stderr is a terminal (progress bars) — false in tests and pipes. */
   isTty: boolean;
+  /** What `crucible chat` reads, line by line (tests pass their own; absent: nothing to read). */
+  stdin?: Readable;
 }
 
 export function processIo(): CliIo {
@@ -15,6 +17,7 @@ export function processIo(): CliIo {
     stderr: process.stderr,
     env: process.env,
     isTty: process.stderr.isTTY === true,
+    stdin: process.stdin,
   };
 }
 

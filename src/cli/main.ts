@@ -1,48 +1,9 @@
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { asCrucibleError, type CrucibleError, exitCode } from "../core/errors.ts";
-import type { Registrar, RunAction } from "./command.ts";
-import { registerAudit } from "./commands/audit.ts";
-import { registerBase } from "./commands/base.ts";
-import { registerCanary } from "./commands/canary.ts";
-import { registerCheckpoint } from "./commands/checkpoint.ts";
-import { registerDataset } from "./commands/dataset.ts";
-import { registerDemo } from "./commands/demo.ts";
-import { registerDoctor } from "./commands/doctor.ts";
-import { registerInit } from "./commands/init.ts";
-import { registerLineage } from "./commands/lineage.ts";
-import { registerPolicy } from "./commands/policy.ts";
-import { registerPrincipal } from "./commands/principal.ts";
-import { registerProtocol } from "./commands/protocol.ts";
-import { registerRun } from "./commands/run.ts";
-import { registerServe } from "./commands/serve.ts";
-import { registerStore } from "./commands/store.ts";
-import { registerToken } from "./commands/token.ts";
-import { registerVerify } from "./commands/verify.ts";
-import { registerWorker } from "./commands/worker.ts";
-import { registerWorkspace } from "./commands/workspace.ts";
+import type { RunAction } from "./command.ts";
+import { COMMANDS, commandNamed } from "./command-index.ts";
 import { type CliIo, Output, processIo } from "./io.ts";
-
-const REGISTRARS: Registrar[] = [
-  registerInit,
-  registerWorkspace,
-  registerPrincipal,
-  registerToken,
-  registerDataset,
-  registerCanary,
-  registerBase,
-  registerCheckpoint,
-  registerLineage,
-  registerRun,
-  registerAudit,
-  registerPolicy,
-  registerVerify,
-  registerServe,
-  registerWorker,
-  registerStore,
-  registerProtocol,
-  registerDemo,
-  registerDoctor,
-];
 
 /**
  * Runs the CLI with `argv` (without node and script) and returns the exit code: 0 success,
@@ -55,6 +16,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .description("Private custom language models with governance built in")
     .option("--json", "machine-readable output on stdout (nothing else is written there)")
     .option("--as <principal>", "act as this principal (embedded store only; else set CRUCIBLE_TOKEN)")
+    .version(packageVersion(), "-V, --version", "print Crucible's version")
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({
@@ -77,8 +39,13 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       }
     };
 
-  for (const register of REGISTRARS) register(program, run);
   try {
+    // Every command is listed; only the one argv names is filled in (its module imported).
+    const named = commandNamed(argv);
+    for (const { name, description, load } of COMMANDS) {
+      const command = program.command(name).description(description);
+      if (name === named) (await load())(command, run);
+    }
     await program.parseAsync(argv, { from: "user" });
   } catch (err) {
     if (err instanceof CommanderError) {
@@ -100,4 +67,12 @@ function reportError(out: Output, error: CrucibleError): void {
   if (error.code === "internal" && error.cause instanceof Error && out.io.env.CRUCIBLE_DEBUG) {
     out.io.stderr.write(`${error.cause.stack}\n`);
   }
+}
+
+/** The version in package.json (one level above src/ and dist/ alike). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
 }

@@ -33,6 +33,11 @@ export interface AuthorizeOptions {
   invariants?: readonly Invariant[];
   /** The request body or state change; its digest goes into the audit entry. */
   payload?: unknown;
+  /**
+   * Facts of the request a reader of the log needs in the clear (the log keeps only the payload's
+   * digest), said after the rules' reasons; never a secret or private text.
+   */
+  detail?: string;
 }
 
 /**
@@ -67,7 +72,7 @@ export async function authorizeAndAudit<A extends Action>(
     resource: uidText({ type: request.resource.type, id: request.resource.id }),
     decision: decision.decision,
     rules: decision.rules,
-    reason: decision.reasons.join("; "),
+    reason: [...decision.reasons, ...(options.detail ? [options.detail] : [])].join("; "),
     payload: { context: request.context ?? {}, policy: decision.policy, body: options.payload ?? null },
   });
   return { ...decision, audit };

@@ -3,7 +3,7 @@ import type { Principal } from "../policy/entities.ts";
 import type { Queryable } from "../store/db.ts";
 import type { Authenticated } from "./authenticated.ts";
 import type { TokenId } from "./ids.ts";
-import { type OidcVerifier, verifyOidc } from "./oidc.ts";
+import type { OidcVerifier } from "./oidc.ts";
 import { loadPrincipal } from "./principals.ts";
 import { hashSecret, looksLikeToken, sameDigest, TOKEN_PREFIX } from "./secrets.ts";
 import { TOKEN_COLUMNS, type TokenRow } from "./token-row.ts";
@@ -35,8 +35,11 @@ export async function authenticate(
       "Set CRUCIBLE_TOKEN or send Authorization: Bearer crt_...",
     );
   if (!credential.startsWith(TOKEN_PREFIX)) {
-    if (options.oidc && credential.split(".").length === 3)
+    if (options.oidc && credential.split(".").length === 3) {
+      // imported here: its JWT library loads only where an issuer is configured (crucible serve)
+      const { verifyOidc } = await import("./oidc.ts");
       return verifyOidc(db, credential, options.oidc, now);
+    }
     throw unauthenticated(
       "the credential is not a Crucible token (crt_...) or a JWT from a configured issuer",
       "Use a token issued by `crucible token create`",

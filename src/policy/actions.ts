@@ -49,6 +49,7 @@ export const ACTIONS = {
   "base.register": "Workspace",
   "checkpoint.read": "Checkpoint",
   "checkpoint.approve": "Checkpoint",
+  "checkpoint.generate": "Checkpoint",
   "deployment.create": "Deployment",
   "deployment.delete": "Deployment",
   "deployment.invoke": "Deployment",
@@ -83,6 +84,8 @@ export interface DecisionContext {
   inputs_approved?: boolean;
   /** Deployment create: the checkpoint is approved and not tainted. */
   checkpoint_approved?: boolean;
+  /** Checkpoint generate: no revoked dataset influenced the checkpoint. */
+  checkpoint_untainted?: boolean;
   /** Token create: requested lifetime in seconds. */
   lifetime_s?: number;
   /** Token create: when the token would expire, in seconds since the epoch. */

@@ -203,8 +203,9 @@ const STDERR_LINE_CHARS = 300;
 /**
  * The last lines of a stream, each cut to a bounded length, for a failure reason. A Crucible
  * token that a crash printed is masked: the reason is stored and shown to every run reader.
+ * @example const tail = new LastLines(5); tail.push(line); tail.text();
  */
-class LastLines {
+export class LastLines {
   private readonly lines: string[] = [];
 
   constructor(private readonly keep: number) {}
@@ -239,7 +240,11 @@ function parseEvent(line: string): TrainerEvent | string {
   return value as TrainerEvent;
 }
 
-function forEachLine(stream: Readable, fn: (line: string) => void): Promise<void> {
+/**
+ * Calls `fn` with each non-blank line of `stream`; resolves when the stream ends.
+ * @example await forEachLine(child.stdout, (line) => events.push(JSON.parse(line)));
+ */
+export function forEachLine(stream: Readable, fn: (line: string) => void): Promise<void> {
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   lines.on("line", (line) => {
     if (line.trim() !== "") fn(line);

@@ -22,7 +22,14 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
     .map((file) => {
       const match = /^(\d{4})_([a-z0-9_]+)\.sql$/.exec(file);
       if (!match) throw new Error(`migration file ${file} must be named NNNN_snake_name.sql`);
-      return { version: Number(match[1]), name: match[2]!, sql: readFileSync(`${dir}${file}`, "utf8") };
+      // the SQL is read when the migration is applied: opening a current store reads none of it
+      return {
+        version: Number(match[1]),
+        name: match[2]!,
+        get sql() {
+          return readFileSync(`${dir}${file}`, "utf8");
+        },
+      };
     })
     .sort((a, b) => a.version - b.version);
   migrations.forEach((m, i) => {
@@ -58,18 +65,24 @@ export async function migrate(db: Db, migrations: Migration[] = loadMigrations()
 }
 
 /**
- * The migrations not yet applied, found without DDL: the application role (which may not create
- * tables) opens an up-to-date store without error.
+ * The migrations not yet applied, found in one query and without DDL: the application role (which
+ * may not create tables) opens an up-to-date store without error. Every command opens the store,
+ * so a current one costs this query and nothing else.
  */
 async function pendingMigrations(db: Db, migrations: Migration[]): Promise<Migration[]> {
-  const { rows } = await db.query<{ found: string | null }>(
-    "SELECT to_regclass('schema_migrations')::text AS found",
-  );
-  if (!rows[0]?.found) return migrations;
-  const applied = await db.query<{ version: number }>("SELECT version FROM schema_migrations");
-  const done = new Set(applied.rows.map((r) => Number(r.version)));
+  let applied: { version: number }[];
+  try {
+    ({ rows: applied } = await db.query<{ version: number }>("SELECT version FROM schema_migrations"));
+  } catch (err) {
+    if ((err as { code?: unknown }).code === UNDEFINED_TABLE) return migrations; // a new store
+    throw err;
+  }
+  const done = new Set(applied.map((r) => Number(r.version)));
   return migrations.filter((m) => !done.has(m.version));
 }
+
+/** PostgreSQL's SQLSTATE for a relation that does not exist. */
+const UNDEFINED_TABLE = "42P01";
 
 async function applyMigrations(db: Db, migrations: Migration[]): Promise<number[]> {
   await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (

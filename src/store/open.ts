@@ -5,9 +5,7 @@ import { type Db, wrapClose } from "./db.ts";
 import { tightenHome } from "./home-modes.ts";
 import { lockDirectory } from "./lock.ts";
 import { migrate } from "./migrate.ts";
-import { openPglite } from "./pglite.ts";
-import { openPostgres, type PostgresTimeouts } from "./postgres.ts";
-import { timeoutsFromEnv } from "./timeouts-env.ts";
+import { type PostgresTimeouts, timeoutsFromEnv } from "./timeouts-env.ts";
 
 /** Where the store lives: embedded under a home directory, or on a PostgreSQL server. */
 export type StoreConfig =
@@ -55,16 +53,21 @@ export function crucibleHome(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.CRUCIBLE_HOME || ".crucible");
 }
 
-/** Opens the store, migrated to the latest schema. Closing it releases the directory lock. */
+/**
+ * Opens the store, migrated to the latest schema. Closing it releases the directory lock. Each
+ * driver (pg, PGlite) is imported here, when its store is opened: a process loads only its own.
+ */
 export async function openStore(config: StoreConfig): Promise<Db> {
   let db: Db;
   if (config.kind === "postgres") {
+    const { openPostgres } = await import("./postgres.ts");
     db = await openPostgres({
       connectionString: config.url,
       ...(config.schema ? { schema: config.schema } : {}),
       ...(config.timeouts ? { timeouts: config.timeouts } : {}),
     });
   } else if (config.kind === "pglite-memory") {
+    const { openPglite } = await import("./pglite.ts");
     db = await openPglite(config.schema ? { schema: config.schema } : {});
   } else {
     // created private; tightened once PGlite has opened (it writes its files 0666) and again at
@@ -72,6 +75,7 @@ export async function openStore(config: StoreConfig): Promise<Db> {
     mkdirSync(config.home, { recursive: true, mode: 0o700 });
     const lock = lockDirectory(config.home);
     try {
+      const { openPglite } = await import("./pglite.ts");
       const opened = await openPglite({
         dataDir: join(config.home, "db"),
         ...(config.schema ? { schema: config.schema } : {}),

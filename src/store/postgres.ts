@@ -1,5 +1,6 @@
 import pg from "pg";
 import { assertChannelName, assertSchemaName, type Db, type Queryable, type QueryResult } from "./db.ts";
+import { DEFAULT_POSTGRES_TIMEOUTS, type PostgresTimeouts } from "./timeouts-env.ts";
 
 export interface PostgresOptions {
   connectionString: string;
@@ -14,31 +15,6 @@ export interface PostgresOptions {
   /** How long any database call may take; the defaults suit a server on the same network. */
   timeouts?: Partial<PostgresTimeouts>;
 }
-
-/**
- * Every wait on the server is bounded, so a worker cut off from it (a partition, a server that
- * stops answering) gets an error it can act on instead of a call that never returns.
- */
-export interface PostgresTimeouts {
-  /** Opening a connection (TCP + authentication). */
-  connectMs: number;
-  /** One statement, enforced by the server (`statement_timeout`). */
-  statementMs: number;
-  /** One query, enforced by this process: what a partition that drops every packet needs. */
-  queryMs: number;
-  /** A transaction left idle (its client cut off) is ended by the server, releasing its locks. */
-  idleInTransactionMs: number;
-  /** TCP keepalive after this much silence, so a dead peer is noticed on an idle connection. */
-  keepAliveMs: number;
-}
-
-export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = {
-  connectMs: 10_000,
-  statementMs: 60_000,
-  queryMs: 65_000,
-  idleInTransactionMs: 60_000,
-  keepAliveMs: 10_000,
-};
 
 // int8 (COUNT(*), sequences) as JS numbers, like PGlite does; our counters stay below 2^53.
 pg.types.setTypeParser(20, (text: string) => Number.parseInt(text, 10));

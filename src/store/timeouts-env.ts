@@ -1,5 +1,32 @@
 import { invalid } from "../core/errors.ts";
-import { DEFAULT_POSTGRES_TIMEOUTS, type PostgresTimeouts } from "./postgres.ts";
+
+// The timeouts live here, not in postgres.ts: storeConfigFromEnv reads them for every command,
+// and postgres.ts loads the pg driver, which only a server store needs.
+
+/**
+ * Every wait on the server is bounded, so a worker cut off from it (a partition, a server that
+ * stops answering) gets an error it can act on instead of a call that never returns.
+ */
+export interface PostgresTimeouts {
+  /** Opening a connection (TCP + authentication). */
+  connectMs: number;
+  /** One statement, enforced by the server (`statement_timeout`). */
+  statementMs: number;
+  /** One query, enforced by this process: what a partition that drops every packet needs. */
+  queryMs: number;
+  /** A transaction left idle (its client cut off) is ended by the server, releasing its locks. */
+  idleInTransactionMs: number;
+  /** TCP keepalive after this much silence, so a dead peer is noticed on an idle connection. */
+  keepAliveMs: number;
+}
+
+export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = {
+  connectMs: 10_000,
+  statementMs: 60_000,
+  queryMs: 65_000,
+  idleInTransactionMs: 60_000,
+  keepAliveMs: 10_000,
+};
 
 /** The environment variable that sets each PostgreSQL client timeout, in milliseconds. */
 export const TIMEOUT_ENV: Readonly<Record<keyof PostgresTimeouts, string>> = {

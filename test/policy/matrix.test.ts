@@ -64,6 +64,7 @@ const ALLOWED: Record<Role | "workload", readonly Action[]> = {
     "run.read",
     "base.register",
     "checkpoint.read",
+    "checkpoint.generate",
     "deployment.invoke",
   ],
   "model-approver": [
@@ -72,6 +73,7 @@ const ALLOWED: Record<Role | "workload", readonly Action[]> = {
     "run.read",
     "checkpoint.read",
     "checkpoint.approve",
+    "checkpoint.generate",
     "moderation.approve",
   ],
   deployer: ["deployment.create", "deployment.delete", "deployment.invoke", "moderation.create"],
@@ -109,6 +111,7 @@ const CONTEXT: DecisionContext = {
   verified: true,
   inputs_approved: true,
   checkpoint_approved: true,
+  checkpoint_untainted: true,
   lifetime_s: 3600,
 };
 
@@ -305,6 +308,28 @@ describeEachStore("authorisation matrix", (open) => {
           authorizeAndAudit(tx, { principal: author, action, resource, context: CONTEXT } as AuthzRequest),
         );
         expect([action, d.decision, d.rules]).toEqual([action, "deny", [rule]]);
+      }
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("denies generating from a tainted checkpoint, or one whose taint was not looked up, whatever roles", async () => {
+    const db = await open();
+    try {
+      const { acme } = await world(db);
+      const { rows } = await db.query<{ id: string }>("SELECT id FROM principals WHERE name = 'author'");
+      const author = await as(db, rows[0]!.id);
+      const resource = resources(acme, "someone-else", "someone-else")
+        .Checkpoint as AuthzRequest<"checkpoint.generate">["resource"];
+      const decide = (context: DecisionContext) =>
+        db.transaction((tx) =>
+          authorizeAndAudit(tx, { principal: author, action: "checkpoint.generate", resource, context }),
+        );
+      expect((await decide({ checkpoint_untainted: true })).decision).toBe("allow");
+      for (const context of [{ checkpoint_untainted: false }, {}]) {
+        const d = await decide(context);
+        expect([d.decision, d.rules]).toEqual(["deny", ["gate.generate-untainted"]]);
       }
     } finally {
       await db.close();

@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { main } from "../../src/cli/main.ts";
 
 export interface CliResult {
@@ -17,15 +17,25 @@ export function tempHome(): string {
   return mkdtempSync(join(tmpdir(), "crucible-cli-"));
 }
 
-/** Runs the CLI in-process, as `crucible ...argv`, capturing its output. */
-export async function runCli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+/** Runs the CLI in-process, as `crucible ...argv`, capturing its output; `input` is its stdin. */
+export async function runCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv = {},
+  input?: string,
+): Promise<CliResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   stdout.on("data", (chunk: Buffer) => out.push(chunk));
   stderr.on("data", (chunk: Buffer) => err.push(chunk));
-  const code = await main(argv, { stdout, stderr, env: { PATH: process.env.PATH, ...env }, isTty: false });
+  const code = await main(argv, {
+    stdout,
+    stderr,
+    env: { PATH: process.env.PATH, ...env },
+    isTty: false,
+    ...(input !== undefined ? { stdin: Readable.from([input]) } : {}),
+  });
   const text = Buffer.concat(out).toString("utf8");
   return { code, stdout: text, stderr: Buffer.concat(err).toString("utf8"), json: () => JSON.parse(text) };
 }

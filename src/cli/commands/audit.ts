@@ -19,9 +19,7 @@ import { withCaller, withDb } from "../session.ts";
 import { readPublicKey } from "./verify.ts";
 
 /** `crucible audit verify|export|head|key rotate`: the hash-chained audit log, its signed heads, the key. */
-export function registerAudit(program: Command, run: RunAction): void {
-  const audit = program.command("audit").description("the tamper-evident audit log");
-
+export function registerAudit(audit: Command, run: RunAction): void {
   audit
     .command("verify")
     .description(

@@ -22,11 +22,7 @@ import { withCaller } from "../session.ts";
 type Ws = { workspace?: string };
 
 /** `crucible base add|build|list`: the base checkpoints allowed in a workspace. */
-export function registerBase(program: Command, run: RunAction): void {
-  const base = program
-    .command("base")
-    .description("base checkpoints (pre | mid | post): only registered bases can start a run");
-
+export function registerBase(base: Command, run: RunAction): void {
   base
     .command("add")
     .description(

@@ -8,11 +8,7 @@ import { withCaller } from "../session.ts";
 type Ws = { workspace?: string };
 
 /** `crucible canary add|list`: the workspace's planted canaries, which every dataset scan looks for. */
-export function registerCanary(program: Command, run: RunAction): void {
-  const canary = program
-    .command("canary")
-    .description("planted canaries: every dataset scan of the workspace looks for them; listed masked");
-
+export function registerCanary(canary: Command, run: RunAction): void {
   canary
     .command("add")
     .description("register a canary (data stewards, admins); without VALUE one is generated and shown once")

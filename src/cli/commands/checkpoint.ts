@@ -16,11 +16,7 @@ import { withCaller } from "../session.ts";
 type Ws = { workspace?: string };
 
 /** `crucible checkpoint list|show|approve`. */
-export function registerCheckpoint(program: Command, run: RunAction): void {
-  const checkpoint = program
-    .command("checkpoint")
-    .description("checkpoints: bases and run outputs, verified on ingest, approved by a model approver");
-
+export function registerCheckpoint(checkpoint: Command, run: RunAction): void {
   checkpoint
     .command("list")
     .description("the checkpoints of the workspace: bases, then run checkpoints oldest first")

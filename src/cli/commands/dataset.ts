@@ -23,11 +23,7 @@ type Ws = { workspace?: string };
 type AddOptions = Ws & { format?: string; textColumn: string; allowControlChars?: boolean };
 
 /** `crucible dataset add|list|show|versions|diff|report|redact|approve|revoke`. */
-export function registerDataset(program: Command, run: RunAction): void {
-  const dataset = program
-    .command("dataset")
-    .description("datasets: intake, pre-screen, approval, revocation");
-
+export function registerDataset(dataset: Command, run: RunAction): void {
   dataset
     .command("add")
     .description(

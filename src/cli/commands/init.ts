@@ -7,10 +7,8 @@ import { runtimeFromEnv } from "../runtime.ts";
 import { withDb } from "../session.ts";
 
 /** `crucible init`: the first workspace and its first admin, on an empty installation. */
-export function registerInit(program: Command, run: RunAction): void {
-  program
-    .command("init")
-    .description("create the first workspace and its admin on an empty installation")
+export function registerInit(init: Command, run: RunAction): void {
+  init
     .requiredOption("--workspace <name>", "name of the first workspace, e.g. acme")
     .requiredOption("--admin <name>", "name of its first admin user, e.g. root")
     .option("--token", "also issue the admin's first token (always done on a PostgreSQL server)")

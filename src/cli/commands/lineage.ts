@@ -12,11 +12,7 @@ import { withCaller } from "../session.ts";
  * `crucible lineage impact dataset:NAME@vN`: what a dataset version influenced;
  * `crucible lineage show CHECKPOINT`: what shaped a checkpoint.
  */
-export function registerLineage(program: Command, run: RunAction): void {
-  const lineage = program
-    .command("lineage")
-    .description("what influenced what: datasets, runs, checkpoints, deployments");
-
+export function registerLineage(lineage: Command, run: RunAction): void {
   lineage
     .command("impact")
     .description("every run, checkpoint and deployment a dataset version influenced")

@@ -9,11 +9,7 @@ import type { RunAction } from "../command.ts";
 import { withCaller } from "../session.ts";
 
 /** `crucible policy show|propose|approve`: the Cedar policy set is data, changed by two admins. */
-export function registerPolicy(program: Command, run: RunAction): void {
-  const policy = program
-    .command("policy")
-    .description("the workspace's Cedar policy set: versioned, changed only with a second admin's approval");
-
+export function registerPolicy(policy: Command, run: RunAction): void {
   policy
     .command("show")
     .description("print the active policy set (admins, auditors)")

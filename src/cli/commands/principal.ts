@@ -20,9 +20,7 @@ interface CreateOptions {
 }
 
 /** `crucible principal create|grant|revoke|disable|enable|list|bind-oidc`: users, service identities, their roles and federated sign-in. */
-export function registerPrincipal(program: Command, run: RunAction): void {
-  const principal = program.command("principal").description("users and service identities, and their roles");
-
+export function registerPrincipal(principal: Command, run: RunAction): void {
   principal
     .command("create")
     .description("create a user, or with --service a service identity owned by a named user")

@@ -5,11 +5,7 @@ import { checkDocument, protocolNames, validatorFor } from "../../protocol/valid
 import type { RunAction } from "../command.ts";
 
 /** `crucible protocol list|validate`: the contracts shared with the trainer. */
-export function registerProtocol(program: Command, run: RunAction): void {
-  const protocol = program
-    .command("protocol")
-    .description("the JSON contracts between Crucible and its trainer");
-
+export function registerProtocol(protocol: Command, run: RunAction): void {
   protocol
     .command("list")
     .description("list the protocol documents")

@@ -30,9 +30,7 @@ type StartOptions = Ws & {
 const TARGETS: readonly RunTarget[] = ["local", "torchrun", "kubernetes"];
 
 /** `crucible run start|list|show|cancel|logs`. */
-export function registerRun(program: Command, run: RunAction): void {
-  const cmd = program.command("run").description("training runs: start a recipe, follow, cancel");
-
+export function registerRun(cmd: Command, run: RunAction): void {
   cmd
     .command("start")
     .description("check a recipe's inputs against policy, queue it, and follow it to its end")

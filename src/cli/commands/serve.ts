@@ -12,10 +12,8 @@ import { OIDC_ENV, type OidcFlags, oidcIssuerFromFlags } from "../oidc-config.ts
 import { runtimeFromEnv } from "../runtime.ts";
 
 /** `crucible serve`: the HTTP API (and, later, the console and gateway) on one port. */
-export function registerServe(program: Command, run: RunAction): void {
-  program
-    .command("serve")
-    .description("serve the HTTP API (OpenAPI at /openapi.json) until interrupted")
+export function registerServe(command: Command, run: RunAction): void {
+  command
     .option("--host <host>", "address to bind", "127.0.0.1")
     .option("--port <port>", "port to listen on", "7070")
     .option("--no-worker", "embedded store: do not work the queue in this process")

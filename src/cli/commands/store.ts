@@ -13,9 +13,7 @@ import { withDb } from "../session.ts";
  * `crucible store status|migrate|init-roles`: where the store is, its schema, and on a server
  * the two roles (owner runs migrations, the application only appends to the audit log).
  */
-export function registerStore(program: Command, run: RunAction): void {
-  const store = program.command("store").description("the database: embedded PGlite or a PostgreSQL server");
-
+export function registerStore(store: Command, run: RunAction): void {
   store
     .command("status")
     .description("show where the store is and which migrations it has")

@@ -11,9 +11,7 @@ import { parseDuration } from "../duration.ts";
 import { withCaller } from "../session.ts";
 
 /** `crucible token create|rotate|revoke|bound`: bearer tokens, shown once and stored hashed. */
-export function registerToken(program: Command, run: RunAction): void {
-  const token = program.command("token").description("bearer tokens (crt_…): shown once, stored as SHA-256");
-
+export function registerToken(token: Command, run: RunAction): void {
   token
     .command("create")
     .description("issue a token for yourself, or (its owner, admins) for a service identity")

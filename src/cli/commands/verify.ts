@@ -23,12 +23,8 @@ interface VerifyOptions {
 }
 
 /** `crucible verify CHECKPOINT`: signature, verification policy, every file, and taint. */
-export function registerVerify(program: Command, run: RunAction): void {
-  program
-    .command("verify")
-    .description(
-      "verify a checkpoint against its signed provenance: signature, builder and statement policy, every file rehashed; with the store, its approval entry and taint",
-    )
+export function registerVerify(verify: Command, run: RunAction): void {
+  verify
     .argument("<checkpoint>", "checkpoint directory, or a registered checkpoint's name or id")
     .option("--envelope <path>", "DSSE envelope (default: <checkpoint>.provenance.json beside the directory)")
     .option(

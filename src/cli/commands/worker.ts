@@ -41,12 +41,8 @@ export interface WorkerSummary {
  * On the embedded store it holds the store's lock while it runs, so use `--drain` there (or
  * `crucible serve`, which runs a worker in-process); on a PostgreSQL server run as many as you like.
  */
-export function registerWorker(program: Command, run: RunAction): void {
-  program
-    .command("worker")
-    .description(
-      "lease jobs from the queue and run them until SIGTERM/SIGINT (or, with --drain, until none is ready)",
-    )
+export function registerWorker(worker: Command, run: RunAction): void {
+  worker
     .option(
       "--drain",
       "exit as soon as no job is ready (on the embedded store, which it locks while it runs)",

@@ -10,8 +10,7 @@ import { checkRole, collectList } from "../role-option.ts";
 import { withCaller } from "../session.ts";
 
 /** `crucible workspace create|invite|invitations|accept`. */
-export function registerWorkspace(program: Command, run: RunAction): void {
-  const workspace = program.command("workspace").description("workspaces: the unit of ownership and policy");
+export function registerWorkspace(workspace: Command, run: RunAction): void {
   workspace
     .command("create")
     .description("create a workspace (admins); you become its admin")

@@ -68,6 +68,18 @@ def _parser() -> argparse.ArgumentParser:
 
     add_eval_commands(commands, nano_commands)
 
+    stream = commands.add_parser(
+        "generate-stream",
+        help="load a checkpoint once and answer generation requests, one JSON object per stdin "
+        "line (protocol/generation-request.schema.json); events on stdout "
+        "(protocol/generation-events.schema.json); used by `crucible generate` and `crucible chat`",
+    )
+    stream.add_argument("--checkpoint", required=True, help="Hugging Face model directory")
+    stream.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    stream.add_argument(
+        "--threads", type=int, default=None, help="CPU threads (default: torch's choice)"
+    )
+
     digest = commands.add_parser(
         "digest", help="print the digest of a checkpoint directory or data file (for job specs)"
     )
@@ -156,6 +168,19 @@ def _nano_build(args: argparse.Namespace) -> int:
         return 1
 
 
+def _generate_stream(args: argparse.Namespace) -> int:
+    events = claim_stdout()
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s"
+    )
+    from transformers.utils import logging as hf_logging
+
+    from crucible_trainer.generate_stream import serve
+
+    hf_logging.disable_progress_bar()
+    return serve(Path(args.checkpoint), sys.stdin, stream_sink(events), args.device, args.threads)
+
+
 def _check_spec(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     print(f"ok: {spec.run_id} ({spec.stage}, {spec.hyper.steps} steps)", file=sys.stderr)
@@ -183,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "nano" and args.nano_command == "build":
         return _nano_build(args)
+    if args.command == "generate-stream":
+        return _generate_stream(args)
     try:
         if args.command == "generate":
             return run_generate(args)

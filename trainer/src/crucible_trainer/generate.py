@@ -1,18 +1,19 @@
-"""Batched greedy generation from a Hugging Face causal-LM checkpoint directory.
+"""Batched generation from a Hugging Face causal-LM checkpoint directory.
 
-Used by `python -m crucible_trainer generate`, by `nano score`, and meant for the model server.
-Prompts are chat conversations rendered with the checkpoint's own chat template (with the
-generation prompt appended). Rows of a batch are left-padded and masked, with position ids that
-restart at each row's first real token, so a row's tokens do not depend on what it is batched
-with: batched output equals unbatched output token for token (tests check it). Decoding reuses
-the KV cache, picks the arg-max token (ties go to the lowest id, so runs are deterministic) and
-stops a row at its first EOS; the batch stops when every row has.
+Used by `python -m crucible_trainer generate`, by `nano score`, by the `generate-stream` session
+(`crucible generate` and `crucible chat`), and meant for the model server. Chat prompts are
+rendered with the checkpoint's own chat template (with the generation prompt appended). Rows of a
+batch are left-padded and masked, with position ids that restart at each row's first real token,
+so a row's tokens do not depend on what it is batched with: batched output equals unbatched
+output token for token (tests check it). Decoding reuses the KV cache, picks each next token as
+`sampling.py` says (arg-max by default: ties go to the lowest id, so runs are deterministic) and
+stops a row at its first EOS or its token limit; the batch stops when every row has.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +21,7 @@ from typing import Any, Literal
 import torch
 
 from crucible_trainer.errors import BaseCheckpointError, InputError
+from crucible_trainer.sampling import GREEDY, Decoding, Picker
 
 
 @dataclass(frozen=True)
@@ -61,11 +63,6 @@ class Generator:
             self.model = load_model(checkpoint)
         except BaseCheckpointError as e:
             raise InputError(str(e)) from e
-        if not self.tokenizer.chat_template:
-            raise InputError(
-                f"the tokenizer of {checkpoint} has no chat template; fix: save the checkpoint "
-                "with a tokenizer_config.json that holds chat_template"
-            )
         use_cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
         self.device = torch.device("cuda" if use_cuda else "cpu")
         self.model.to(self.device).eval()
@@ -74,9 +71,16 @@ class Generator:
         pad = self.tokenizer.pad_token_id
         self.pad_id = int(pad if pad is not None else self.eos_id)
         self.max_positions = int(getattr(self.model.config, "max_position_embeddings", 1 << 30))
+        self.checkpoint = checkpoint
 
     def encode(self, messages: Sequence[dict[str, str]]) -> list[int]:
         """Token ids of the conversation rendered by the chat template, ready for the reply."""
+        if not self.tokenizer.chat_template:
+            raise InputError(
+                f"the tokenizer of {self.checkpoint} has no chat template; fix: save the "
+                "checkpoint with a tokenizer_config.json that holds chat_template, or send plain "
+                "text prompts"
+            )
         rendered = self.tokenizer.apply_chat_template(
             list(messages), add_generation_prompt=True, tokenize=False
         )
@@ -88,8 +92,10 @@ class Generator:
         max_new_tokens: int = 32,
         batch_size: int = 32,
         ids: Sequence[str] | None = None,
+        decoding: Decoding = GREEDY,
     ) -> list[Completion]:
-        """Greedy replies to `conversations`, in their order. `ids` name them in errors."""
+        """Replies to `conversations`, in their order (greedy by default). `ids` name them in
+        errors."""
         prompts = [self.encode(m) for m in conversations]
         for i, p in enumerate(prompts):
             if len(p) + max_new_tokens > self.max_positions:
@@ -99,37 +105,55 @@ class Generator:
                     f"it exceeds the model's {self.max_positions} positions; fix: shorten the "
                     "prompt or lower --max-new-tokens"
                 )
-        return self.complete(prompts, max_new_tokens, batch_size)
+        return self.complete(prompts, max_new_tokens, batch_size, decoding)
 
     def complete(
-        self, prompts: Sequence[list[int]], max_new_tokens: int = 32, batch_size: int = 32
+        self,
+        prompts: Sequence[list[int]],
+        max_new_tokens: int | Sequence[int] = 32,
+        batch_size: int = 32,
+        decoding: Decoding = GREEDY,
+        on_token: Callable[[int, int], None] | None = None,
+        on_completion: Callable[[int, Completion], None] | None = None,
     ) -> list[Completion]:
-        """Greedy continuations of token-id prompts, in their order."""
-        if max_new_tokens < 1 or batch_size < 1:
+        """Continuations of token-id prompts, in their order; prompt i samples with seed + i.
+
+        `max_new_tokens` is one limit for all or one per prompt. `on_token(i, token)` sees each
+        token of prompt i as it is decoded; `on_completion(i, c)` each prompt as its batch ends.
+        """
+        limits = (
+            [max_new_tokens] * len(prompts)
+            if isinstance(max_new_tokens, int)
+            else list(max_new_tokens)
+        )
+        if min(limits, default=1) < 1 or batch_size < 1:
             raise InputError(
-                f"max_new_tokens={max_new_tokens}, batch_size={batch_size}; fix: use values >= 1"
+                f"max_new_tokens={min(limits)}, batch_size={batch_size}; fix: use values >= 1"
             )
         # Batch prompts of similar length together (less padding); results do not depend on it.
         order = sorted(range(len(prompts)), key=lambda i: (-len(prompts[i]), i))
         out: list[Completion | None] = [None] * len(prompts)
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
-            generated = greedy(
+            generated = decode(
                 self.model,
                 [prompts[i] for i in rows],
                 eos_id=self.eos_id,
                 pad_id=self.pad_id,
-                max_new_tokens=max_new_tokens,
+                max_new_tokens=[limits[i] for i in rows],
                 device=self.device,
+                pick=Picker(decoding, [decoding.seed + i for i in rows]),
+                on_token=_for_rows(on_token, rows),
             )
             for i, tokens in zip(rows, generated):
                 stopped = bool(tokens) and tokens[-1] == self.eos_id
                 text = self.tokenizer.decode(tokens, skip_special_tokens=True)
                 out[i] = Completion(text.strip(), len(tokens), "stop" if stopped else "length")
+                if on_completion:
+                    on_completion(i, out[i])
         return [c for c in out if c is not None]
 
 
-@torch.no_grad()
 def greedy(
     model: Any,
     prompts: Sequence[list[int]],
@@ -139,13 +163,42 @@ def greedy(
     max_new_tokens: int,
     device: torch.device | None = None,
 ) -> list[list[int]]:
-    """Arg-max decoding of one batch; each row's new tokens, ending at its EOS if it emitted one.
+    """Arg-max decoding of one batch; each row's new tokens, ending at its EOS if it emitted one."""
+    return decode(
+        model, prompts, eos_id=eos_id, pad_id=pad_id, max_new_tokens=max_new_tokens, device=device
+    )
+
+
+def _for_rows(
+    on_token: Callable[[int, int], None] | None, rows: Sequence[int]
+) -> Callable[[int, int], None] | None:
+    """`on_token` of prompt indices, called with a batch's row numbers."""
+    return (lambda row, token: on_token(rows[row], token)) if on_token else None
+
+
+@torch.no_grad()
+def decode(
+    model: Any,
+    prompts: Sequence[list[int]],
+    *,
+    eos_id: int,
+    pad_id: int,
+    max_new_tokens: int | Sequence[int],
+    device: torch.device | None = None,
+    pick: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    on_token: Callable[[int, int], None] | None = None,
+) -> list[list[int]]:
+    """Decodes one batch; each row's new tokens, ending at its EOS if it emitted one.
 
     Rows are left-padded so every row's last prompt token sits in the last column; the mask hides
     the padding and position ids count real tokens only, which makes each row's computation the
-    same as if it ran alone.
+    same as if it ran alone. `pick` chooses the next tokens from the last logits (arg-max by
+    default); a row stops at EOS or at its own limit (`max_new_tokens`, one or one per row), and
+    `on_token(row, token)` sees each of its tokens as it comes.
     """
     device = device or torch.device("cpu")
+    pick = pick or (lambda logits: logits.argmax(-1))
+    limits = [max_new_tokens] * len(prompts) if isinstance(max_new_tokens, int) else max_new_tokens
     width = max(len(p) for p in prompts)
     ids = torch.tensor([[pad_id] * (width - len(p)) + list(p) for p in prompts], device=device)
     mask = torch.tensor(
@@ -155,13 +208,16 @@ def greedy(
     result: list[list[int]] = [[] for _ in prompts]
     done = torch.zeros(len(prompts), dtype=torch.bool, device=device)
     output = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True)
-    for step in range(max_new_tokens):
-        token = output.logits[:, -1].argmax(-1)
+    for _ in range(max(limits)):
+        token = pick(output.logits[:, -1])
         for row, (value, finished) in enumerate(zip(token.tolist(), done.tolist())):
             if not finished:
                 result[row].append(value)
-        done |= token == eos_id
-        if bool(done.all()) or step == max_new_tokens - 1:
+                if on_token:
+                    on_token(row, value)
+        limited = torch.tensor([len(r) >= n for r, n in zip(result, limits)], device=device)
+        done |= (token == eos_id) | limited
+        if bool(done.all()):
             break
         # Finished rows keep decoding a pad (masked) so the batch stays rectangular; ignored.
         token = torch.where(done, torch.full_like(token, pad_id), token)

@@ -12,7 +12,15 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 
-SCHEMA_NAMES = ("job-spec", "events", "checkpoint-manifest", "recipe", "stage")
+SCHEMA_NAMES = (
+    "job-spec",
+    "events",
+    "checkpoint-manifest",
+    "recipe",
+    "stage",
+    "generation-request",
+    "generation-events",
+)
 PROTOCOL_VERSION = 1
 
 
@@ -130,4 +138,5 @@ def problems(name: str, document: Any) -> list[str]:
             if len(value) > 80:
                 value = value[:77] + "..."
             found.append(f"{where}: {leaf.message} (value {value}); fix: {_fix_hint(leaf)}")
-    return found
+    # jsonschema reports one `required` error per missing field, each listing them all
+    return list(dict.fromkeys(found))
