@@ -1,4 +1,4 @@
-import { CrucibleError } from "../core/errors.ts";
+import { CrucibleError, invalid } from "../core/errors.ts";
 import { authenticate } from "../identity/authenticate.ts";
 import { principalByName } from "../identity/names.ts";
 import { loadPrincipal } from "../identity/principals.ts";
@@ -8,13 +8,20 @@ import type { Db } from "../store/db.ts";
 /**
  * Who runs a command: the holder of $CRUCIBLE_TOKEN, or, in embedded mode only, the principal
  * named by `--as` (whoever can open the embedded store's files owns the installation anyway; on a
- * shared PostgreSQL server a token is required).
+ * shared PostgreSQL server a token is required). Both at once is an error, never a silent choice.
  */
 export async function resolveCaller(
   db: Db,
   env: NodeJS.ProcessEnv,
   as: string | undefined,
 ): Promise<Principal> {
+  if (env.CRUCIBLE_TOKEN && as)
+    throw invalid(
+      "--as",
+      "two identities given: CRUCIBLE_TOKEN and --as; a command acts for one",
+      as,
+      `Drop --as to act as the token's holder, or run \`unset CRUCIBLE_TOKEN\` to act as ${as}`,
+    );
   if (env.CRUCIBLE_TOKEN) return (await authenticate(db, env.CRUCIBLE_TOKEN)).principal;
   if (!as) {
     throw new CrucibleError("unauthenticated", "no identity given", {

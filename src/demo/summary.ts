@@ -1,3 +1,4 @@
+import { CrucibleError } from "../core/errors.ts";
 import { NANO_REPLAY } from "../nano/nano-replay.ts";
 import type { Denial } from "./denials.ts";
 import type { ApprovalSummary } from "./story-approve.ts";
@@ -75,4 +76,27 @@ export function demoChecks(facts: DemoFacts, handbook: string, full: boolean): R
     audit_verified: facts.audit.verified,
     ...(full ? { targets_met: facts.targets.every((t) => t.met) } : {}),
   };
+}
+
+/**
+ * The error `crucible demo` exits with when any of its checks failed (exit 1, so a script or CI can
+ * tell), naming every failed check; undefined when the demo is ok.
+ * @example demoFailure({ ok: false, checks: { audit_verified: false }, workdir: "/tmp/d" })?.problem // "the demo's checks failed: audit_verified"
+ */
+export function demoFailure(
+  summary: Pick<DemoSummary, "ok" | "checks" | "workdir">,
+): CrucibleError | undefined {
+  if (summary.ok) return undefined;
+  const failed = Object.entries(summary.checks)
+    .filter(([, passed]) => !passed)
+    .map(([name]) => name);
+  return new CrucibleError(
+    "failed_precondition",
+    `the demo's checks failed: ${failed.join(", ") || "(none named)"}`,
+    {
+      field: "checks",
+      value: `${summary.workdir}/summary.json`,
+      fix: "Each failed check is a fact of the story that did not hold: see its value in summary.json and the lines above",
+    },
+  );
 }

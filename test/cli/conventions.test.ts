@@ -49,6 +49,20 @@ describe("CLI conventions", () => {
     expect(result.stderr).toContain("Correct the file");
   });
 
+  it("refuses two identities at once (CRUCIBLE_TOKEN and --as) with exit 2, saying which to drop", async () => {
+    const home = tempHome();
+    const result = await runCli(["principal", "list", "--workspace", "acme", "--as", "dana", "--json"], {
+      CRUCIBLE_HOME: home,
+      CRUCIBLE_TOKEN: "crt_someone_else",
+    });
+    expect(result.code).toBe(2);
+    expect(result.json()).toMatchObject({
+      error: { code: "invalid_argument", field: "--as", value: "dana" },
+    });
+    expect(result.stderr).toContain("unset CRUCIBLE_TOKEN");
+    expect(result.stderr).toContain("Drop --as");
+  });
+
   it("puts the error on stdout as JSON too under --json", async () => {
     const result = await runCli(["protocol", "validate", "no-such-document", "x.json", "--json"]);
     expect(result.code).toBe(2);

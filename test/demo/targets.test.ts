@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { demoFailure } from "../../src/demo/summary.ts";
 import { demoTargets } from "../../src/demo/targets.ts";
 
 const metrics = (over: Record<string, Record<string, number>> = {}) => {
@@ -94,5 +95,19 @@ describe("demo targets (docs/design/DEMO.md's table)", () => {
     const m = metrics();
     delete (m.custom as Record<string, number>).domain_accuracy;
     expect(() => demoTargets(m, 5, timings)).toThrow("no custom domain_accuracy was measured");
+  });
+});
+
+describe("the demo's exit", () => {
+  it("is an error naming every failed check when the demo is not ok, and none when it is", () => {
+    const failure = demoFailure({
+      ok: false,
+      checks: { audit_verified: true, cpt_mix_30: false, provenance_verified: false },
+      workdir: "/tmp/demo",
+    });
+    expect(failure?.code).toBe("failed_precondition");
+    expect(failure?.problem).toBe("the demo's checks failed: cpt_mix_30, provenance_verified");
+    expect(failure?.details.value).toBe("/tmp/demo/summary.json");
+    expect(demoFailure({ ok: true, checks: { audit_verified: true }, workdir: "/tmp/demo" })).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { runDemo } from "../../demo/run-demo.ts";
+import { demoFailure } from "../../demo/summary.ts";
 import type { RunAction } from "../command.ts";
 import { progressPrinter } from "../progress.ts";
 import { runtimeOptionsFromEnv } from "../runtime.ts";
@@ -46,6 +47,8 @@ export function registerDemo(demo: Command, run: RunAction): void {
           `  not built yet: ${summary.steps_not_yet_built.join(", ")}`,
         ].join("\n"),
       );
+      const failure = demoFailure(summary);
+      if (failure) throw failure;
     }),
   );
 }
