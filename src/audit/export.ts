@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
+import type { Writable } from "node:stream";
 import { canonicalJson } from "../core/digest.ts";
 import type { SigningKey } from "../provenance/signing-key.ts";
 import type { Queryable } from "../store/db.ts";
@@ -20,11 +21,12 @@ import { type ChainVerdict, ChainVerifier, type SignedClaim } from "./verify.ts"
  */
 export async function exportAuditJsonl(
   db: Queryable,
-  path: string,
+  to: string | Writable,
   options: { workspace?: string; key: SigningKey },
 ): Promise<SignedHead> {
   const head = signHead(await auditHead(db), options.key);
-  const out = createWriteStream(path, { mode: 0o600 });
+  // a path is a file of this export's own (owner-only); a stream (stdout) stays open for its owner
+  const out = typeof to === "string" ? createWriteStream(to, { mode: 0o600 }) : to;
   const write = async (text: string): Promise<void> => {
     if (!out.write(text)) await once(out, "drain");
   };
@@ -39,8 +41,10 @@ export async function exportAuditJsonl(
     }
     await write(`${canonicalJson({ signedHead: head.envelope })}\n`);
   } finally {
-    out.end();
-    await once(out, "close");
+    if (typeof to === "string") {
+      out.end();
+      await once(out, "close");
+    }
   }
   return head;
 }

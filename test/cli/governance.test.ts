@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadOrCreateSigningKey } from "../../src/provenance/signing-key.ts";
@@ -118,6 +118,22 @@ describe("governance through the CLI", () => {
     const broken = await runCli(["audit", "verify", "--file", file], { CRUCIBLE_HOME: home });
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain("broken at seq");
+  });
+
+  it("exports the audit chain to standard output by default (and with --out -), the summary on stderr; --json without --out is refused", async () => {
+    const piped = await as("audra", "audit", "export", "--workspace", "acme");
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stderr).toMatch(/wrote \d+ entries \(workspace acme\) to standard output/);
+    const file = join(home, "piped.jsonl");
+    writeFileSync(file, piped.stdout);
+    expect((await runCli(["audit", "verify", "--file", file], { CRUCIBLE_HOME: home })).code).toBe(0);
+    const dash = await as("audra", "audit", "export", "--workspace", "acme", "--out", "-");
+    expect(dash.code, dash.stderr).toBe(0);
+    expect(dash.stdout.trimEnd().split("\n").at(-1)).toContain('"signedHead"');
+    expect(existsSync(join(process.cwd(), "-"))).toBe(false);
+    const json = await as("audra", "audit", "export", "--workspace", "acme", "--json");
+    expect(json.code).toBe(2);
+    expect(json.json()).toMatchObject({ error: { code: "invalid_argument", field: "--json" } });
   });
 
   it("changes the policy set only with a second admin's approval, and then enforces the new set", async () => {

@@ -84,9 +84,19 @@ export function registerAudit(audit: Command, run: RunAction): void {
     )
     .option("--workspace <name>", "workspace whose auditor or admin you are")
     .option("--all", "the whole installation in full (needs audit.read in every workspace)")
-    .requiredOption("--out <path>", "file to write")
+    .option("--out <path>", "file to write (default, or -: standard output)")
     .action(
-      run(async (ctx, options: { workspace?: string; all?: boolean; out: string }) => {
+      run(async (ctx, options: { workspace?: string; all?: boolean; out?: string }) => {
+        const toStdout = options.out === undefined || options.out === "-";
+        if (toStdout && ctx.out.json)
+          throw new CrucibleError(
+            "invalid_argument",
+            "--json needs --out: the export itself is what standard output holds",
+            {
+              field: "--json",
+              fix: "Give --out FILE to get the result as JSON, or drop --json and redirect the export (> audit.jsonl)",
+            },
+          );
         if (Boolean(options.all) === Boolean(options.workspace))
           throw new CrucibleError("invalid_argument", "name exactly one of --workspace and --all", {
             field: "--workspace",
@@ -103,21 +113,26 @@ export function registerAudit(audit: Command, run: RunAction): void {
           }
           // the export signs its head: never over a chain cut or rewritten since the last one
           await assertExtendsLastHead(db, signing.headsFile);
-          return exportAuditJsonl(db, options.out, {
+          return exportAuditJsonl(db, toStdout ? ctx.out.io.stdout : options.out!, {
             key: requireKey(signing),
             ...(workspace ? { workspace } : {}),
           });
         });
         appendHeadFile(headsFileOf(ctx.env), head);
         const scope = options.all ? "every workspace in full" : `workspace ${options.workspace}`;
-        ctx.out.result(
-          {
-            file: options.out,
-            head: { seq: head.seq, hash: head.hash },
-            workspace: options.workspace ?? null,
-          },
-          () => `wrote ${head.seq} entries (${scope}) to ${options.out} (head ${head.hash})`,
-        );
+        const where = toStdout ? "standard output" : options.out;
+        const line = `wrote ${head.seq} entries (${scope}) to ${where} (head ${head.hash})`;
+        // on standard output the export is the result: the summary goes beside it, to stderr
+        if (toStdout) ctx.out.info(line);
+        else
+          ctx.out.result(
+            {
+              file: options.out,
+              head: { seq: head.seq, hash: head.hash },
+              workspace: options.workspace ?? null,
+            },
+            () => line,
+          );
       }),
     );
 
