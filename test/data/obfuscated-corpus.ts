@@ -85,7 +85,7 @@ const TRUE_VALUES: Record<string, Maker> = {
     return g.of([`(${area}) ${exch}-${line}`, `${area}-${exch}-${line}`, `+1 ${area} ${exch} ${line}`]);
   },
   email: (g) =>
-    `${g.of(["maria", "chen", "dev.ops", "k.tanaka", "r_ortiz"])}${g.n(1, 99)}@${g.of(["posteo.de", "example-mail.io", "corp.co.uk", "uni.edu"])}`,
+    `${g.of(["maria", "chen", "dev.ops", "k.tanaka", "r_ortiz"])}${g.n(1, 99)}@${g.of(["posteo.de", "example-mail.io", "corp.co.uk", "uni.edu", "example.com", "mail.example.org", "shop.test"])}`,
   ipv4: (g) => `${g.of([g.n(11, 126), g.n(128, 191)])}.${g.n(0, 255)}.${g.n(0, 255)}.${g.n(1, 254)}`,
   iban: (g) => (g.u() < 0.5 ? iban(g, "DE", g.str(DIG, 18)) : iban(g, "GB", g.str(UP, 4) + g.str(DIG, 14))),
   aws_access_key_id: (g) => `AKIA${g.str("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)}`,

@@ -92,7 +92,7 @@ const NEGATIVES: string[] = [
   "const authToken = this.session.refreshToken; authMessage = clientFirstMessageBare + nonce;",
   "md5Password = AuthenticationMD5Password; PWD: '/Users/maciej/projects'",
   "listening on 0.0.0.0:8080, 127.0.0.1 and multicast 224.0.0.114; see section 24.5.1.1",
-  '<img src="/logo@2x.png"> and placeholders user@example.com, a@b.test, x@sub.example.org',
+  '<img src="/logo@2x.png"> and <img src="icon@3x.webp"> in the page',
   "host 10.10.10.10.example.com runs v8 11.3.244.8-node.9 per ES6$25.4.5.4",
 ];
 

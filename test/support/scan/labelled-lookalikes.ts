@@ -57,7 +57,6 @@ export const LOOKALIKE_MAKERS: ReadonlyArray<(r: SeededRandom) => string> = [
   (r) => `if (!password) password = process.env.${r.pick(["DB_PASSWORD", "PGPASSWORD"])};`,
   () => "PWD: '/Users/maciej/projects'",
   (r) => `<img src="/assets/logo-${r.pick(["light", "dark"])}@${r.int(2, 3)}x.png">`,
-  (r) => `write to ${r.pick(["user", "someone", "jane"])}@example.com or admin@site.test for the demo`,
 ];
 
 /** Appends the digit that makes `partial` pass Luhn: a number any card check alone would take. */

@@ -26,6 +26,12 @@ const DOMAINS = [
   "proton.me",
   "bigbank.com.au",
   "fastmail.fm",
+  // Reserved and documentation domains (RFC 2606 / 6761): real datasets are full of them, and the
+  // local part is as memorable there as anywhere.
+  "example.com",
+  "support.example.org",
+  "example.net",
+  "staging.test",
 ];
 
 /** Luhn check digit for a partial number (the spec computation, independent of the validator). */
