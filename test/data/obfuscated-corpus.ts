@@ -110,6 +110,7 @@ const LOOK_ALIKES: Maker[] = [
   (g) => `${g.str(DIG, 8)}\n${g.str(DIG, 8)}`,
   () => "AKIAXXXXXXXXXXXXXXXX",
   (g) => `sk_test_${g.str(ALNUM, 24)}`,
+  (g) => `STRIPE_PUBLISHABLE_KEY=pk_${g.of(["live", "test"])}_${g.str(ALNUM, 32)}`,
   (g) => `Order No. ${g.n(2, 9)}${g.str(DIG, 2)}-${g.n(2, 9)}${g.str(DIG, 2)}-${g.str(DIG, 4)}`,
   (g) => `ISBN 978-${g.n(0, 1)}-${g.str(DIG, 3)}-${g.str(DIG, 5)}-${g.n(0, 9)}`,
   (g) => `${g.n(300, 999)}.${g.n(0, 255)}.${g.n(0, 255)}.${g.n(0, 255)}`,

@@ -77,3 +77,50 @@ describe("e-mail addresses at reserved and documentation domains", () => {
     );
   });
 });
+
+describe("Stripe publishable keys are public, secret keys are not", () => {
+  const publishable = fc.tuple(fc.constantFrom("pk_live_", "pk_test_"), keyBody).map(([p, b]) => p + b);
+  const contexts = fc.constantFrom(
+    "STRIPE_PUBLISHABLE_KEY={}",
+    "stripe_publishable_key: {}",
+    "STRIPE_KEY={}",
+    "secret = {}",
+    '{"publishableKey": "{}"}',
+    "Stripe('{}')",
+    "key {} in the page",
+  );
+
+  it("a publishable key is never flagged, in any context", () => {
+    fc.assert(
+      fc.property(publishable, contexts, (key, line) => {
+        expect(found(line.replace("{}", key))).toEqual([]);
+      }),
+    );
+  });
+
+  it("nor with a zero-width character inside it", () => {
+    fc.assert(
+      fc.property(publishable, contexts, inside, (key, line, [ch, where]) => {
+        expect(found(line.replace("{}", withZeroWidth(key, ch, where)))).toEqual([]);
+      }),
+    );
+  });
+
+  it("a live secret or restricted key is a stripe_key, plain or broken by a zero-width character", () => {
+    const secret = fc.tuple(fc.constantFrom("sk_live_", "rk_live_"), keyBody).map(([p, b]) => p + b);
+    fc.assert(
+      fc.property(secret, contexts, inside, fc.boolean(), (key, line, [ch, where], broken) => {
+        const value = broken ? withZeroWidth(key, ch, where) : key;
+        expect(found(line.replace("{}", value))).toEqual([["stripe_key", value]]);
+      }),
+    );
+  });
+
+  it("a test secret key after a secret-ish name is still a generic secret", () => {
+    fc.assert(
+      fc.property(keyBody, fc.constantFrom("STRIPE_SECRET_KEY=", "stripe_api_key: "), (body, key) => {
+        expect(found(`${key}sk_test_${body}`)).toEqual([["generic_secret", `sk_test_${body}`]]);
+      }),
+    );
+  });
+});

@@ -93,6 +93,7 @@ const NEGATIVES: string[] = [
   "md5Password = AuthenticationMD5Password; PWD: '/Users/maciej/projects'",
   "listening on 0.0.0.0:8080, 127.0.0.1 and multicast 224.0.0.114; see section 24.5.1.1",
   '<img src="/logo@2x.png"> and <img src="icon@3x.webp"> in the page',
+  "STRIPE_PUBLISHABLE_KEY=pk_live_51H8aBcDeFgHiJkLmNoPqRsTu2vWxYz0123 and pk_test_4eC39HqLyjWDarjtT1zdp7dc",
   "host 10.10.10.10.example.com runs v8 11.3.244.8-node.9 per ES6$25.4.5.4",
 ];
 

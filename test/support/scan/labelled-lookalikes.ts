@@ -57,6 +57,9 @@ export const LOOKALIKE_MAKERS: ReadonlyArray<(r: SeededRandom) => string> = [
   (r) => `if (!password) password = process.env.${r.pick(["DB_PASSWORD", "PGPASSWORD"])};`,
   () => "PWD: '/Users/maciej/projects'",
   (r) => `<img src="/assets/logo-${r.pick(["light", "dark"])}@${r.int(2, 3)}x.png">`,
+  // Publishable keys are public by design (shipped in web pages); only secret keys are secrets.
+  (r) => `STRIPE_PUBLISHABLE_KEY=${r.pick(["pk_live_", "pk_test_"])}${r.chars(BASE62, r.int(24, 99))}`,
+  (r) => `Stripe.setPublishableKey('pk_live_${r.chars(BASE62, r.int(24, 99))}');`,
 ];
 
 /** Appends the digit that makes `partial` pass Luhn: a number any card check alone would take. */

@@ -35,11 +35,13 @@ const LOOK_ALIKES: readonly RegExp[] = [
   /^[\d\s./:-]+$/, // numbers and dates
   /^[a-z]+(?:[-_.][a-z]+)+$/, // dashed or dotted words
   /^(?:[A-Z][a-z]+){2,}$/, // CamelCaseWords
+  /^pk_(?:live|test)_[A-Za-z0-9]+$/, // Stripe publishable keys: public by design, shipped to browsers
 ];
 
 /**
  * Whether a high-entropy-looking value is one of the common non-secrets: UUIDs, hex hashes,
- * version strings, order numbers, dates, identifiers made of words.
+ * version strings, order numbers, dates, identifiers made of words, public keys meant to be
+ * published (Stripe's `pk_live_…`).
  * @example looksLikeNonSecret("3f2504e0-4f89-11d3-9a0c-0305e82c3301") // true
  */
 export function looksLikeNonSecret(value: string): boolean {
