@@ -19,3 +19,15 @@ export function parseDuration(field: string, text: string): number {
   if (!Number.isSafeInteger(seconds)) throw invalid(field, "is too long", text, "Use a shorter duration");
   return seconds;
 }
+
+/**
+ * A duration that must be longer than zero (a lifetime), in whole seconds; `0s` is named as such
+ * rather than left to a service that knows the value by another name.
+ * @example parsePositiveDuration("--ttl", "0s") // throws: --ttl must be longer than 0 seconds
+ */
+export function parsePositiveDuration(field: string, text: string): number {
+  const seconds = parseDuration(field, text);
+  if (seconds <= 0)
+    throw invalid(field, "must be longer than 0 seconds", text, "Give a positive duration, e.g. 12h or 30d");
+  return seconds;
+}

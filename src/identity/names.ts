@@ -39,6 +39,15 @@ export async function workspaceByName(q: Queryable, name: string): Promise<Works
 }
 
 /**
+ * The name people call workspace `id` (for messages; the id stays in --json and the audit log).
+ * @example await workspaceNameOf(db, "ws_01h…") // "acme"
+ */
+export async function workspaceNameOf(q: Queryable, id: string): Promise<string> {
+  const { rows } = await q.query<{ name: string }>("SELECT name FROM workspaces WHERE id = $1", [id]);
+  return rows[0]?.name ?? id;
+}
+
+/**
  * The id of the principal (user or service identity) named `name`, whoever asks (entry points
  * that act for an authenticated caller use `visibleMember` or `visiblePrincipal`).
  * @example const eli = await principalByName(db, "eli");

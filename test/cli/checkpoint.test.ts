@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -260,4 +261,29 @@ it("`crucible checkpoint approve` against a PostgreSQL server makes no signing k
   });
   expect((result.json() as { error: { fix: string } }).error.fix).toMatch(/crucible serve/);
   expect(existsSync(join(home, "keys"))).toBe(false);
+});
+
+it("`crucible verify` on a checkpoint never approved says so and how to approve it, not that a flag nobody passed is unreadable", async () => {
+  const dir = tempDir();
+  const key = join(tempDir(), "key.pub.pem");
+  writeFileSync(key, generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "pem" }));
+  const result = await runCli(
+    [
+      "verify",
+      dir,
+      "--offline",
+      "--builder-id",
+      "urn:crucible:installation:x",
+      "--public-key",
+      key,
+      "--json",
+    ],
+    { CRUCIBLE_HOME: tempHome() },
+  );
+  expect(result.code).toBe(1);
+  expect(result.json()).toMatchObject({
+    error: { code: "failed_precondition", field: "checkpoint", value: dir },
+  });
+  expect(result.stderr).toContain("never approved");
+  expect(result.stderr).not.toContain("--envelope cannot");
 });

@@ -331,7 +331,7 @@ function story(kind: StoreKind): void {
     // every planted value and the canary sit in records of their own
     const changed = PLANTED.length + 1;
     expect([diff.records.added, diff.records.removed, diff.findings.to]).toEqual([changed, changed, 0]);
-    const impact = await as("dana", "lineage", "impact", "dataset:acme-handbook@v1");
+    const impact = await as("dana", "lineage", "impact", "acme-handbook@v1"); // the bare form, as lineage show takes
     expect(impact.code, impact.stderr).toBe(0);
     expect(impact.stdout).toContain("acme-handbook@v1 has influenced no run");
   });

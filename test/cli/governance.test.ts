@@ -120,8 +120,12 @@ describe("governance through the CLI", () => {
     expect(broken.stderr).toContain("broken at seq");
   });
 
-  it("exports the audit chain to standard output by default (and with --out -), the summary on stderr; --json without --out is refused", async () => {
-    const piped = await as("audra", "audit", "export", "--workspace", "acme");
+  it("exports the audit chain to standard output by default (and with --out -), the summary on stderr, in the caller's only workspace by default; --json without --out is refused", async () => {
+    // audra belongs to acme alone: it is the default workspace of audit export, verify and policy show
+    const verified = await as("audra", "audit", "verify", "--json");
+    expect(verified.code, verified.stderr).toBe(0);
+    expect((await as("audra", "policy", "show", "--json")).code).toBe(0);
+    const piped = await as("audra", "audit", "export");
     expect(piped.code, piped.stderr).toBe(0);
     expect(piped.stderr).toMatch(/wrote \d+ entries \(workspace acme\) to standard output/);
     const file = join(home, "piped.jsonl");

@@ -11,9 +11,10 @@ import {
   verifyWorkspaceAudit,
 } from "../../governed/audit-access.ts";
 import { rotateProvenanceKey } from "../../governed/key-rotation.ts";
-import { visibleWorkspace } from "../../identity/tenancy.ts";
+import { workspaceNameOf } from "../../identity/names.ts";
 import { headSigningFromEnv, headsFileOf, isEmbedded } from "../audit-heads.ts";
 import type { RunAction } from "../command.ts";
+import { commandWorkspace } from "../dataset-context.ts";
 import { runtimeFromEnv } from "../runtime.ts";
 import { withCaller, withDb } from "../session.ts";
 import { readPublicKey } from "./verify.ts";
@@ -31,7 +32,10 @@ export function registerAudit(audit: Command, run: RunAction): void {
       "--public-key <path>",
       "verify signatures with this public key (default: every key the installation signed with, from $CRUCIBLE_HOME/keys)",
     )
-    .option("--workspace <name>", "workspace whose auditor or admin you are (when reading the store)")
+    .option(
+      "--workspace <name>",
+      "workspace whose auditor or admin you are (when reading the store; default: your only one)",
+    )
     .action(
       run(async (ctx, options: { file?: string; head?: string; publicKey?: string; workspace?: string }) => {
         const runtime = runtimeFromEnv(ctx.env);
@@ -40,14 +44,9 @@ export function registerAudit(audit: Command, run: RunAction): void {
         const verdict = options.file
           ? await verifyAuditFile(options.file, { keys, signedHeads })
           : await withCaller(ctx, async (db, caller) =>
-              verifyWorkspaceAudit(
-                db,
-                caller,
-                await visibleWorkspace(db, caller, requireWorkspace(options.workspace)),
-                {
-                  signedHeads,
-                },
-              ),
+              verifyWorkspaceAudit(db, caller, await commandWorkspace(db, caller, options.workspace), {
+                signedHeads,
+              }),
             );
         ctx.out.result(verdict, () => describeVerdict(verdict));
         if (!verdict.ok) {
@@ -82,7 +81,7 @@ export function registerAudit(audit: Command, run: RunAction): void {
     .description(
       "write the chain as JSONL for offline verification: one workspace's entries in full and every other entry as a hash-only stub, or with --all every entry in full",
     )
-    .option("--workspace <name>", "workspace whose auditor or admin you are")
+    .option("--workspace <name>", "workspace whose auditor or admin you are (default: your only one)")
     .option("--all", "the whole installation in full (needs audit.read in every workspace)")
     .option("--out <path>", "file to write (default, or -: standard output)")
     .action(
@@ -97,19 +96,21 @@ export function registerAudit(audit: Command, run: RunAction): void {
               fix: "Give --out FILE to get the result as JSON, or drop --json and redirect the export (> audit.jsonl)",
             },
           );
-        if (Boolean(options.all) === Boolean(options.workspace))
-          throw new CrucibleError("invalid_argument", "name exactly one of --workspace and --all", {
+        if (options.all && options.workspace)
+          throw new CrucibleError("invalid_argument", "name one of --workspace and --all, not both", {
             field: "--workspace",
             value: options.workspace,
-            fix: "Export one workspace (--workspace acme) or, as an installation admin, everything (--all)",
+            fix: "Export one workspace (--workspace acme; default: your only one) or, as an installation admin, everything (--all)",
           });
         const signing = headSigningFromEnv(ctx.env, { create: isEmbedded(ctx.env) });
+        let workspaceName: string | null = null;
         const head = await withCaller(ctx, async (db, caller) => {
           let workspace: string | undefined;
           if (options.all) await requireInstallationAudit(db, caller);
           else {
-            workspace = await visibleWorkspace(db, caller, options.workspace!);
+            workspace = await commandWorkspace(db, caller, options.workspace);
             await requireAuditRead(db, caller, workspace, "audit export");
+            workspaceName = await workspaceNameOf(db, workspace);
           }
           // the export signs its head: never over a chain cut or rewritten since the last one
           await assertExtendsLastHead(db, signing.headsFile);
@@ -119,7 +120,7 @@ export function registerAudit(audit: Command, run: RunAction): void {
           });
         });
         appendHeadFile(headsFileOf(ctx.env), head);
-        const scope = options.all ? "every workspace in full" : `workspace ${options.workspace}`;
+        const scope = options.all ? "every workspace in full" : `workspace ${workspaceName}`;
         const where = toStdout ? "standard output" : options.out;
         const line = `wrote ${head.seq} entries (${scope}) to ${where} (head ${head.hash})`;
         // on standard output the export is the result: the summary goes beside it, to stderr
@@ -129,7 +130,7 @@ export function registerAudit(audit: Command, run: RunAction): void {
             {
               file: options.out,
               head: { seq: head.seq, hash: head.hash },
-              workspace: options.workspace ?? null,
+              workspace: workspaceName,
             },
             () => line,
           );
@@ -164,14 +165,6 @@ function requireHeadFile(path: string | undefined): string | undefined {
     path,
     "Point it at a file of signed heads (`crucible audit head` output)",
   );
-}
-
-function requireWorkspace(workspace: string | undefined): string {
-  if (workspace) return workspace;
-  throw new CrucibleError("invalid_argument", "is required to read the audit log from the store", {
-    field: "--workspace",
-    fix: "Name a workspace whose auditor or admin you are, or verify an export with --file",
-  });
 }
 
 function describeVerdict(verdict: ChainVerdict & { workspace?: string | null; signedAt?: string }): string {

@@ -9,20 +9,27 @@ import { impactText } from "../dataset-render.ts";
 import { withCaller } from "../session.ts";
 
 /**
- * `crucible lineage impact dataset:NAME@vN`: what a dataset version influenced;
+ * `crucible lineage impact NAME@vN` (or `dataset:NAME@vN`): what a dataset version influenced;
  * `crucible lineage show CHECKPOINT`: what shaped a checkpoint.
  */
 export function registerLineage(lineage: Command, run: RunAction): void {
   lineage
     .command("impact")
     .description("every run, checkpoint and deployment a dataset version influenced")
-    .argument("<target>", "dataset:NAME@vN")
+    .argument("<target>", "a dataset version: NAME@vN (or dataset:NAME@vN)")
     .option("--workspace <name>", "workspace (default: your only one)")
     .action(
       run(async (ctx, target: string, options: { workspace?: string }) => {
-        if (!target.startsWith("dataset:"))
-          throw invalid("target", "impact starts from a dataset version", target, "Write dataset:NAME@vN");
-        const ref = parseVersionRef(target.slice("dataset:".length), "target");
+        // a bare NAME@vN is a dataset version, as `lineage show` takes a bare checkpoint name
+        const [kind, rest] = target.includes(":") ? target.split(/:(.*)/s) : ["dataset", target];
+        if (kind !== "dataset")
+          throw invalid(
+            "target",
+            "impact starts from a dataset version",
+            target,
+            "Write NAME@vN (or dataset:NAME@vN)",
+          );
+        const ref = parseVersionRef(rest ?? "", "target");
         const impact = await withCaller(ctx, async (db, caller) =>
           versionImpact(db, caller, await commandWorkspace(db, caller, options.workspace), ref),
         );

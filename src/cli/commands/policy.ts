@@ -4,8 +4,9 @@ import { invalid } from "../../core/errors.ts";
 import { activePolicySet } from "../../governed/active-policy.ts";
 import { requireAuditRead } from "../../governed/audit-access.ts";
 import { approvePolicy, type PolicyVersion, proposePolicy } from "../../governed/policy-changes.ts";
-import { visibleWorkspace } from "../../identity/tenancy.ts";
+import { workspaceNameOf } from "../../identity/names.ts";
 import type { RunAction } from "../command.ts";
+import { commandWorkspace } from "../dataset-context.ts";
 import { withCaller } from "../session.ts";
 
 /** `crucible policy show|propose|approve`: the Cedar policy set is data, changed by two admins. */
@@ -13,11 +14,11 @@ export function registerPolicy(policy: Command, run: RunAction): void {
   policy
     .command("show")
     .description("print the active policy set (admins, auditors)")
-    .requiredOption("--workspace <name>", "workspace")
+    .option("--workspace <name>", "workspace (default: your only one)")
     .action(
-      run(async (ctx, options: { workspace: string }) => {
+      run(async (ctx, options: { workspace?: string }) => {
         const set = await withCaller(ctx, async (db, caller) => {
-          const workspace = await visibleWorkspace(db, caller, options.workspace);
+          const workspace = await commandWorkspace(db, caller, options.workspace);
           await requireAuditRead(db, caller, workspace, "policy set");
           return activePolicySet(db, workspace);
         });
@@ -30,22 +31,21 @@ export function registerPolicy(policy: Command, run: RunAction): void {
     .description(
       "propose a new policy set from a Cedar file; it is validated against the schema now and takes effect only when another admin approves it",
     )
-    .requiredOption("--workspace <name>", "workspace")
+    .option("--workspace <name>", "workspace (default: your only one)")
     .argument("<file>", "Cedar policy file")
     .action(
-      run(async (ctx, file: string, options: { workspace: string }) => {
+      run(async (ctx, file: string, options: { workspace?: string }) => {
         const text = readText(file);
-        const version = await withCaller(ctx, async (db, caller) =>
-          proposePolicy(db, {
-            principal: caller,
-            workspace: await visibleWorkspace(db, caller, options.workspace),
-            text,
-          }),
-        );
+        let name = "";
+        const version = await withCaller(ctx, async (db, caller) => {
+          const workspace = await commandWorkspace(db, caller, options.workspace);
+          name = await workspaceNameOf(db, workspace);
+          return proposePolicy(db, { principal: caller, workspace, text });
+        });
         ctx.out.result(
           version,
           () =>
-            `proposed policy v${version.version} (${version.digest}); another admin approves it with \`crucible policy approve ${version.version} --workspace ${options.workspace}\``,
+            `proposed policy v${version.version} (${version.digest}); another admin approves it with \`crucible policy approve ${version.version} --workspace ${name}\``,
         );
       }),
     );
@@ -53,10 +53,10 @@ export function registerPolicy(policy: Command, run: RunAction): void {
   policy
     .command("approve")
     .description("approve a proposed policy set (an admin other than its author); it becomes active")
-    .requiredOption("--workspace <name>", "workspace")
+    .option("--workspace <name>", "workspace (default: your only one)")
     .argument("<version>", "version number from `policy propose`")
     .action(
-      run(async (ctx, versionText: string, options: { workspace: string }) => {
+      run(async (ctx, versionText: string, options: { workspace?: string }) => {
         const version = Number(versionText);
         if (!Number.isSafeInteger(version) || version < 1)
           throw invalid(
@@ -68,7 +68,7 @@ export function registerPolicy(policy: Command, run: RunAction): void {
         const approved: PolicyVersion = await withCaller(ctx, async (db, caller) =>
           approvePolicy(db, {
             principal: caller,
-            workspace: await visibleWorkspace(db, caller, options.workspace),
+            workspace: await commandWorkspace(db, caller, options.workspace),
             version,
           }),
         );

@@ -8,7 +8,7 @@ import { listOwnTokens } from "../../identity/token-list.ts";
 import { createToken, revokeToken, rotateToken } from "../../identity/tokens.ts";
 import { actorId } from "../../policy/entities.ts";
 import type { RunAction } from "../command.ts";
-import { parseDuration } from "../duration.ts";
+import { parseDuration, parsePositiveDuration } from "../duration.ts";
 import { table } from "../io.ts";
 import { withCaller } from "../session.ts";
 
@@ -22,7 +22,7 @@ export function registerToken(token: Command, run: RunAction): void {
     .option("--label <text>", "what the token is for")
     .action(
       run(async (ctx, options: { for?: string; ttl: string; label?: string }) => {
-        const lifetimeS = parseDuration("--ttl", options.ttl);
+        const lifetimeS = parsePositiveDuration("--ttl", options.ttl);
         const issued = await withCaller(ctx, async (db, caller) => {
           const subject = options.for
             ? await visiblePrincipal(db, caller, options.for, "--for")
@@ -93,7 +93,7 @@ export function registerToken(token: Command, run: RunAction): void {
     .action(
       run(async (ctx, tokenId: string, options: { overlap: string; ttl: string }) => {
         const overlapS = parseDuration("--overlap", options.overlap);
-        const lifetimeS = parseDuration("--ttl", options.ttl);
+        const lifetimeS = parsePositiveDuration("--ttl", options.ttl);
         const issued = await withCaller(ctx, (db, caller) =>
           rotateToken(db, { principal: caller, tokenId, overlapS, lifetimeS }),
         );
@@ -148,7 +148,7 @@ export function registerToken(token: Command, run: RunAction): void {
     .requiredOption("--renew-until <date>", "no token it mints itself expires after this, e.g. 2027-06-30")
     .action(
       run(async (ctx, name: string, options: { maxTtl: string; renewUntil: string }) => {
-        const maxLifetimeS = parseDuration("--max-ttl", options.maxTtl);
+        const maxLifetimeS = parsePositiveDuration("--max-ttl", options.maxTtl);
         const renewUntil = new Date(options.renewUntil);
         if (Number.isNaN(renewUntil.getTime()))
           throw new CrucibleError("invalid_argument", "is not a date", {

@@ -52,8 +52,18 @@ export function registerVerify(verify: Command, run: RunAction): void {
             ref,
             "Give the checkpoint's directory, or run where the store is ($CRUCIBLE_HOME or DATABASE_URL)",
           );
-        const envelopeFor = (dir: string) =>
-          readJsonFile<DsseEnvelope>("--envelope", options.envelope ?? provenancePath(dir));
+        const envelopeFor = (dir: string) => {
+          if (options.envelope) return readJsonFile<DsseEnvelope>("--envelope", options.envelope);
+          const beside = provenancePath(dir);
+          // no --envelope given: the one approval writes beside the checkpoint is what is missing
+          if (!existsSync(beside))
+            throw new CrucibleError("failed_precondition", "has no provenance: it was never approved", {
+              field: "checkpoint",
+              value: ref,
+              fix: `Verify checks approved checkpoints: approve it first (\`crucible checkpoint approve ${ref}\`), or give its envelope with --envelope PATH`,
+            });
+          return readJsonFile<DsseEnvelope>("provenance", beside);
+        };
         const result: Verification = useStore
           ? await withDb(ctx, async (db) => {
               const dir = isDir ? ref : (await checkpointByName(db, ref, options.workspace)).path;
