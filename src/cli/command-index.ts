@@ -72,6 +72,11 @@ export const COMMANDS: readonly TopCommand[] = [
     load: async () => (await import("./commands/lineage.ts")).registerLineage,
   },
   {
+    name: "recipe",
+    description: "recipes: check a recipe file offline, as `run start` checks it",
+    load: async () => (await import("./commands/recipe.ts")).registerRecipe,
+  },
+  {
     name: "run",
     description: "training runs: start a recipe, follow, cancel",
     load: async () => (await import("./commands/run.ts")).registerRun,

@@ -6,6 +6,7 @@ import {
   findRun,
   RUN_SELECT,
   type RunRow,
+  type RunStatus,
   runFacts,
   runRow,
   type StageRow,
@@ -53,18 +54,20 @@ export async function authorizeRunRead(db: Db, caller: Principal, runs: readonly
 }
 
 /**
- * The workspace's runs, newest first, with their stages; orphaned runs settled first.
- * @example const runs = await listRuns(db, eli, workspace);
+ * The workspace's runs, newest first, with their stages; orphaned runs settled first. With
+ * `status`, only the runs in it (one that settling just moved out of it is left out).
+ * @example const failed = await listRuns(db, eli, workspace, { status: "failed" });
  */
 export async function listRuns(
   db: Db,
   caller: Principal,
   workspace: string,
-  options: { limit?: number } = {},
+  options: { limit?: number; status?: RunStatus } = {},
 ): Promise<(RunRow & { stages: StageRow[] })[]> {
   const { rows } = await db.query(
-    `${RUN_SELECT} WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
-    [workspace, options.limit ?? 50],
+    `${RUN_SELECT} WHERE workspace_id = $1 AND ($3::text IS NULL OR status = $3)
+      ORDER BY created_at DESC, id DESC LIMIT $2`,
+    [workspace, options.limit ?? 50, options.status ?? null],
   );
   const found = rows.map(runRow);
   await authorizeRunRead(db, caller, found);
@@ -73,7 +76,8 @@ export async function listRuns(
   const runs: RunRow[] = [];
   for (const run of found) {
     const settled = !TERMINAL.includes(run.status) && (await settleOrphanedRun(db, run.id)) !== null;
-    runs.push(settled ? await findRun(db, workspace, run.id) : run);
+    const current = settled ? await findRun(db, workspace, run.id) : run;
+    if (!options.status || current.status === options.status) runs.push(current);
   }
   return Promise.all(runs.map(async (run) => ({ ...run, stages: await stagesOfRun(db, run.id) })));
 }

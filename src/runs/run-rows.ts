@@ -5,7 +5,8 @@ import type { Recipe } from "../protocol/types/recipe.gen.ts";
 import type { Queryable } from "../store/db.ts";
 
 /** A run's lifecycle: queued → running → succeeded | failed | cancelled (queued → cancelled too). */
-export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+export const RUN_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 export type StageStatus = "pending" | "running" | "succeeded" | "failed" | "cancelled";
 export type RunTarget = "local" | "torchrun" | "kubernetes";
 

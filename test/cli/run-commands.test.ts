@@ -98,6 +98,30 @@ it("run start --detach queues; list, show, logs and cancel act on it", async () 
   expect((await cli("worker", "--drain")).json()).toMatchObject({ jobs: 0 });
 }, 120_000);
 
+it("run list --status lists only the runs in that status, and names the statuses when given another", async () => {
+  const file = join(home, "pipeline.yaml");
+  writeFileSync(file, pipelineRecipe());
+  const started = await cli("run", "start", file, "--as", "eli", "--detach");
+  expect(started.code, started.stderr).toBe(0);
+  const names = async (status: string) => {
+    const listed = await cli("run", "list", "--status", status, "--as", "eli");
+    expect(listed.code, listed.stderr).toBe(0);
+    return (listed.json() as { runs: { name: string; status: string }[] }).runs.map((r) => [
+      r.name,
+      r.status,
+    ]);
+  };
+  expect(await names("queued")).toEqual([["pipeline-acme-2", "queued"]]);
+  expect(await names("cancelled")).toEqual([["pipeline-acme-1", "cancelled"]]);
+  expect(await names("succeeded")).toEqual([]);
+  const wrong = await cli("run", "list", "--status", "done", "--as", "eli");
+  expect(wrong.code).toBe(2);
+  expect(wrong.json()).toMatchObject({ error: { field: "--status", value: "done" } });
+  expect(wrong.stderr).toContain("Use one of queued, running, succeeded, failed, cancelled");
+  expect((await cli("run", "cancel", "pipeline-acme-2", "--as", "eli")).code).toBe(0);
+  expect(await names("queued")).toEqual([]);
+}, 120_000);
+
 it("run start --target kubernetes --dry-run prints the first stage's manifests and queues nothing", async () => {
   const file = join(home, "k8s.yaml");
   writeFileSync(file, pipelineRecipe());

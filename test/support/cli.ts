@@ -39,3 +39,14 @@ export async function runCli(
   const text = Buffer.concat(out).toString("utf8");
   return { code, stdout: text, stderr: Buffer.concat(err).toString("utf8"), json: () => JSON.parse(text) };
 }
+
+/** A fresh embedded installation made by `crucible init`, and a way to run the CLI in it `--as` someone. */
+export async function initHome(
+  workspace = "acme",
+  admin = "root",
+): Promise<{ home: string; as: (name: string, ...argv: string[]) => Promise<CliResult> }> {
+  const home = tempHome();
+  const init = await runCli(["init", "--workspace", workspace, "--admin", admin], { CRUCIBLE_HOME: home });
+  if (init.code !== 0) throw new Error(`crucible init failed (exit ${init.code}): ${init.stderr}`);
+  return { home, as: (name, ...argv) => runCli([...argv, "--as", name], { CRUCIBLE_HOME: home }) };
+}

@@ -1,14 +1,13 @@
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { invalid } from "../../core/errors.ts";
-import { parseRecipe } from "../../runs/recipe.ts";
 import { followRun } from "../../runs/run-follow.ts";
 import { runDetailsJson, runJson } from "../../runs/run-json.ts";
 import { listRuns, showRun } from "../../runs/run-read.ts";
-import type { RunTarget } from "../../runs/run-rows.ts";
+import { RUN_STATUSES, type RunStatus, type RunTarget } from "../../runs/run-rows.ts";
 import { cancelRun, startRun } from "../../runs/runs.ts";
 import type { RunAction } from "../command.ts";
 import { commandWorkspace } from "../dataset-context.ts";
+import { loadRecipe } from "../recipe-file.ts";
 import { runDryRun } from "../run-kubernetes.ts";
 import { eventLine, runsTable, runText } from "../run-render.ts";
 import { followToEnd } from "../run-watch.ts";
@@ -49,7 +48,7 @@ export function registerRun(cmd: Command, run: RunAction): void {
       run(async (ctx, file: string, options: StartOptions) => {
         if (!(TARGETS as readonly string[]).includes(options.target))
           throw invalid("--target", "unknown target", options.target, `Use one of ${TARGETS.join(", ")}`);
-        const plan = parseRecipe(readRecipe(file), file);
+        const plan = loadRecipe(file);
         if (options.dryRun) return runDryRun(ctx, plan, options);
         await withCaller(ctx, async (db, caller) => {
           const workspace = await commandWorkspace(db, caller, options.workspace);
@@ -79,10 +78,14 @@ export function registerRun(cmd: Command, run: RunAction): void {
     .command("list")
     .description("the workspace's runs, newest first")
     .option("--workspace <name>", "workspace (default: your only one)")
+    .option("--status <status>", `only the runs in this status: ${RUN_STATUSES.join(", ")}`)
     .action(
-      run(async (ctx, options: Ws) => {
+      run(async (ctx, options: Ws & { status?: string }) => {
+        const status = options.status === undefined ? undefined : runStatus(options.status);
         const runs = await withCaller(ctx, async (db, caller) =>
-          listRuns(db, caller, await commandWorkspace(db, caller, options.workspace)),
+          listRuns(db, caller, await commandWorkspace(db, caller, options.workspace), {
+            ...(status ? { status } : {}),
+          }),
         );
         ctx.out.result({ runs: runs.map(runJson) }, () => runsTable(runs));
       }),
@@ -158,15 +161,7 @@ export function registerRun(cmd: Command, run: RunAction): void {
     );
 }
 
-function readRecipe(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (err) {
-    throw invalid(
-      "recipe",
-      `cannot read ${file}: ${(err as Error).message}`,
-      file,
-      "Give the path of a recipe file, e.g. recipes/pipeline-acme.yaml",
-    );
-  }
+function runStatus(value: string): RunStatus {
+  if ((RUN_STATUSES as readonly string[]).includes(value)) return value as RunStatus;
+  throw invalid("--status", "is not a run status", value, `Use one of ${RUN_STATUSES.join(", ")}`);
 }

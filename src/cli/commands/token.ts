@@ -4,13 +4,15 @@ import { issuedTokenJson } from "../../identity/json.ts";
 import { revokePrincipalTokens } from "../../identity/lifecycle.ts";
 import { setServiceBound } from "../../identity/service-bound.ts";
 import { visiblePrincipal } from "../../identity/tenancy.ts";
+import { listOwnTokens } from "../../identity/token-list.ts";
 import { createToken, revokeToken, rotateToken } from "../../identity/tokens.ts";
 import { actorId } from "../../policy/entities.ts";
 import type { RunAction } from "../command.ts";
 import { parseDuration, parsePositiveDuration } from "../duration.ts";
+import { table } from "../io.ts";
 import { withCaller } from "../session.ts";
 
-/** `crucible token create|rotate|revoke|bound`: bearer tokens, shown once and stored hashed. */
+/** `crucible token create|list|rotate|revoke|bound`: bearer tokens, shown once and stored hashed. */
 export function registerToken(token: Command, run: RunAction): void {
   token
     .command("create")
@@ -39,6 +41,45 @@ export function registerToken(token: Command, run: RunAction): void {
             `token ${issued.tokenId}, expires ${issued.expiresAt.toISOString()}`,
             "This is the only time the token is shown; store it now (e.g. export CRUCIBLE_TOKEN=...).",
           ].join("\n"),
+        );
+      }),
+    );
+
+  token
+    .command("list")
+    .description(
+      "your own bearer tokens, newest first (never their secrets); no policy action reads another principal's",
+    )
+    .action(
+      run(async (ctx) => {
+        const tokens = await withCaller(ctx, (db, caller) => listOwnTokens(db, caller));
+        const iso = (d: Date | null) => d?.toISOString() ?? null;
+        ctx.out.result(
+          {
+            tokens: tokens.map((t) => ({
+              id: t.id,
+              label: t.label,
+              kind: t.kind,
+              status: t.status,
+              created_at: iso(t.createdAt),
+              expires_at: iso(t.expiresAt),
+              last_used_at: iso(t.lastUsedAt),
+              revoked_at: iso(t.revokedAt),
+              replaced_by: t.replacedBy,
+            })),
+          },
+          () =>
+            table(
+              ["token", "label", "status", "created", "expires", "last used"],
+              tokens.map((t) => [
+                t.id,
+                t.label ?? "",
+                t.status,
+                t.createdAt.toISOString(),
+                t.expiresAt.toISOString(),
+                t.lastUsedAt?.toISOString() ?? "never",
+              ]),
+            ),
         );
       }),
     );

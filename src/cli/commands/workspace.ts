@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { acceptInvitation, inviteMember, listInvitations } from "../../identity/invitations.ts";
 import { acceptedJson, invitationJson, invitedJson, workspaceJson } from "../../identity/json.ts";
+import { listMemberships } from "../../identity/memberships.ts";
 import { visibleWorkspace } from "../../identity/tenancy.ts";
 import { listSentInvitations, withdrawInvitation } from "../../identity/workspace-invitations.ts";
 import { createWorkspace } from "../../identity/workspaces.ts";
@@ -9,7 +10,7 @@ import { table } from "../io.ts";
 import { checkRole, collectList } from "../role-option.ts";
 import { withCaller } from "../session.ts";
 
-/** `crucible workspace create|invite|invitations|accept`. */
+/** `crucible workspace create|list|invite|invitations|withdraw|accept`. */
 export function registerWorkspace(workspace: Command, run: RunAction): void {
   workspace
     .command("create")
@@ -19,6 +20,21 @@ export function registerWorkspace(workspace: Command, run: RunAction): void {
       run(async (ctx, name: string) => {
         const id = await withCaller(ctx, (db, caller) => createWorkspace(db, { principal: caller, name }));
         ctx.out.result(workspaceJson(id, name), () => `workspace ${name} (${id})`);
+      }),
+    );
+
+  workspace
+    .command("list")
+    .description("the workspaces you belong to, with your roles in each")
+    .action(
+      run(async (ctx) => {
+        const mine = await withCaller(ctx, (db, caller) => listMemberships(db, caller));
+        ctx.out.result({ workspaces: mine }, () =>
+          table(
+            ["workspace", "roles", "id"],
+            mine.map((w) => [w.name, w.roles.join(","), w.id]),
+          ),
+        );
       }),
     );
 
