@@ -8,9 +8,16 @@ import { staleness } from "../scripts/build-stamp.js";
 
 // A command that ends within seconds compiles WebAssembly (PGlite, Cedar) with V8's baseline
 // compiler only: optimising PGlite's hot functions cost a `run list` ~0.3 s and ~80 MB at its
-// peak, and paid back nothing before it exited. The servers keep V8's optimising tier.
+// peak, and paid back nothing before it exited. Commands that run for minutes (the servers,
+// training followed in this process, the demo, generation) keep V8's optimising tier, where
+// Cedar decides about 2x faster.
 const args = process.argv.slice(2);
-if (!args.includes("serve") && !args.includes("worker")) setFlagsFromString("--liftoff-only");
+const [command, sub] = args.filter((a) => !a.startsWith("-"));
+const longRunning =
+  ["serve", "worker", "demo", "chat", "generate"].includes(command) ||
+  (command === "run" && (sub === "start" || sub === "logs")) ||
+  (command === "base" && sub === "build");
+if (!longRunning) setFlagsFromString("--liftoff-only");
 
 const why = staleness(fileURLToPath(new URL("../", import.meta.url)));
 let main;
